@@ -1,0 +1,247 @@
+"""Per-client-IP fair queues: the broker's in-memory scheduling core.
+
+Pure logic, no sockets, no threads: the broker's event loop calls it and the
+tests drive it directly.
+
+* Every job belongs to the client IP that first asked for its domain (the
+  *owner*). Each IP has its own queue; within it, lower ``priority`` values
+  go first and equal priorities keep arrival order.
+* IPs are served by deficit round-robin (DRR): each turn an IP's deficit
+  grows by its weight (default 1) and each dispatched job costs 1. With equal
+  weights this is plain round-robin, so an IP that floods the broker delays
+  another IP by at most one job per rater slot.
+* Jobs are coalesced by domain: asking for a domain that is already queued
+  or being rated returns the existing job instead of making a second one.
+* ``outstanding(ip)`` counts the jobs an IP owns that are not yet finished;
+  the broker refuses new work from an IP over its cap.
+
+Memory matters here (the queue may hold a million jobs): :class:`Job` uses
+``__slots__``, client IP strings are interned, and per-IP priority buckets
+are deques rather than heaps of tuples.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from collections.abc import Iterator
+
+__all__ = ["Job", "FairQueue"]
+
+
+class Job:
+    """One domain to rate. Identity is the domain: there is never a second job for it."""
+
+    __slots__ = ("domain", "client_ip", "priority", "enqueued_at", "attempts",
+                 "job_id", "rater", "dispatched_at", "lease_until", "last_error",
+                 "progress", "durable")
+
+    def __init__(self, domain: str, client_ip: str, priority: int, enqueued_at: float,
+                 attempts: int = 0, durable: bool = False) -> None:
+        self.domain = domain
+        self.client_ip = client_ip
+        self.priority = priority
+        self.enqueued_at = enqueued_at
+        self.attempts = attempts        # dispatches that did not end in a RESULT
+        self.job_id: str | None = None  # set while a rater holds it
+        self.rater: bytes | None = None
+        self.dispatched_at = 0.0
+        self.lease_until = 0.0
+        self.last_error = ""            # traceback or reason of the last failed attempt
+        self.progress = ""
+        self.durable = durable          # its row is committed in the store
+
+    @property
+    def in_flight(self) -> bool:
+        return self.rater is not None
+
+    def __repr__(self) -> str:
+        state = "in flight" if self.in_flight else "queued"
+        return f"<Job {self.domain} ip={self.client_ip} prio={self.priority} {state} attempts={self.attempts}>"
+
+
+class _IPQueue:
+    __slots__ = ("buckets", "size", "weight", "deficit", "owned")
+
+    def __init__(self, weight: int) -> None:
+        self.buckets: dict[int, deque[Job]] = {}
+        self.size = 0          # queued (not in flight) jobs
+        self.weight = weight
+        self.deficit = 0
+        self.owned = 0         # queued + in-flight jobs this IP owns
+
+    def push(self, job: Job, front: bool = False) -> None:
+        bucket = self.buckets.get(job.priority)
+        if bucket is None:
+            bucket = self.buckets[job.priority] = deque()
+        if front:
+            bucket.appendleft(job)
+        else:
+            bucket.append(job)
+        self.size += 1
+
+    def pop(self) -> Job:
+        prio = min(self.buckets)
+        bucket = self.buckets[prio]
+        job = bucket.popleft()
+        if not bucket:
+            del self.buckets[prio]
+        self.size -= 1
+        return job
+
+    def remove(self, job: Job) -> bool:
+        bucket = self.buckets.get(job.priority)
+        if bucket is None:
+            return False
+        try:
+            bucket.remove(job)
+        except ValueError:
+            return False
+        if not bucket:
+            del self.buckets[job.priority]
+        self.size -= 1
+        return True
+
+    def oldest(self) -> float:
+        return min((b[0].enqueued_at for b in self.buckets.values() if b), default=0.0)
+
+
+class FairQueue:
+    """Jobs by domain, queued per client IP and served by deficit round-robin."""
+
+    def __init__(self, default_weight: int = 1) -> None:
+        self.default_weight = default_weight
+        self._jobs: dict[str, Job] = {}        # every live job, queued or in flight
+        self._ips: dict[str, _IPQueue] = {}
+        self._ring: deque[str] = deque()       # IPs with queued jobs, in service order
+        self._queued = 0
+
+    # ---- adding -------------------------------------------------------
+    def get(self, domain: str) -> Job | None:
+        return self._jobs.get(domain)
+
+    def add(self, domain: str, client_ip: str, priority: int, now: float,
+            attempts: int = 0, durable: bool = False) -> tuple[Job, bool]:
+        """Queue ``domain`` for ``client_ip``; returns (job, created).
+
+        An existing job for the domain is returned as is (coalescing); a
+        higher-priority (lower value) request from its owner moves it forward.
+        """
+        job = self._jobs.get(domain)
+        if job is not None:
+            if priority < job.priority and not job.in_flight and job.client_ip == client_ip:
+                q = self._ips[job.client_ip]
+                q.remove(job)
+                job.priority = priority
+                q.push(job)
+            return job, False
+        client_ip = sys.intern(client_ip)
+        job = Job(domain, client_ip, priority, now, attempts, durable)
+        self._jobs[domain] = job
+        q = self._queue_of(client_ip)
+        q.owned += 1
+        self._enqueue(q, job)
+        return job, True
+
+    def requeue(self, job: Job, front: bool = True) -> None:
+        """Put an in-flight job back (its rater died or handed it back).
+
+        It goes to the front of its IP's queue: it has waited its turn once.
+        """
+        if self._jobs.get(job.domain) is not job:
+            raise KeyError(f"job {job.domain} is not live")
+        job.job_id = None
+        job.rater = None
+        job.progress = ""
+        self._enqueue(self._ips[job.client_ip], job, front=front)
+
+    def _queue_of(self, ip: str) -> _IPQueue:
+        q = self._ips.get(ip)
+        if q is None:
+            q = self._ips[ip] = _IPQueue(self.default_weight)
+        return q
+
+    def _enqueue(self, q: _IPQueue, job: Job, front: bool = False) -> None:
+        was_empty = q.size == 0
+        q.push(job, front)
+        self._queued += 1
+        if was_empty:
+            self._ring.append(job.client_ip)
+
+    # ---- serving ------------------------------------------------------
+    def pop(self) -> Job | None:
+        """The next job by DRR across IPs, or None if nothing is queued.
+
+        The job stays live (for coalescing and ``outstanding``) until
+        :meth:`finish` is called.
+        """
+        ring = self._ring
+        # Bounded: every pass over the ring adds at least weight >= 1 to each
+        # deficit, so some IP can pay for a job within one full turn.
+        for _ in range(2 * len(ring) + 1):
+            if not ring:
+                return None
+            ip = ring[0]
+            q = self._ips[ip]
+            if q.deficit < 1:
+                q.deficit += q.weight
+            if q.deficit >= 1:
+                q.deficit -= 1
+                job = q.pop()
+                self._queued -= 1
+                if q.size == 0:
+                    q.deficit = 0      # DRR: an idle flow keeps no credit
+                    ring.popleft()
+                elif q.deficit < 1:
+                    ring.rotate(-1)    # turn used up: next IP
+                return job
+            ring.rotate(-1)
+        return None
+
+    def finish(self, job: Job) -> None:
+        """Forget a job for good: rated, failed for good, or cancelled."""
+        if self._jobs.get(job.domain) is not job:
+            return
+        del self._jobs[job.domain]
+        q = self._ips[job.client_ip]
+        if not job.in_flight and q.remove(job):
+            self._queued -= 1
+            if q.size == 0:
+                self._drop_from_ring(job.client_ip)
+        job.rater = None
+        job.job_id = None
+        q.owned -= 1
+        if q.owned == 0 and q.size == 0:
+            del self._ips[job.client_ip]
+
+    def _drop_from_ring(self, ip: str) -> None:
+        try:
+            self._ring.remove(ip)
+        except ValueError:
+            pass
+        self._ips[ip].deficit = 0
+
+    # ---- weights and views -----------------------------------------------
+    def set_weight(self, ip: str, weight: int) -> None:
+        if weight < 1:
+            raise ValueError("weight must be >= 1")
+        self._queue_of(ip).weight = weight
+
+    def outstanding(self, ip: str) -> int:
+        q = self._ips.get(ip)
+        return q.owned if q else 0
+
+    def __len__(self) -> int:
+        """Live jobs: queued plus in flight."""
+        return len(self._jobs)
+
+    @property
+    def queued(self) -> int:
+        return self._queued
+
+    def jobs(self) -> Iterator[Job]:
+        return iter(self._jobs.values())
+
+    def per_ip(self) -> dict[str, tuple[int, int, float]]:
+        """ip -> (queued, owned incl. in flight, oldest queued enqueued_at)."""
+        return {ip: (q.size, q.owned, q.oldest()) for ip, q in self._ips.items()}

@@ -1,0 +1,81 @@
+"""The broker's answer to a STATS request: one msgpack-able dict.
+
+Read by ``zmq-monitor``, the frontend's ``/status`` page and the tests. The
+shape is documented here because three consumers depend on it::
+
+    broker:   {version, host, pid, started_at, uptime, paused, store_ok, store_error}
+    totals:   {live, queued, in_flight, raters, free_slots}
+    queues:   [{ip, queued, outstanding, oldest_age}]            (deepest first, <= 200)
+    raters:   [{id, host, pid, worker, version, state, capacity, draining,
+                job, job_age, progress, jobs_done, last_seen_age, connected_age}]
+    counters: {accepted, coalesced, dispatched, completed, ...}  (since start)
+    rates:    {completed_per_min, dispatched_total}
+    recent:   [{domain, rating, ratinginfo, elapsed, rater, at}] (newest first)
+    journal:  {commits, rows, unacked_batches}
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .server import Broker
+
+__all__ = ["snapshot", "VERSION"]
+
+VERSION = "0.1.0"
+MAX_QUEUES = 200
+
+
+def rater_id(identity: bytes) -> str:
+    """A printable form of a ZeroMQ routing id (raters set readable ones)."""
+    try:
+        text = identity.decode("ascii")
+        if text.isprintable():
+            return text
+    except UnicodeDecodeError:
+        pass
+    return identity.hex()
+
+
+def snapshot(broker: Broker, recent: int = 20) -> dict:
+    now_wall = time.time()
+    now = time.monotonic()
+    per_ip = broker.fq.per_ip()
+    queues = sorted(
+        ({"ip": ip, "queued": queued, "outstanding": owned,
+          "oldest_age": round(now_wall - oldest, 3) if queued else 0.0}
+         for ip, (queued, owned, oldest) in per_ip.items()),
+        key=lambda q: (-q["queued"], q["ip"]))[:MAX_QUEUES]
+    raters = []
+    for r in broker.raters:
+        live = [j for jid, j in r.jobs.items() if j.job_id == jid and j.rater == r.identity]
+        job = live[0] if live else None
+        raters.append({
+            "id": rater_id(r.identity), "host": r.host, "pid": r.pid, "worker": r.worker,
+            "version": r.version, "state": r.state, "capacity": r.capacity, "draining": r.draining,
+            "job": job.domain if job else "", "job_age": round(now - job.dispatched_at, 3) if job else 0.0,
+            "progress": job.progress if job else "", "jobs_done": r.jobs_done,
+            "last_seen_age": round(now - r.last_seen, 3), "connected_age": round(now - r.connected_at, 3),
+        })
+    raters.sort(key=lambda r: (r["host"], r["worker"]))
+    cutoff = now - 60
+    per_min = sum(1 for t in broker.completions if t >= cutoff)
+    in_flight = len(broker.fq) - broker.fq.queued
+    return {
+        "broker": {"version": VERSION, "host": broker.host, "pid": os.getpid(),
+                   "started_at": broker.started_at, "uptime": round(now_wall - broker.started_at, 3),
+                   "paused": broker.paused, "store_ok": broker.store_ok,
+                   "store_error": "" if broker.store_ok else broker.journal.last_error[:500]},
+        "totals": {"live": len(broker.fq), "queued": broker.fq.queued, "in_flight": in_flight,
+                   "raters": len(broker.raters), "free_slots": broker.raters.free_slots},
+        "queues": queues,
+        "raters": raters,
+        "counters": dict(broker.counters),
+        "rates": {"completed_per_min": per_min},
+        "recent": list(reversed(broker.recent))[:max(0, recent)],
+        "journal": {"commits": broker.journal.commits, "rows": broker.journal.rows,
+                    "unacked_batches": len(broker._batches)},
+    }

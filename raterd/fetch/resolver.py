@@ -1,0 +1,317 @@
+"""Name resolution with the SSRF guard: the only way the fetcher learns an address.
+
+Flow: :class:`~raterd.fetch.fetcher.Fetcher` asks :meth:`Resolver.resolve`
+for every hop of every fetch (redirects included) and connects to exactly the
+addresses it gets back, never letting urllib3 resolve the name again, so a
+DNS answer that changes between check and connect (DNS rebinding) cannot
+slip a private address in.
+
+Two sources of addresses:
+
+* **Operator overrides** (``--resolve NAME:ADDR``, ``--hosts FILE``): the
+  name resolves *only* to the mapped addresses, and they are trusted, loopback
+  and private ranges included: the operator said so.  Tests map their fixture
+  sites to 127.0.0.1 this way.
+* **The system resolver** (``getaddrinfo``, injectable as ``system_lookup``):
+  every address must be public (:func:`is_public_address`); if any one is
+  not, the whole name is refused, because a public address next to a private
+  one is a classic rebinding set-up, not an accident.
+
+IP literals as hosts are always refused: a rating is for a site with a name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from protocol.domains import normalise_host
+from protocol.errors import DomainError
+from protocol.vocabulary import RatingInfo
+
+from ._addresses import is_public_address, non_public_reason, parse_ip
+from .deadline import Deadline
+from .errors import BadURL, BlockedAddress, DeadlineExceeded, NameNotFound, ResolverConfigError
+
+__all__ = [
+    "Address",
+    "Resolver",
+    "SystemLookup",
+    "canonical_host",
+    "is_public_address",
+    "load_hosts_file",
+    "parse_resolve_option",
+]
+
+log = logging.getLogger(__name__)
+
+SystemLookup = Callable[[str, int], list[str]]
+
+_LDH_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+# A last label that is a number makes the whole host an IPv4 address in some
+# spelling ("127.1", "0x7f.1", "2130706433"), as getaddrinfo would read it.
+_NUMERIC_LABEL = re.compile(r"(?:[0-9]+|0x[0-9a-f]*)\Z", re.IGNORECASE)
+_CACHE_MAX = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A checked address to connect to. ``trusted``: it came from an operator override."""
+
+    ip: str
+    trusted: bool
+
+
+def canonical_host(text: str, *, url: str = "") -> str:
+    """The lower-case ASCII (punycode) form of a host name, no trailing dot.
+
+    Raises :class:`BlockedAddress` for IP literals in any spelling and
+    :class:`BadURL` for text that is not a host name.  Names are normalised
+    with :func:`protocol.domains.normalise_host`, so the rater fetches a site
+    under the same name the frontend and broker used; a plain LDH name that
+    it refuses only for not being under a known public suffix
+    (``registry.internal``, a TLD newer than our Public Suffix List) is still
+    accepted here, because whether a name may be fetched is the SSRF guard's
+    call, made on its addresses, not the suffix list's.
+    """
+    host = text.strip()
+    if host.startswith("[") or parse_ip(host) is not None:
+        raise BlockedAddress(f"IP address literal {host!r} as host", url=url, host=host, address=host.strip("[]"),
+                             reason="IP literal")
+    bare = host.rstrip(".")
+    if bare and _NUMERIC_LABEL.match(bare.rpartition(".")[2]):
+        raise BlockedAddress(f"IP address literal {host!r} as host", url=url, host=host, address=host,
+                             reason="IP literal (numeric spelling)")
+    try:
+        return normalise_host(host)
+    except DomainError as error:
+        lowered = bare.lower()
+        if error.ratinginfo == RatingInfo.NO_DOMAIN and lowered.isascii() and _LDH_NAME.match(lowered) \
+                and len(lowered) <= 253:
+            return lowered
+        raise BadURL(f"unusable host name: {error}", url=url, ratinginfo=error.ratinginfo.value) from error
+
+
+def _getaddrinfo(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class Resolver:
+    """Turns a host name into checked :class:`Address` es; thread-safe.
+
+    ``overrides`` maps names to the only addresses they resolve to (trusted).
+    ``system_lookup(host, port) -> [ip, ...]`` defaults to ``getaddrinfo``;
+    tests inject a fake to play hostile DNS.  Positive system answers are
+    cached for ``cache_ttl`` seconds (a rating asks for the same name some
+    twenty times); the cache holds addresses, and every answer is checked
+    again on every call.
+    """
+
+    def __init__(
+        self,
+        overrides: Mapping[str, Sequence[str]] | None = None,
+        *,
+        system_lookup: SystemLookup | None = None,
+        cache_ttl: float = 30.0,
+    ) -> None:
+        self._overrides: dict[str, tuple[str, ...]] = {}
+        for name, addresses in (overrides or {}).items():
+            key = _config_name(name, where=f"override {name!r}")
+            if isinstance(addresses, str):
+                addresses = [addresses]
+            ips = [_config_address(ip, where=f"override {name!r}") for ip in addresses]
+            if not ips:
+                raise ResolverConfigError(f"override {name!r} maps to no address")
+            self._overrides[key] = tuple(dict.fromkeys(self._overrides.get(key, ()) + tuple(ips)))
+        self._lookup: SystemLookup = system_lookup or _getaddrinfo
+        self._cache_ttl = cache_ttl
+        self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_options(
+        cls,
+        resolve: Iterable[str] = (),
+        hosts_file: str | None = None,
+        *,
+        system_lookup: SystemLookup | None = None,
+    ) -> Resolver:
+        """From the ``--resolve NAME:ADDR`` options and the ``--hosts FILE``.
+
+        A name given with ``--resolve`` replaces that name's hosts-file entry
+        (the command line is the more specific statement); several
+        ``--resolve`` options for one name add up.
+        """
+        mapping: dict[str, list[str]] = dict(load_hosts_file(hosts_file)) if hosts_file else {}
+        from_command_line: dict[str, list[str]] = {}
+        for option in resolve:
+            name, address = parse_resolve_option(option)
+            from_command_line.setdefault(name, []).append(address)
+        mapping.update(from_command_line)
+        return cls(mapping, system_lookup=system_lookup)
+
+    @property
+    def overrides(self) -> Mapping[str, tuple[str, ...]]:
+        """A copy of the operator's name -> addresses map (canonical names)."""
+        return dict(self._overrides)
+
+    def is_overridden(self, host: str) -> bool:
+        try:
+            return canonical_host(host) in self._overrides
+        except (BadURL, BlockedAddress):
+            return False
+
+    def resolve(self, host: str, port: int, *, deadline: Deadline | None = None, url: str = "") -> list[Address]:
+        """The checked addresses of *host*, in the order to try them.
+
+        Raises :class:`BlockedAddress` (IP literal, or any non-public address
+        from the system resolver), :class:`BadURL` (not a host name),
+        :class:`NameNotFound`, or :class:`DeadlineExceeded` when the system
+        resolver has not answered by the deadline.
+        """
+        name = canonical_host(host, url=url)
+        mapped = self._overrides.get(name)
+        if mapped is not None:
+            return [Address(ip, True) for ip in mapped]
+        ips = self._cached(name)
+        if ips is None:
+            ips = self._system_lookup(name, port, deadline, url)
+            self._remember(name, ips)
+        checked = []
+        for ip in ips:
+            why = non_public_reason(ip)
+            if why is not None:
+                log.info("refusing %s: it resolves to %s (%s)", name, ip, why)
+                raise BlockedAddress(f"{name} resolves to non-public address {ip}: {why}", url=url, host=name,
+                                     address=ip, reason=why)
+            parsed = parse_ip(ip)
+            checked.append(Address(str(parsed), False))
+        return checked
+
+    def _system_lookup(self, name: str, port: int, deadline: Deadline | None, url: str) -> tuple[str, ...]:
+        if deadline is None:
+            raw = self._call_lookup(name, port, url)
+        else:
+            raw = self._lookup_with_deadline(name, port, deadline, url)
+        ips = tuple(dict.fromkeys(str(ip) for ip in raw))
+        if not ips:
+            raise NameNotFound(f"{name} has no addresses", url=url)
+        return ips
+
+    def _call_lookup(self, name: str, port: int, url: str) -> list[str]:
+        try:
+            return list(self._lookup(name, port))
+        except (OSError, UnicodeError, ValueError) as error:
+            raise NameNotFound(f"cannot resolve {name}: {error}", url=url) from error
+
+    def _lookup_with_deadline(self, name: str, port: int, deadline: Deadline, url: str) -> list[str]:
+        # getaddrinfo cannot be interrupted, so it runs on a daemon thread we
+        # stop waiting for at the deadline; the system resolver's own
+        # timeouts bound how long the abandoned thread lives.
+        outcome: list[object] = []
+
+        def run() -> None:
+            try:
+                outcome.append(self._call_lookup(name, port, url))
+            except NameNotFound as error:
+                outcome.append(error)
+
+        deadline.check(url)
+        thread = threading.Thread(target=run, name=f"resolve {name}", daemon=True)
+        thread.start()
+        thread.join(deadline.remaining())
+        if not outcome:
+            raise DeadlineExceeded(f"no answer from the resolver for {name} before the deadline", url=url)
+        result = outcome[0]
+        if isinstance(result, NameNotFound):
+            raise result
+        return result  # type: ignore[return-value]
+
+    def _cached(self, name: str) -> tuple[str, ...] | None:
+        if self._cache_ttl <= 0:
+            return None
+        with self._lock:
+            entry = self._cache.get(name)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def _remember(self, name: str, ips: tuple[str, ...]) -> None:
+        if self._cache_ttl <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._cache) >= _CACHE_MAX:
+                live = {k: v for k, v in self._cache.items() if v[0] >= now}
+                # Still full of live entries: keep the newer half (insertion order).
+                self._cache = dict(list(live.items())[len(live) // 2:]) if len(live) >= _CACHE_MAX else live
+            self._cache[name] = (now + self._cache_ttl, ips)
+
+
+def _config_name(name: str, *, where: str) -> str:
+    try:
+        return canonical_host(name)
+    except (BadURL, BlockedAddress) as error:
+        raise ResolverConfigError(f"{where}: {name!r} is not a host name ({error.message})") from error
+
+
+def _config_address(text: str, *, where: str) -> str:
+    address = parse_ip(text)
+    if address is None:
+        raise ResolverConfigError(f"{where}: {text!r} is not an IP address")
+    return str(address)
+
+
+def parse_resolve_option(text: str) -> tuple[str, str]:
+    """``"NAME:ADDR"`` -> ``(canonical name, address)``; ADDR may be ``[v6]`` or bare IPv6.
+
+    >>> parse_resolve_option("shop.example.com:[::1]")
+    ('shop.example.com', '::1')
+    """
+    name, sep, address = text.strip().partition(":")
+    where = f"--resolve {text!r}"
+    if not sep or not name or not address:
+        raise ResolverConfigError(f"{where}: expected NAME:ADDR")
+    if address.startswith("[") != address.endswith("]"):
+        raise ResolverConfigError(f"{where}: unbalanced brackets around the address")
+    if parse_ip(address) is None:
+        hint = " (curl's NAME:PORT:ADDR form is not accepted: a mapping holds for every port)" \
+            if re.match(r"[0-9]+:", address) else ""
+        raise ResolverConfigError(f"{where}: {address!r} is not an IP address{hint}")
+    return _config_name(name, where=where), _config_address(address, where=where)
+
+
+def load_hosts_file(path: str) -> dict[str, list[str]]:
+    """Read a hosts(5) file: ``ADDR NAME [NAME...]`` per line, ``#`` comments.
+
+    A name on several lines keeps all its addresses, in file order.  An
+    unreadable address or name raises :class:`ResolverConfigError` naming
+    ``file:line``: a mapping the operator meant but we silently dropped would
+    send the rater to the real DNS instead.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResolverConfigError(f"cannot read hosts file {path}: {error}") from error
+    mapping: dict[str, list[str]] = {}
+    for number, raw in enumerate(lines, 1):
+        line = raw.partition("#")[0].strip()
+        if not line:
+            continue
+        fields = line.split()
+        where = f"{path}:{number}"
+        if len(fields) < 2:
+            raise ResolverConfigError(f"{where}: expected an address and at least one name")
+        address = _config_address(fields[0], where=where)
+        for name in fields[1:]:
+            addresses = mapping.setdefault(_config_name(name, where=where), [])
+            if address not in addresses:
+                addresses.append(address)
+    return mapping

@@ -1,0 +1,455 @@
+"""The Store API, written once; the SQLite and MySQL back ends fill in the dialect.
+
+Where it sits: the broker (durable queue, results, error log) and the
+frontend (rating lookups, status pages) each hold Store objects; nothing
+else talks to the database. A Store owns ONE DB-API connection and belongs
+to ONE thread: open one Store per thread (a frontend opens one per worker
+thread) and never share one across ``fork``.
+
+Transactions. Every write method is exactly one transaction, committed at
+the end or rolled back on any error, so nothing is ever half-written. Reads
+run in a (read-only) transaction too, ended at once, so a long-lived
+connection never sits on an old snapshot or a metadata lock.
+
+Lost connections. The connection is opened lazily on the first call and
+again on the first call after it was lost. If the connection turns out to be
+dead *before* COMMIT was sent (a server restart, ``wait_timeout``, ``KILL``),
+nothing of the call was committed, so the call is re-run once on a fresh
+connection, for reads and writes alike: callers just see it succeed. If it
+is lost *during* COMMIT the outcome is unknown and StoreUnavailable says so;
+every write except ``append_errors`` is idempotent, so repeating is safe.
+Deadlocks and lock waits (MySQL) are retried a few times with jittered
+backoff before StoreUnavailable.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from . import _codec as codec
+from .errors import SchemaError, StoreError, StoreUnavailable
+from .migrations import BOOTSTRAP, LATEST_VERSION, MIGRATIONS, TABLES
+from .records import ErrorRecord, QueuedJob, QueueStats, StoredRating, StoreStatus
+from .url import StoreURL
+
+__all__ = ["Store"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_RATING_COLS = "domain, rating, ratinginfo, location, evidence, rated_at, expires_at"
+_JOB_COLS = "domain, client_ip, priority, enqueued_at, attempts"
+_ERROR_COLS = "at, host, process, component, domain, message, traceback"
+
+
+class Fault(enum.Enum):
+    """How a driver error should be handled (back ends classify, _run acts)."""
+
+    LOST = "lost"      # the connection is dead; nothing uncommitted survived
+    DOWN = "down"      # cannot connect / server refuses work right now
+    BUSY = "busy"      # deadlock or lock wait: the transaction may succeed if re-run
+    FATAL = "fatal"    # anything else: report, keep the connection
+
+
+def _marks(rows: int, cols: int) -> str:
+    one = "(" + ", ".join("?" * cols) + ")"
+    return ", ".join([one] * rows)
+
+
+def _in(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _flat(rows: Sequence[Sequence[Any]]) -> list[Any]:
+    return [value for row in rows for value in row]
+
+
+def _sized(rows: Sequence[tuple[Any, ...]], max_rows: int, max_bytes: int) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """Split rows so one multi-row statement stays well under max_allowed_packet."""
+    start, size = 0, 0
+    for i, row in enumerate(rows):
+        weight = 64 + sum(len(v) for v in row if isinstance(v, str))
+        if i > start and (i - start >= max_rows or size + weight > max_bytes):
+            yield rows[start:i]
+            start, size = i, 0
+        size += weight
+    if start < len(rows):
+        yield rows[start:]
+
+
+class Store(abc.ABC):
+    """A connection to the system of record. See the module docstring for the rules."""
+
+    backend: ClassVar[str]
+    _MAX_BUSY_RETRIES: ClassVar[int] = 0
+    _ENQUEUE_TAIL: ClassVar[str]   # "do nothing if the domain is already queued"
+    _UPSERT_TAIL: ClassVar[str]    # "replace the rating if the domain has one"
+    # Statement sizes: SQLite allows 32766 parameters, MySQL 65535 and one
+    # packet; these keep both comfortably inside with few round trips.
+    _LOOKUP_CHUNK = 500
+    _JOB_CHUNK = 500
+    _ROW_CHUNK_BYTES = 1024 * 1024
+    _QUEUE_PAGE = 10_000
+    _MAX_LIMIT = 10_000
+
+    def __init__(self, url: StoreURL) -> None:
+        self._url = url
+        self._conn: Any = None
+        self._owner: int | None = None
+        self._schema_ok = False
+
+    # ----------------------------------------------------------- dialect hooks
+    @abc.abstractmethod
+    def _connect(self) -> Any:
+        """Open and configure a DB-API connection (driver errors propagate)."""
+
+    @abc.abstractmethod
+    def _classify(self, exc: BaseException, what: str) -> tuple[Fault, StoreError] | None:
+        """Translate a driver error; None if ``exc`` is not one."""
+
+    @abc.abstractmethod
+    def _begin(self, cur: Any, write: bool) -> None:
+        """Start the call's transaction."""
+
+    @abc.abstractmethod
+    def _has_table(self, cur: Any, name: str) -> bool: ...
+
+    def _lock_migrations(self, cur: Any) -> None:
+        """Serialise concurrent ``migrate`` calls (SQLite: BEGIN IMMEDIATE already does)."""
+
+    def _unlock_migrations(self, cur: Any, commit: bool) -> None:
+        """Release what ``_lock_migrations`` took, committing first if asked."""
+
+    def _sql(self, text: str) -> str:
+        """Statements are written with ``?`` placeholders; MySQL wants ``%s``."""
+        return text
+
+    # -------------------------------------------------------------- lifecycle
+    @property
+    def url(self) -> StoreURL:
+        return self._url
+
+    def close(self) -> None:
+        """Close the connection; a later call opens a new one."""
+        self._drop()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._url.redacted()}>"
+
+    def ping(self) -> None:
+        """Check the database answers (reconnecting if needed); StoreUnavailable if not."""
+        self._run("ping", lambda cur: cur.execute("SELECT 1"), write=False, schema=False)
+
+    # -------------------------------------------------------------- schema
+    def schema_version(self) -> int:
+        """The highest migration applied to this database (0: none)."""
+        return self._run("schema_version", self._read_version, write=False, schema=False)
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations; return the versions applied by this call.
+
+        Idempotent, and safe when several processes race: the loser waits for
+        the winner's lock, then finds nothing left to do and returns ``[]``.
+        """
+        applied = self._run("migrate", self._migrate_body, write=True, schema=False)
+        self._schema_ok = False  # re-verify on the next call
+        return applied
+
+    def status(self) -> StoreStatus:
+        """Back end, redacted URL, schema version and row counts (works unmigrated)."""
+        def body(cur: Any) -> StoreStatus:
+            version = self._read_version(cur)
+            counts = {}
+            for table in TABLES:
+                if self._has_table(cur, table):
+                    cur.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - fixed names
+                    counts[table] = int(cur.fetchone()[0])
+            return StoreStatus(self.backend, self._url.redacted(), version, LATEST_VERSION, counts)
+        return self._run("status", body, write=False, schema=False)
+
+    # -------------------------------------------------------------- ratings
+    def lookup_ratings(self, domains: Iterable[str]) -> dict[str, StoredRating]:
+        """The stored ratings of ``domains`` (expired ones included), keyed by domain.
+
+        Domains that cannot be stored (non-ASCII, too long) are simply absent.
+        """
+        if isinstance(domains, str):
+            raise TypeError("lookup_ratings() takes an iterable of domains, not one string")
+        wanted = codec.unique(d for d in domains if codec.usable_domain(d))
+        if not wanted:
+            return {}
+
+        def body(cur: Any) -> dict[str, StoredRating]:
+            found: dict[str, StoredRating] = {}
+            for part in codec.chunks(wanted, self._LOOKUP_CHUNK):
+                cur.execute(self._sql(f"SELECT {_RATING_COLS} FROM ratings WHERE domain IN ({_in(len(part))})"),
+                            list(part))
+                for row in cur.fetchall():
+                    rating = codec.rating_from_row(row)
+                    found[rating.domain] = rating
+            return found
+        return self._run("lookup_ratings", body, write=False)
+
+    def recent_ratings(self, limit: int = 20) -> list[StoredRating]:
+        """The most recently rated domains, newest first."""
+        n = self._limit(limit)
+
+        def body(cur: Any) -> list[StoredRating]:
+            cur.execute(self._sql(f"SELECT {_RATING_COLS} FROM ratings ORDER BY rated_at DESC, domain LIMIT ?"), (n,))
+            return [codec.rating_from_row(row) for row in cur.fetchall()]
+        return self._run("recent_ratings", body, write=False)
+
+    def complete(self, ratings: Sequence[StoredRating]) -> int:
+        """Store each rating and retire its domain's queue row, all in one transaction.
+
+        Returns the number of queue rows retired. Either every rating is
+        stored and every matching queue row deleted, or nothing changes.
+        """
+        rows = [codec.rating_row(r) for r in ratings]
+        if not rows:
+            return 0
+        domains = codec.unique(row[0] for row in rows)
+
+        def body(cur: Any) -> int:
+            self._upsert_ratings(cur, rows)
+            return self._retire_jobs(cur, domains)
+        return self._run("complete", body, write=True)
+
+    # ----------------------------------------------------------------- queue
+    def enqueue(self, jobs: Sequence[QueuedJob]) -> int:
+        """Durably queue ``jobs`` in one transaction; return how many were new.
+
+        The queue is keyed by domain: a domain already queued (or repeated in
+        ``jobs``) keeps its existing row untouched.
+        """
+        rows = [codec.job_row(j) for j in jobs]
+        if not rows:
+            return 0
+
+        def body(cur: Any) -> int:
+            return sum(self._insert_jobs(cur, part) for part in codec.chunks(rows, self._JOB_CHUNK))
+        return self._run("enqueue", body, write=True)
+
+    def record_attempts(self, updates: Sequence[tuple[str, int]]) -> None:
+        """Set ``attempts`` of queued domains (unknown domains are ignored)."""
+        rows = [(codec.int32(n, f"attempts for {d!r}"), codec.domain(d)) for d, n in updates]
+        if rows:
+            self._run("record_attempts",
+                      lambda cur: cur.executemany(self._sql("UPDATE rating_queue SET attempts = ? WHERE domain = ?"), rows),
+                      write=True)
+
+    def remove_jobs(self, domains: Sequence[str]) -> int:
+        """Delete the queue rows of ``domains`` (operator cancel); return how many existed."""
+        if isinstance(domains, str):
+            raise TypeError("remove_jobs() takes a sequence of domains, not one string")
+        wanted = codec.unique(d for d in domains if codec.usable_domain(d))
+        if not wanted:
+            return 0
+        return self._run("remove_jobs", lambda cur: self._retire_jobs(cur, wanted), write=True)
+
+    def load_queue(self) -> list[QueuedJob]:
+        """The whole durable queue in enqueue order (read in pages; see iter_queue)."""
+        return list(self.iter_queue())
+
+    def iter_queue(self, page: int | None = None) -> Iterator[QueuedJob]:
+        """Stream the durable queue in enqueue order, ``page`` rows per query.
+
+        Pages are keyed on ``seq``, so rows retired meanwhile are skipped and
+        rows queued meanwhile come last; no row is seen twice.
+        """
+        size = self._QUEUE_PAGE if page is None else max(1, int(page))
+        last = 0
+        while True:
+            def body(cur: Any, after: int = last) -> list[Any]:
+                cur.execute(self._sql(f"SELECT seq, {_JOB_COLS} FROM rating_queue WHERE seq > ? ORDER BY seq LIMIT ?"),
+                            (after, size))
+                return list(cur.fetchall())
+            rows = self._run("load_queue", body, write=False)
+            for row in rows:
+                yield codec.job_from_row(row[1:])
+            if len(rows) < size:
+                return
+            last = int(rows[-1][0])
+
+    def queue_stats(self) -> QueueStats:
+        """How many jobs each client IP has queued, and since when."""
+        def body(cur: Any) -> QueueStats:
+            cur.execute("SELECT client_ip, COUNT(*), MIN(enqueued_at) FROM rating_queue GROUP BY client_ip")
+            per_ip = {ip: (int(n), float(oldest)) for ip, n, oldest in cur.fetchall()}
+            return QueueStats(sum(n for n, _ in per_ip.values()), per_ip)
+        return self._run("queue_stats", body, write=False)
+
+    # ------------------------------------------------------------- error log
+    def append_errors(self, records: Sequence[ErrorRecord]) -> None:
+        """Append to the error log (one transaction). Over-long text is clipped, not refused."""
+        rows = [codec.error_row(e) for e in records]
+        if not rows:
+            return
+
+        def body(cur: Any) -> None:
+            for part in _sized(rows, 200, self._ROW_CHUNK_BYTES):
+                cur.execute(self._sql(f"INSERT INTO error_log ({_ERROR_COLS}) VALUES {_marks(len(part), 7)}"), _flat(part))
+        self._run("append_errors", body, write=True)
+
+    def recent_errors(self, limit: int = 50) -> list[ErrorRecord]:
+        """The newest error-log entries, newest first."""
+        n = self._limit(limit)
+
+        def body(cur: Any) -> list[ErrorRecord]:
+            cur.execute(self._sql(f"SELECT id, {_ERROR_COLS} FROM error_log ORDER BY at DESC, id DESC LIMIT ?"), (n,))
+            return [codec.error_from_row(row) for row in cur.fetchall()]
+        return self._run("recent_errors", body, write=False)
+
+    # ------------------------------------------------------- statement pieces
+    # Separate methods so each step of a transaction is visible (and the
+    # fault tests can break a transaction between two of them).
+    def _insert_jobs(self, cur: Any, rows: Sequence[tuple[Any, ...]]) -> int:
+        cur.execute(self._sql(f"INSERT INTO rating_queue ({_JOB_COLS}) VALUES {_marks(len(rows), 5)} {self._ENQUEUE_TAIL}"),
+                    _flat(rows))
+        return int(cur.rowcount)
+
+    def _upsert_ratings(self, cur: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        for part in _sized(rows, 200, self._ROW_CHUNK_BYTES):
+            cur.execute(self._sql(f"INSERT INTO ratings ({_RATING_COLS}) VALUES {_marks(len(part), 7)} {self._UPSERT_TAIL}"),
+                        _flat(part))
+
+    def _retire_jobs(self, cur: Any, domains: Sequence[str]) -> int:
+        retired = 0
+        for part in codec.chunks(domains, self._LOOKUP_CHUNK):
+            cur.execute(self._sql(f"DELETE FROM rating_queue WHERE domain IN ({_in(len(part))})"), list(part))
+            retired += int(cur.rowcount)
+        return retired
+
+    def _read_version(self, cur: Any) -> int:
+        if not self._has_table(cur, "schema_migrations"):
+            return 0
+        cur.execute("SELECT MAX(version) FROM schema_migrations")
+        value = cur.fetchone()[0]
+        return 0 if value is None else int(value)
+
+    def _migrate_body(self, cur: Any) -> list[int]:
+        self._lock_migrations(cur)
+        ok = False
+        try:
+            cur.execute(BOOTSTRAP[self.backend])
+            cur.execute("SELECT version FROM schema_migrations")
+            done = {int(v) for (v,) in cur.fetchall()}
+            if done and max(done) > LATEST_VERSION:
+                raise SchemaError(self._schema_hint(max(done)))
+            applied = []
+            for migration in MIGRATIONS:
+                if migration.version in done:
+                    continue
+                for statement in getattr(migration, self.backend):
+                    cur.execute(statement)
+                cur.execute(self._sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
+                            (migration.version, migration.name, time.time()))
+                applied.append(migration.version)
+                log.info("store %s: applied migration %d (%s)", self._url, migration.version, migration.name)
+            ok = True
+            return applied
+        finally:
+            self._unlock_migrations(cur, commit=ok)
+
+    def _schema_hint(self, version: int) -> str:
+        where = self._url.redacted()
+        if version > LATEST_VERSION:
+            return (f"the store at {where} has schema version {version}, newer than this code's "
+                    f"{LATEST_VERSION}: upgrade sitetruth, or point --store at another database")
+        state = "is not migrated (schema version 0" if version == 0 else f"is at schema version {version}, older ("
+        return (f"the store at {where} {state}; this code needs {LATEST_VERSION}): "
+                f"run `sitetruth-db --store URL migrate`")
+
+    def _limit(self, limit: int) -> int:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"limit must be a non-negative int, got {limit!r}")
+        return min(limit, self._MAX_LIMIT)
+
+    # ------------------------------------------------------------- machinery
+    def _run(self, what: str, body: Callable[[Any], T], *, write: bool, schema: bool = True) -> T:
+        """Run ``body(cursor)`` as one transaction with the retry rules above."""
+        me = threading.get_ident()
+        if self._conn is not None and self._owner != me:
+            raise StoreError(f"{what}: this Store is used by thread {self._owner}; open one Store per thread")
+        lost_retries, busy_retries = 1, 0
+        while True:
+            committing = False
+            try:
+                if self._conn is None:
+                    self._conn = self._connect()
+                    self._owner, self._schema_ok = me, False
+                conn = self._conn
+                cur = conn.cursor()
+                if schema and not self._schema_ok:
+                    version = self._read_version(cur)
+                    if version != LATEST_VERSION:
+                        raise SchemaError(self._schema_hint(version))
+                    self._schema_ok = True
+                self._begin(cur, write)
+                result = body(cur)
+                committing = True
+                if write:
+                    conn.commit()
+                else:
+                    self._end_read(conn)
+                return result
+            except BaseException as exc:
+                fault = self._classify(exc, what)
+                self._abandon(drop=fault is not None and fault[0] in (Fault.LOST, Fault.DOWN))
+                if fault is None:
+                    raise
+                kind, error = fault
+                if kind is Fault.LOST and not committing and lost_retries:
+                    lost_retries -= 1
+                    log.warning("store %s: connection lost during %s (%s); reconnecting", self._url, what, exc)
+                    continue
+                if kind is Fault.BUSY and busy_retries < self._MAX_BUSY_RETRIES:
+                    busy_retries += 1
+                    log.info("store %s: %s hit %s; retry %d", self._url, what, exc, busy_retries)
+                    time.sleep(min(1.0, 0.02 * 2 ** busy_retries) * random.uniform(0.5, 1.5))
+                    continue
+                if kind is Fault.LOST and committing:
+                    error = StoreUnavailable(f"{what}: connection to {self._url} lost during COMMIT; "
+                                             "the outcome is unknown (repeating the call is safe)")
+                raise error from exc
+
+    def _end_read(self, conn: Any) -> None:
+        # A read's transaction only pins a snapshot; if ending it fails the
+        # rows are still good, so drop the connection instead of failing.
+        try:
+            conn.rollback()
+        except Exception as exc:  # noqa: BLE001 - any driver error means "connection unusable"
+            log.debug("store %s: ending a read failed (%s); dropping the connection", self._url, exc)
+            self._drop()
+
+    def _abandon(self, drop: bool) -> None:
+        if self._conn is None:
+            return
+        if not drop:
+            try:
+                self._conn.rollback()
+                return
+            except Exception as exc:  # noqa: BLE001
+                log.debug("store %s: rollback failed (%s); dropping the connection", self._url, exc)
+        self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn, self._owner, self._schema_ok = self._conn, None, None, False
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection may fail; it is gone either way
+                pass

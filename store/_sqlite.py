@@ -1,0 +1,86 @@
+"""The embedded SQLite back end (stdlib ``sqlite3``): the zero-install default.
+
+Settings are chosen for durability first, because the broker acknowledges a
+job only after ``enqueue`` returns: WAL journal with ``synchronous=FULL``
+(every commit is fsync'ed, so an acknowledged job survives a crash or power
+loss), ``BEGIN IMMEDIATE`` for writes (take the write lock up front, so two
+writers never deadlock upgrading a read lock), and a busy timeout (default
+10 s, ``?busy_timeout=``) for waiting on another process's write.
+
+``sqlite:///:memory:`` gives each Store its own private database that
+vanishes when its connection closes; it is for tests only.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from ._base import Fault, Store
+from .errors import StoreConfigError, StoreError, StoreUnavailable
+from .url import StoreURL
+
+__all__ = ["SQLiteStore"]
+
+# Primary result codes (https://sqlite.org/rescode.html); extended codes
+# carry them in the low byte.
+_BUSY_CODES = {5, 6}                     # SQLITE_BUSY, SQLITE_LOCKED
+_DOWN_CODES = {3, 7, 8, 10, 13, 14, 15}  # PERM, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL
+_NOTADB = 26
+
+
+class SQLiteStore(Store):
+    backend = "sqlite"
+    _ENQUEUE_TAIL = "ON CONFLICT (domain) DO NOTHING"
+    _UPSERT_TAIL = (
+        "ON CONFLICT (domain) DO UPDATE SET rating = excluded.rating, ratinginfo = excluded.ratinginfo, "
+        "location = excluded.location, evidence = excluded.evidence, "
+        "rated_at = excluded.rated_at, expires_at = excluded.expires_at"
+    )
+
+    def __init__(self, url: StoreURL) -> None:
+        super().__init__(url)
+        self._path = url.path
+
+    def _connect(self) -> Any:
+        if self._path != ":memory:":
+            parent = os.path.dirname(os.path.abspath(self._path))
+            if not os.path.isdir(parent):
+                raise StoreConfigError(
+                    f"cannot open SQLite store {self._path!r}: directory {parent!r} does not exist "
+                    "(create it, or pass another --store sqlite:///path)")
+        # isolation_level=None: we issue BEGIN ourselves, so the module never
+        # opens a transaction behind our back (and DDL is transactional).
+        conn = sqlite3.connect(self._path, timeout=self._url.busy_timeout,
+                               isolation_level=None, check_same_thread=True)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._url.busy_timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _begin(self, cur: Any, write: bool) -> None:
+        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def _has_table(self, cur: Any, name: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cur.fetchone() is not None
+
+    def _classify(self, exc: BaseException, what: str) -> tuple[Fault, StoreError] | None:
+        if not isinstance(exc, sqlite3.Error):
+            return None
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        where = f"SQLite store {self._path!r}"
+        if code in _BUSY_CODES:
+            return Fault.BUSY, StoreUnavailable(
+                f"{what}: {where} is locked by another writer for more than "
+                f"{self._url.busy_timeout:g} s ({exc})")
+        if code in _DOWN_CODES or "unable to open" in str(exc):
+            return Fault.DOWN, StoreUnavailable(f"{what}: cannot use {where}: {exc}")
+        if code == _NOTADB:
+            return Fault.FATAL, StoreConfigError(f"{where} is not a SQLite database ({exc})")
+        return Fault.FATAL, StoreError(f"{what} failed on {where}: {exc}")

@@ -1,0 +1,79 @@
+"""Broker fixtures: a real broker on loopback (random ports) in a thread."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import pytest
+import zmq
+
+from broker import Broker, BrokerConfig
+from protocol import RateReply, RateRequest, StatsRequest
+from protocol.client import BrokerClient
+
+
+class RunningBroker:
+    def __init__(self, config: BrokerConfig) -> None:
+        self.context = zmq.Context()
+        self.broker = Broker(config, context=self.context)
+        self.broker.start()
+        self.clients = self.broker.client_endpoint
+        self.raters = self.broker.rater_endpoint
+        self._thread = threading.Thread(target=self.broker.run, name="broker", daemon=True)
+        self._thread.start()
+        self._clients: list[BrokerClient] = []
+
+    def client(self, timeout: float = 5.0) -> BrokerClient:
+        c = BrokerClient(self.clients, timeout=timeout, context=self.context)
+        self._clients.append(c)
+        return c
+
+    def rate(self, client: BrokerClient, ip: str, domains, priority: int = 1):
+        return client.call(lambda i: RateRequest(req_id=i, client_ip=ip, priority=priority, domains=tuple(domains)))
+
+    def stats(self, client: BrokerClient | None = None) -> dict:
+        return (client or self.client()).call(lambda i: StatsRequest(req_id=i, recent=100)).stats
+
+    def wait_for(self, predicate, timeout: float = 20.0, what: str = "condition"):
+        """Poll broker stats until ``predicate(stats)`` is true (bounded)."""
+        c = self.client()
+        end = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < end:
+            last = self.stats(c)
+            if predicate(last):
+                return last
+            time.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}; last stats: "
+                             f"totals={last and last['totals']} counters={last and last['counters']}")
+
+    def stop(self) -> None:
+        for c in self._clients:
+            c.close()
+        self.broker.stop()
+        self._thread.join(10)
+        self.broker.close()
+        self.context.term()
+
+
+@pytest.fixture
+def start_broker():
+    """Call with a store URL (and BrokerConfig overrides) to get a RunningBroker."""
+    running: list[RunningBroker] = []
+
+    def start(store_url: str, **overrides) -> RunningBroker:
+        config = dataclasses.replace(BrokerConfig(), store=store_url, bind_clients="tcp://127.0.0.1:*",
+                                     bind_raters="tcp://127.0.0.1:*", **overrides)
+        rb = RunningBroker(config)
+        running.append(rb)
+        return rb
+
+    yield start
+    for rb in running:
+        rb.stop()
+
+
+def accepted(reply) -> bool:
+    return isinstance(reply, RateReply)

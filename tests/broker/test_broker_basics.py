@@ -1,0 +1,137 @@
+"""Broker behaviour over real sockets: rating flow, coalescing, per-IP cap, stats, admin."""
+
+from __future__ import annotations
+
+import time
+
+from protocol import AdminRequest, ErrorReply, JobState, Overload, RateReply
+from store import open_store
+from tests.support.fake_rater import FakeRater
+
+
+def test_request_is_acknowledged_dispatched_and_stored(store_url, start_broker):
+    rb = start_broker(store_url)
+    client = rb.client()
+    reply = rb.rate(client, "192.0.2.1", ["example.com", "example.org"])
+    assert isinstance(reply, RateReply)
+    assert [(i.domain, i.state) for i in reply.items] == [("example.com", JobState.QUEUED),
+                                                          ("example.org", JobState.QUEUED)]
+    # Acknowledged means durable: the queue rows exist before any rater came.
+    with open_store(store_url) as s:
+        assert {j.domain for j in s.load_queue()} == {"example.com", "example.org"}
+    with FakeRater(rb.raters, "r1", context=rb.context):
+        rb.wait_for(lambda st: st["counters"].get("completed", 0) == 2, what="two completions")
+    rb.wait_for(lambda st: st["journal"]["rows"] >= 4, what="journal flush")
+    with open_store(store_url) as s:
+        ratings = s.lookup_ratings(["example.com", "example.org"])
+        assert {d: r.rating for d, r in ratings.items()} == {"example.com": "Q", "example.org": "Q"}
+        assert ratings["example.com"].location == {"name": "Owner of example.com"}
+        assert s.load_queue() == []
+
+
+def test_invalid_domains_are_marked_not_queued(store_url, start_broker):
+    rb = start_broker(store_url)
+    reply = rb.rate(rb.client(), "192.0.2.1", ["example.com", "co.uk", "127.0.0.1", "localhost"])
+    assert [i.state for i in reply.items] == [JobState.QUEUED, JobState.INVALID, JobState.INVALID,
+                                              JobState.INVALID]
+    st = rb.stats()
+    assert st["totals"]["live"] == 1
+
+
+def test_coalescing_fifty_requests_from_ten_ips_make_one_job(store_url, start_broker):
+    rb = start_broker(store_url)
+    clients = [rb.client() for _ in range(10)]
+    for n in range(50):
+        reply = rb.rate(clients[n % 10], f"198.51.100.{n % 10}", ["coalesce-me.com"])
+        assert isinstance(reply, RateReply) and reply.items[0].state == JobState.QUEUED
+    st = rb.stats()
+    assert st["totals"]["live"] == 1
+    assert st["counters"]["accepted"] == 1 and st["counters"]["coalesced"] == 49
+    with FakeRater(rb.raters, "r1", context=rb.context) as rater:
+        rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, what="completion")
+        time.sleep(0.3)
+        assert [d for d, _ in rater.jobs] == ["coalesce-me.com"]
+    # Every requester sees the one result: it is the stored rating of the domain.
+    rb.wait_for(lambda s: s["journal"]["rows"] >= 2, what="journal flush")
+    with open_store(store_url) as s:
+        assert s.lookup_ratings(["coalesce-me.com"])["coalesce-me.com"].rating == "Q"
+
+
+def test_per_ip_cap_answers_overload_and_spares_other_ips(store_url, start_broker):
+    rb = start_broker(store_url)
+    client = rb.client()
+    for n in range(100):
+        assert isinstance(rb.rate(client, "203.0.113.7", [f"site{n}.com"]), RateReply)
+    over = rb.rate(client, "203.0.113.7", ["site100.com"])
+    assert isinstance(over, Overload) and over.limit == 100 and over.outstanding == 100
+    # Coalescing onto an existing job costs nothing and is still accepted.
+    assert isinstance(rb.rate(client, "203.0.113.7", ["site5.com"]), RateReply)
+    assert isinstance(rb.rate(client, "203.0.113.8", ["other.com"]), RateReply)
+
+
+def test_stats_show_queues_raters_and_progress(store_url, start_broker):
+    rb = start_broker(store_url)
+    client = rb.client()
+    rb.rate(client, "192.0.2.9", ["slow-site.net", "next-site.net"])
+    with FakeRater(rb.raters, "slow", mode="sleep:30", context=rb.context):
+        st = rb.wait_for(lambda s: any(r["job"] for r in s["raters"]) and
+                         any(r["progress"] for r in s["raters"]), what="rater busy with progress")
+        (rater,) = st["raters"]
+        assert rater["state"] == "busy" and rater["job"] == "slow-site.net"
+        assert rater["progress"].startswith("fetching 1/5")
+        (queue,) = st["queues"]
+        assert queue["ip"] == "192.0.2.9" and queue["queued"] == 1 and queue["outstanding"] == 2
+
+
+def test_admin_cancel_pause_and_bad_action(store_url, start_broker):
+    rb = start_broker(store_url)
+    client = rb.client()
+    rb.rate(client, "192.0.2.1", ["a-cancel.com", "b-keep.com"])
+    reply = client.call(lambda i: AdminRequest(req_id=i, action="cancel", args={"domains": ["a-cancel.com"]}))
+    assert reply.ok and list(reply.data["cancelled"]) == ["a-cancel.com"]
+    reply = client.call(lambda i: AdminRequest(req_id=i, action="pause", args={}))
+    assert reply.ok
+    with FakeRater(rb.raters, "r1", context=rb.context) as rater:
+        time.sleep(0.5)
+        assert rater.jobs == []          # paused: nothing dispatched
+        client.call(lambda i: AdminRequest(req_id=i, action="resume", args={}))
+        rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, what="completion after resume")
+        assert [d for d, _ in rater.jobs] == ["b-keep.com"]
+    bad = client.call(lambda i: AdminRequest(req_id=i, action="explode", args={}))
+    assert not bad.ok and "unknown action" in bad.detail
+    rb.wait_for(lambda s: s["journal"]["rows"] >= 3, what="journal flush")
+    with open_store(store_url) as s:
+        assert s.load_queue() == []
+
+
+def test_rating_request_on_rater_socket_is_ignored_not_fatal(store_url, start_broker):
+    import zmq
+
+    from protocol import RateRequest
+
+    rb = start_broker(store_url)
+    sock = rb.context.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(rb.raters)
+    sock.send_multipart(RateRequest(req_id=1, client_ip="x", priority=1, domains=("a.com",)).to_frames())
+    sock.send_multipart([b"garbage"])
+    st = rb.wait_for(lambda s: s["counters"].get("malformed_rater", 0) + s["counters"].get("unknown_rater", 0) >= 2,
+                     what="garbage counted")
+    assert st["totals"]["live"] == 0
+    sock.close()
+
+
+def test_client_garbage_gets_error_reply(store_url, start_broker):
+    import zmq
+
+    rb = start_broker(store_url)
+    sock = rb.context.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(rb.clients)
+    sock.send_multipart([b"ST\x01", b"\x01", b"\xc1"])
+    assert sock.poll(5000)
+    from protocol import decode
+
+    reply = decode(sock.recv_multipart())
+    assert isinstance(reply, ErrorReply) and reply.code == "protocol"
+    sock.close()

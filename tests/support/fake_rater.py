@@ -1,0 +1,157 @@
+"""A rater that speaks the real protocol but rates nothing: for broker tests and benchmarks.
+
+In-process (a thread with its own DEALER socket)::
+
+    with FakeRater(endpoint, "r1") as r: ...
+
+or as a real process, so tests can SIGKILL it::
+
+    python tests/support/fake_rater.py --broker tcp://127.0.0.1:7711 --name r1 --mode noop
+
+Modes: ``noop`` (answer RESULT at once, rating Q), ``sleep:S`` (pulse, then
+answer after S seconds), ``hang`` (take the job, heartbeat, never answer),
+``silent`` (take the job and stop heartbeating too), ``fail`` (answer FAILED
+with a traceback), ``crash`` (exit the process with status 70 on a job),
+``crash-on:DOMAIN`` (crash only for that domain, noop otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import threading
+import time
+
+import zmq
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from protocol import (  # noqa: E402
+    Disconnect,
+    Failed,
+    Heartbeat,
+    Job,
+    ProtocolError,
+    Pulse,
+    Ready,
+    Result,
+    decode,
+)
+from protocol.vocabulary import Rating, RatingInfo  # noqa: E402
+
+
+class FakeRater:
+    def __init__(self, endpoint: str, name: str, mode: str = "noop", heartbeat: float = 0.5,
+                 context: zmq.Context | None = None, exit_on_crash: bool = False) -> None:
+        self.endpoint = endpoint
+        self.name = name
+        self.mode = mode
+        self.heartbeat = heartbeat
+        self.context = context or zmq.Context.instance()
+        self.exit_on_crash = exit_on_crash
+        self.jobs: list[tuple[str, float]] = []      # (domain, received at)
+        self.results = 0
+        self.registrations = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"fake-rater-{name}", daemon=True)
+
+    def start(self) -> "FakeRater":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def __enter__(self) -> "FakeRater":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _ready(self, sock) -> None:
+        self.registrations += 1
+        sock.send_multipart(Ready(capacity=1, host=socket.gethostname(), pid=os.getpid(), worker=self.name,
+                                  version="fake", jobs_done=self.results).to_frames())
+
+    def _run(self) -> None:
+        sock = self.context.socket(zmq.DEALER)
+        sock.setsockopt(zmq.ROUTING_ID, f"fake/{self.name}/{os.getpid()}".encode())
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.endpoint)
+        self._ready(sock)
+        last_beat = time.monotonic()
+        pending: tuple[Job, float] | None = None       # (job, answer at) for sleep/hang modes
+        beating = True
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if beating and now - last_beat >= self.heartbeat:
+                    sock.send_multipart(Heartbeat().to_frames())
+                    last_beat = now
+                if pending and now >= pending[1]:
+                    self._answer(sock, pending[0])
+                    pending = None
+                if not sock.poll(20):
+                    continue
+                try:
+                    msg = decode(sock.recv_multipart())
+                except ProtocolError:
+                    continue
+                if isinstance(msg, Disconnect) and msg.reregister:
+                    self._ready(sock)
+                elif isinstance(msg, Job):
+                    self.jobs.append((msg.domain, time.monotonic()))
+                    mode = self._mode_for(msg.domain)
+                    if mode == "noop":
+                        self._answer(sock, msg)
+                    elif mode.startswith("sleep:"):
+                        sock.send_multipart(Pulse(job_id=msg.job_id, stage="fetching", done=1, total=5).to_frames())
+                        pending = (msg, time.monotonic() + float(mode[6:]))
+                    elif mode == "hang":
+                        pending = (msg, float("inf"))
+                    elif mode == "silent":
+                        beating = False
+                        pending = (msg, float("inf"))
+                    elif mode == "fail":
+                        sock.send_multipart(Failed(job_id=msg.job_id, error="RuntimeError: boom",
+                                                   traceback="Traceback (most recent call last):\n  ...\n"
+                                                             "RuntimeError: boom\n").to_frames())
+                    elif mode == "crash":
+                        if self.exit_on_crash:
+                            os._exit(70)
+                        return
+        finally:
+            sock.close(linger=0)
+
+    def _mode_for(self, domain: str) -> str:
+        if self.mode.startswith("crash-on:"):
+            return "crash" if domain == self.mode[9:] else "noop"
+        return self.mode
+
+    def _answer(self, sock, job: Job) -> None:
+        sock.send_multipart(Result(job_id=job.job_id, domain=job.domain, rating=Rating.Q,
+                                   ratinginfo=RatingInfo.UNVERIFIED, location={"name": f"Owner of {job.domain}"},
+                                   evidence=({"kind": "name", "value": f"Owner of {job.domain}", "page": "/"},),
+                                   elapsed=0.001).to_frames())
+        self.results += 1
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description="fake rater process for broker tests")
+    p.add_argument("--broker", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--mode", default="noop")
+    p.add_argument("--seconds", type=float, default=600, help="exit after this long (bounded)")
+    args = p.parse_args()
+    rater = FakeRater(args.broker, args.name, args.mode, context=zmq.Context(), exit_on_crash=True)
+    rater.start()
+    rater._thread.join(args.seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
