@@ -34,7 +34,7 @@ class Job:
 
     __slots__ = ("domain", "client_ip", "priority", "enqueued_at", "attempts",
                  "job_id", "rater", "dispatched_at", "lease_until", "last_error",
-                 "progress", "durable")
+                 "progress", "durable", "last_rater")
 
     def __init__(self, domain: str, client_ip: str, priority: int, enqueued_at: float,
                  attempts: int = 0, durable: bool = False) -> None:
@@ -50,6 +50,7 @@ class Job:
         self.last_error = ""            # traceback or reason of the last failed attempt
         self.progress = ""
         self.durable = durable          # its row is committed in the store
+        self.last_rater: bytes | None = None  # who failed it last: retry elsewhere if we can
 
     @property
     def in_flight(self) -> bool:
@@ -150,6 +151,7 @@ class FairQueue:
         """
         if self._jobs.get(job.domain) is not job:
             raise KeyError(f"job {job.domain} is not live")
+        job.last_rater = job.rater
         job.job_id = None
         job.rater = None
         job.progress = ""

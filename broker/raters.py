@@ -101,10 +101,14 @@ class RaterTable:
     def seen(self, rater: Rater, now: float) -> None:
         rater.last_seen = now
 
-    def next_free(self) -> Rater | None:
+    def next_free(self, avoid: bytes | None = None) -> Rater | None:
+        """The least recently used rater with a free slot, other than ``avoid`` if possible."""
+        fallback = None
         for identity in self._free:
-            return self._raters[identity]
-        return None
+            if identity != avoid:
+                return self._raters[identity]
+            fallback = self._raters[identity]
+        return fallback
 
     def assign(self, rater: Rater, job: Job, job_id: str, now: float, lease: float) -> None:
         job.job_id = job_id

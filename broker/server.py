@@ -481,6 +481,10 @@ class Broker:
             job = self.fq.pop()
             if job is None:
                 return
+            if job.last_rater is not None:
+                # A retry goes to another rater when there is one: the last
+                # one may be dying (it reported FAILED and is not gone yet).
+                rater = self.raters.next_free(avoid=job.last_rater)
             self._seq += 1
             job_id = f"{self._epoch}-{self._seq}"
             now = time.monotonic()

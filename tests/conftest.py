@@ -59,3 +59,12 @@ def migrated_store(store_url):
         yield store
     finally:
         store.close()
+
+
+@pytest.fixture
+def mysql_store_url():
+    """URL of a fresh, empty MySQL database, for tests of server-only behaviour (KILL, ...)."""
+    from store.scratch import scratch_store_url
+
+    with scratch_store_url("mysql", mysql_url=mysql_test_url(), prefix="sitetruth_test") as url:
+        yield url

@@ -174,7 +174,7 @@ def normalise_organisation(name: str) -> str:
     # "S.A." / "L.L.C." -> "sa" / "llc" before punctuation becomes spaces.
     text = re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
     words = re.sub(r"[^\w&]+", " ", text).split()
-    while len(words) > 1 and words[-1] in _LEGAL_FORMS:
+    while len(words) > 1 and (words[-1] in _LEGAL_FORMS or words[-1] == "&"):
         words.pop()
     return " ".join(words)
 

@@ -414,6 +414,7 @@ class Load:
         self._force = force
         self._batch: list[tuple] = []
         self._started = time.monotonic()
+        self.seconds = 0.0
         ncols = _KINDS[kind][0].count(",") + 1
         self._insert = f'INSERT INTO "{table}" VALUES ({", ".join("?" * ncols)})'
 
@@ -422,8 +423,12 @@ class Load:
         self._base = sum(self._sizes[:number])
         self._position = position
 
-    def add(self, row: tuple) -> None:
+    def add(self, row: tuple, new_record: bool = True) -> None:
+        """Store *row*; *new_record* False for a further row of the same record
+        (a GLEIF entity's trading name), which the row count does not count."""
         self._batch.append(row)
+        if new_record:
+            self.rows += 1
         if len(self._batch) >= BATCH_ROWS:
             self._flush()
 
@@ -442,7 +447,6 @@ class Load:
             self._conn.execute("BEGIN")
             self._conn.executemany(self._insert, self._batch)
             self._conn.execute("COMMIT")
-            self.rows += len(self._batch)
             self._batch.clear()
         self._report(done=False)
 
@@ -494,7 +498,7 @@ class Load:
         log.info("imported %s: %d rows, %d skipped, %.1f s", self.name, self.rows, self.skipped, seconds)
 
     def report(self) -> ImportReport:
-        return ImportReport(self.name, self.rows, self.skipped, round(time.monotonic() - self._started, 3))
+        return ImportReport(self.name, self.rows, self.skipped, round(self.seconds, 3))
 
 
 def _size(path: str) -> int:

@@ -19,14 +19,15 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TypeVar
 
 from ._errors import SourceFileError, SourceFormatError
 
-__all__ = ["Input", "open_inputs", "CsvRows", "iter_json_array"]
+__all__ = ["Input", "open_inputs", "guarded", "CsvRows", "iter_json_array"]
 
 # A field longer than this is a corrupt row, not a company name (the csv
 # module's own default of 128 KiB is kept; it is stated here to be explicit).
@@ -37,6 +38,8 @@ csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
 # claims to be (PhishTank items are well under 10 KiB).
 JSON_ITEM_LIMIT = 1 << 20
 _JSON_CHUNK = 1 << 16
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -105,6 +108,22 @@ def _zip_members(raw: IO[bytes], label: str, stack: ExitStack, source: str,
         # ZipFile reads through the same file object, so raw.tell() still
         # measures progress through the compressed file.
         yield Input(f"{label}:{member}", _text(stack, archive.open(member)), position)
+
+
+def guarded(items: Iterable[_T], source: str, label: str) -> Iterator[_T]:
+    """Iterate *items*, re-raising a compressed file's corruption as SourceFormatError.
+
+    Decompression happens lazily while rows are read, so this is where a
+    truncated or damaged gzip/bzip2/zip member shows up.
+    """
+    try:
+        yield from items
+    except (EOFError, zlib.error, zipfile.BadZipFile) as e:
+        raise SourceFormatError(f"corrupt or truncated compressed file: {e}", source=source, where=label) from e
+    except OSError as e:
+        if e.errno is None:  # gzip/bz2 data errors carry no errno; real I/O errors do
+            raise SourceFormatError(f"corrupt compressed file: {e}", source=source, where=label) from e
+        raise SourceFileError(f"cannot read: {e.strerror or e}", source=source, where=label) from e
 
 
 class CsvRows:

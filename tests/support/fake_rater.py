@@ -11,7 +11,7 @@ or as a real process, so tests can SIGKILL it::
 Modes: ``noop`` (answer RESULT at once, rating Q), ``sleep:S`` (pulse, then
 answer after S seconds), ``hang`` (take the job, heartbeat, never answer),
 ``silent`` (take the job and stop heartbeating too), ``fail`` (answer FAILED
-with a traceback), ``crash`` (exit the process with status 70 on a job),
+with a traceback), ``crash`` (send FAILED with a traceback, then exit the process with status 70),
 ``crash-on:DOMAIN`` (crash only for that domain, noop otherwise).
 """
 
@@ -121,6 +121,11 @@ class FakeRater:
                                                    traceback="Traceback (most recent call last):\n  ...\n"
                                                              "RuntimeError: boom\n").to_frames())
                     elif mode == "crash":
+                        # Like a real worker's last-resort handler: report, then die.
+                        sock.send_multipart(Failed(job_id=msg.job_id, error="worker crashed",
+                                                   traceback="Traceback (most recent call last):\n"
+                                                             f"  rating {msg.domain}\nMemoryError\n").to_frames())
+                        time.sleep(0.3)     # let the I/O thread deliver it
                         if self.exit_on_crash:
                             os._exit(70)
                         return

@@ -1,0 +1,442 @@
+"""Who runs the site: organisation names from one page, and the name normalisation used for matching.
+
+Sources, most trusted first (confidence in brackets):
+
+==================  ===================================================  ==========
+method              where                                                confidence
+==================  ===================================================  ==========
+``jsonld``          schema.org Organization/LocalBusiness/... in          0.95 legalName,
+                    JSON-LD, top level or ``@graph``                      0.9 name
+                    ... as ``publisher``/``copyrightHolder``/``mainEntity`` 0.85
+                    ... as an offer's ``seller`` or ``provider``          0.75
+``microdata``       itemtype .../Organization etc., itemprop name          0.9 / 0.85
+``imprint``         "Angaben gemäß § 5 TMG", "Raison sociale:", ...        0.8 with legal form,
+                    followed by the company line                          0.65 / 0.4 without
+``copyright``       "© 2024 Acme Widgets Ltd. All rights reserved"       0.75 with legal form,
+                                                                          0.5 without
+``address``         the line just above a street address, if it ends     0.7
+                    in a legal form ("Acme Widgets Ltd")
+``og:site_name``    ``<meta property="og:site_name">``                    0.6 / 0.5
+``title``           ``<title>``, brand part only                          0.45 / 0.25
+==================  ===================================================  ==========
+
+Nested organisations that are not the site's (a product's ``brand``, a
+review's ``author``) are ignored. :func:`normalise_org_name` gives the form
+used to compare names with registries and certificates.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from lxml import etree
+
+from raterd.extract.address import is_street_line
+from raterd.extract._dom import fold, fold_keep, text_lines, visible_text
+from raterd.extract._structured import Structured, read_structured
+from raterd.findings import OrganisationName
+
+__all__ = [
+    "find_org_names",
+    "normalise_org_name",
+    "strip_legal_form",
+    "legal_form",
+    "name_ending_with_legal_form",
+    "is_org_type",
+    "ORG_TYPES",
+]
+
+# schema.org types that are organisations. LocalBusiness has hundreds of
+# subtypes; the suffix rule in is_org_type catches the rest (ShoeStore, ...).
+ORG_TYPES = frozenset({
+    "Organization", "Organisation", "Corporation", "LocalBusiness", "OnlineBusiness", "OnlineStore",
+    "Store", "Restaurant", "NGO", "GovernmentOrganization", "EducationalOrganization",
+    "MedicalOrganization", "NewsMediaOrganization", "SportsOrganization", "PerformingGroup",
+    "Airline", "Consortium", "ResearchOrganization", "LibrarySystem", "WorkersUnion", "Cooperative",
+    "ProfessionalService", "LegalService", "FinancialService", "EmergencyService", "FoodEstablishment",
+    "Bakery", "BarOrPub", "Brewery", "CafeOrCoffeeShop", "FastFoodRestaurant", "Winery", "Distillery",
+    "Dentist", "Physician", "Pharmacy", "Hospital", "Attorney", "Notary", "Plumber", "Electrician",
+    "Locksmith", "RoofingContractor", "GeneralContractor", "HVACBusiness", "HousePainter",
+    "AccountingService", "InsuranceAgency", "RealEstateAgent", "TravelAgency", "AutoDealer",
+    "AutoRepair", "AutoBodyShop", "AutoRental", "AutoWash", "GasStation", "Hotel", "Motel", "Hostel",
+    "BedAndBreakfast", "LodgingBusiness", "Library", "BankOrCreditUnion", "Bank", "CreditUnion",
+    "DaySpa", "HairSalon", "NailSalon", "BeautySalon", "HealthClub", "Optician", "Florist",
+    "MovingCompany", "SelfStorage", "ChildCare", "DryCleaningOrLaundry", "EmploymentAgency",
+    "Campground", "Casino", "NightClub", "ComedyClub", "MovieTheater", "BowlingAlley",
+    "GolfCourse", "SkiResort", "SportsClub", "TattooParlor", "VeterinaryCare", "RadioStation",
+    "TelevisionStation", "ArchiveOrganization", "FundingScheme",
+})
+_ORG_SUFFIXES = ("Store", "Business", "Organization", "Establishment", "Agency", "Shop", "Restaurant",
+                 "Dealer", "Contractor", "Company", "Service")
+_NOT_ORG = frozenset({"Service", "GovernmentService", "BroadcastService", "CableOrSatelliteService",
+                      "FinancialProduct", "FoodService", "TaxiService", "WebAPI", "Person"})
+
+
+def is_org_type(schema_type: str) -> bool:
+    if schema_type in _NOT_ORG:
+        return False
+    return schema_type in ORG_TYPES or schema_type.endswith(_ORG_SUFFIXES)
+
+
+# -- legal forms ---------------------------------------------------------------------
+
+# (canonical, pattern). Long spellings are case-insensitive; short all-caps
+# ones (AG, SA, SE, AB) must be written as such, or "sa" in a sentence would
+# count. Order matters: longer forms first.
+_LEGAL_FORMS: tuple[tuple[str, str], ...] = (
+    ("gmbh & co kg", r"GmbH\s*(?:&|\+|und)\s*Co\.?\s*KG(?:aA)?"),
+    ("ug", r"UG\s*\((?i:haftungsbeschr(?:ä|ae|a)nkt)\)|UG"),
+    ("ggmbh", r"gGmbH"),
+    ("gmbh", r"(?i:GmbH|Gesellschaft mit beschr(?:ä|ae)nkter Haftung)"),
+    ("kgaa", r"KGaA"),
+    ("ag", r"AG|(?i:Aktiengesellschaft)"),
+    ("kg", r"KG|(?i:Kommanditgesellschaft)"),
+    ("ohg", r"OHG|oHG"),
+    ("ek", r"e\.\s?K(?:fm|fr)?\."),
+    ("ev", r"e\.\s?V\."),
+    ("pty ltd", r"(?i:Pty\.?\s*Ltd\.?|Proprietary Limited)"),
+    ("plc", r"PLC|Plc|p\.l\.c\.|(?i:Public Limited Company)"),
+    ("llp", r"LLP|L\.L\.P\.|(?i:Limited Liability Partnership)"),
+    ("llc", r"LLC|L\.L\.C\.|(?i:Limited Liability Company)"),
+    ("ltd", r"(?i:Ltd\.?|Limited)"),
+    ("inc", r"(?i:Inc\.?|Incorporated)"),
+    ("corp", r"(?i:Corp\.?|Corporation)"),
+    ("lp", r"LP|L\.P\."),
+    ("sarl", r"S\.A\.R\.L\.?|SARL|S[aà]rl|Sarl"),
+    ("sas", r"S\.A\.S\.U?\.?|SASU?"),
+    ("eurl", r"EURL"),
+    ("sa", r"S\.A\.U?\.?|SAU?"),
+    ("bv", r"B\.V\.|BV"),
+    ("nv", r"N\.V\.|NV"),
+    ("srl", r"S\.r\.l\.|Srl|SRL|S\.R\.L\.|s\.r\.l\."),
+    ("spa", r"S\.p\.A\.|SpA|S\.P\.A\.|s\.p\.a\."),
+    ("sl", r"S\.L\.U?\.?|SLU?"),
+    ("se", r"SE"),
+    ("aps", r"ApS"),
+    ("as", r"A/S|ASA"),
+    ("ab", r"AB"),
+    ("oy", r"Oyj?"),
+    ("sp z oo", r"Sp\.\s?z\s?o\.\s?o\.?"),
+    ("sro", r"s\.\s?r\.\s?o\.?"),
+)
+_FORM_ALT = "|".join(f"(?:{pattern})" for _, pattern in _LEGAL_FORMS)
+_FORM_AT_END = re.compile(rf"(?:^|[\s,])(?P<form>{_FORM_ALT})\s*$")
+_FORM_ANYWHERE = re.compile(rf"(?<![\w&])(?P<form>{_FORM_ALT})(?=$|[\s,;:|)!?·•]|\.(?:\s|$))")
+_FORM_PATTERNS = tuple((canon, re.compile(rf"(?:{pattern})\Z")) for canon, pattern in _LEGAL_FORMS)
+
+
+def legal_form(name: str) -> str | None:
+    """Canonical legal form a name ends with (``Acme Widgets Limited`` -> ``ltd``), or None."""
+    match = _FORM_AT_END.search((name or "").strip()[-200:])
+    if not match:
+        return None
+    form = match.group("form").strip()
+    for canon, pattern in _FORM_PATTERNS:
+        if pattern.match(form):
+            return canon
+    return None
+
+
+# Multi-word spellings reduced to one token before comparing names.
+_PHRASE_FORMS = (
+    ("gesellschaft mit beschrankter haftung", "gmbh"),
+    ("limited liability partnership", "llp"),
+    ("limited liability company", "llc"),
+    ("public limited company", "plc"),
+    ("proprietary limited", "pty ltd"),
+    ("societe a responsabilite limitee", "sarl"),
+    ("societe par actions simplifiee", "sas"),
+    ("societe anonyme", "sa"),
+    ("sociedad limitada", "sl"),
+    ("sociedad anonima", "sa"),
+    ("societa a responsabilita limitata", "srl"),
+    ("societa per azioni", "spa"),
+    ("besloten vennootschap", "bv"),
+    ("naamloze vennootschap", "nv"),
+    ("ug haftungsbeschrankt", "ug"),
+)
+_TOKEN_FORMS = {
+    "limited": "ltd", "incorporated": "inc", "corporation": "corp", "company": "co",
+    "aktiengesellschaft": "ag", "kommanditgesellschaft": "kg", "und": "and", "haftungsbeschrankt": "",
+}
+
+
+def normalise_org_name(name: str) -> str:
+    """Comparable form of an organisation name.
+
+    Case- and accent-blind, punctuation dropped, ``&`` -> ``and``, legal
+    forms unified (``Limited`` -> ``ltd``, ``Incorporated`` -> ``inc``,
+    ``L.L.C.`` -> ``llc``), a leading "the" dropped:
+    ``The Acme Widgets Company, Limited.`` -> ``acme widgets co ltd``.
+    """
+    if not isinstance(name, str):
+        return ""
+    text = unicodedata.normalize("NFKD", name[:300].replace("ß", "ss"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = text.replace("&", " and ").replace("+", " and ")
+    text = re.sub(r"(?<=\w)\.(?=\w)|\.", lambda m: "" if m.group(0) == "." else " ", text)
+    text = " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+    for phrase, short in _PHRASE_FORMS:
+        text = re.sub(rf"\b{phrase}\b", short, text)
+    tokens = [_TOKEN_FORMS.get(tok, tok) for tok in text.split()]
+    tokens = [tok for tok in tokens if tok]
+    if len(tokens) > 1 and tokens[0] == "the":
+        tokens = tokens[1:]
+    return " ".join(tokens)
+
+
+_CANON_FORMS = sorted({canon for canon, _ in _LEGAL_FORMS} | {"co", "pty", "ltd", "and co"}, key=len, reverse=True)
+
+
+def strip_legal_form(normalised: str) -> str:
+    """``acme widgets ltd`` -> ``acme widgets``: for fuzzy matching when one side omits the form."""
+    text = normalised
+    for _ in range(3):  # "acme gmbh and co kg", "acme co ltd"
+        for canon in _CANON_FORMS:
+            if text.endswith(" " + canon):
+                text = text[: -len(canon) - 1]
+                break
+        else:
+            break
+    return text.strip()
+
+
+# -- cleaning candidates ---------------------------------------------------------------
+
+_CONNECTORS = frozenset({"of", "and", "und", "&", "de", "del", "della", "di", "du", "des", "la", "le", "van",
+                         "der", "den", "von", "for", "y", "e", "et", "the", "d", "l", "a", "+", "-"})
+# Words that end a name when walking backwards from its legal form.
+_BREAK_WORDS = frozenset({"by", "von", "par", "por", "da", "door", "copyright", "is", "ist", "est", "es",
+                          "operated", "owned", "betrieben", "powered", "reserved", "rights"})
+_STOP_NAMES = frozenset({
+    "all rights reserved", "the author", "the authors", "this site", "this website", "website", "copyright",
+    "home", "welcome", "index", "startseite", "accueil", "inicio", "homepage", "home page", "official site",
+    "official website", "untitled", "untitled document", "page not found", "404", "alle rechte vorbehalten",
+    "tous droits reserves", "impressum", "imprint", "contact", "kontakt", "about us", "privacy policy",
+})
+_DOMAINISH = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|shop|store|online|[a-z]{2})$", re.I)
+
+
+def _clean_name(text: str) -> str:
+    text = " ".join((text or "").replace("\u00a0", " ").split())
+    text = text.strip(" ,;:-–—|•·\"'“”«»()[]")
+    return text[:120]
+
+
+def _plausible(name: str) -> bool:
+    if not name or len(name) < 2 or len(name) > 100:
+        return False
+    if not re.search(r"[^\W\d_]", name) or "@" in name or "://" in name or name.lower().startswith("www."):
+        return False
+    if len(name.split()) > 10 or fold(name) in _STOP_NAMES:
+        return False
+    digits = sum(ch.isdigit() for ch in name)
+    return digits <= len(name) // 3
+
+
+def name_ending_with_legal_form(text: str) -> str | None:
+    """The company name that ends at the first legal form in ``text`` (at most 7 words), or None.
+
+    ``© 2024 Acme Widgets Ltd. All rights reserved`` -> ``Acme Widgets Ltd.``;
+    walking back from the form stops at years, punctuation and words like
+    "by" or a lower-case word that is not a connector ("of", "und", "de"...).
+    """
+    match = _FORM_ANYWHERE.search(text[:600])
+    if not match:
+        return None
+    end = match.end("form")
+    before = text[: match.start("form")].rstrip(" ,")
+    words = before.split(" ")
+    kept: list[str] = []
+    for word in reversed(words):
+        bare = word.strip(",")
+        if not bare:
+            continue
+        if (re.fullmatch(r"[\d\-–/.,()]+", bare) or any(ch in bare for ch in ":|•·©«»\"“”")
+                or bare.lower() in _BREAK_WORDS or bare.endswith((".", ";", "!", "?")) and kept):
+            break
+        if bare[0].islower() and bare.lower() not in _CONNECTORS:
+            break
+        kept.append(word)
+        if len(kept) >= 7:
+            break
+    while kept and kept[-1].strip(",").lower() in _CONNECTORS:
+        kept.pop()
+    if not kept:
+        return None
+    name = _clean_name(" ".join(reversed(kept)) + " " + text[match.start("form"):end])
+    return name if _plausible(name) else None
+
+
+def _add(out: dict[tuple[str, str], OrganisationName], name: str, page: str, method: str, confidence: float) -> None:
+    name = _clean_name(name)
+    if not _plausible(name):
+        return
+    key = (name, method)
+    if key not in out or out[key].confidence < confidence:
+        out[key] = OrganisationName(name=name, page=page, method=method, confidence=confidence)
+
+
+# -- structured data --------------------------------------------------------------------
+
+# Where an organisation node may hang and still be the site's own (confidence).
+_OWN_PARENTS = {"": 0.9, "publisher": 0.85, "copyrightHolder": 0.85, "mainEntity": 0.85,
+                "sourceOrganization": 0.8, "seller": 0.75, "provider": 0.75, "worksFor": 0.6}
+
+
+def _structured_names(structured: Structured, page: str, out: dict) -> None:
+    for node in structured.nodes:
+        if not any(is_org_type(t) for t in node.types) or "Person" in node.types:
+            continue
+        base = _OWN_PARENTS.get(node.parent_key)
+        if base is None:
+            continue
+        if node.source == "microdata":
+            base -= 0.05
+        legal = node.first_text("legalName")
+        name = node.first_text("name")
+        if legal:
+            _add(out, legal, page, node.source, min(0.95, base + 0.05))
+        if name:
+            _add(out, name, page, node.source, base)
+
+
+# -- page text ---------------------------------------------------------------------------
+
+_COPYRIGHT = re.compile(r"©|&copy;|\bcopyright\b|\(c\)(?=\s*(?:19|20)\d\d)", re.I)
+_YEARS = re.compile(r"^\s*(?:(?:copyright|©|\(c\)|by)\s*)*(?:(?:19|20)\d\d(?:\s*[-–—/]\s*(?:(?:19|20)?\d\d|present|heute|today))?\s*[,.]?\s*)*(?:by\s+)?", re.I)
+_COPY_END = re.compile(
+    r"\s*(?:[|•·]|\s[-–—]\s|\ball rights reserved|\balle rechte vorbehalten|\btous droits r[ée]serv[ée]s"
+    r"|\btodos los derechos reservados|\btutti i diritti riservati|\balle rechten voorbehouden"
+    r"|\bpowered by|\bdesigned by|\bbuilt with|\btheme by|\bmade with|\bsite by|\bwebsite by|\bwebdesign)",
+    re.I,
+)
+
+
+def _copyright_names(lines: list[str], page: str, out: dict) -> None:
+    found = 0
+    for line in lines:
+        match = _COPYRIGHT.search(line)
+        if not match:
+            continue
+        rest = _YEARS.sub("", line[match.end():], count=1)
+        rest = _COPY_END.split(rest, maxsplit=1)[0]
+        name = name_ending_with_legal_form(rest)
+        if name:
+            _add(out, name, page, "copyright", 0.75)
+        else:
+            candidate = re.split(r"[.;:!?,](?:\s|$)", rest, maxsplit=1)[0]
+            candidate = re.sub(r"\s*(?:19|20)\d\d\s*$", "", _clean_name(candidate))
+            if candidate and len(candidate.split()) <= 6 and (candidate[0].isupper() or candidate[0].isdigit()):
+                _add(out, candidate, page, "copyright", 0.3 if _DOMAINISH.match(candidate) else 0.5)
+        found += 1
+        if found >= 5:
+            break
+
+
+# Imprint labels: strong ones introduce the legal name by law or by name
+# ("Raison sociale"); weak ones ("Herausgeber", "Publisher") may introduce a
+# person, so without a legal form they count for little.
+_STRONG_LABEL = re.compile(
+    r"^\s*(?:angaben\s+gem(?:a(?:ß|ss)|\.)\s*§\s*5\s*(?:tmg|ddg|ecg)|informationspflicht\s+laut\s+§\s*5"
+    r"|company\s+name|registered\s+(?:company\s+)?name|legal\s+(?:entity\s+)?name|firmenname|firmierung"
+    r"|raison\s+sociale|denomination\s+sociale|denominacion\s+social|razon\s+social|ragione\s+sociale"
+    r"|denominazione\s+sociale|bedrijfsnaam|handelsnaam|statutaire\s+naam)\b\s*(?:[:：\-–]\s*|$)",
+)
+_WEAK_LABEL = re.compile(
+    r"^\s*(?:impressum|imprint|(?:dienste)?anbieter|herausgeber(?:in)?|betreiber(?:\s+der\s+(?:website|webseite|seite))?"
+    r"|inhaber(?:in)?|editeur(?:\s+du\s+site)?|(?:ce|le)\s+site\s+(?:web\s+)?est\s+edite\s+par|proprietaire"
+    r"|publisher|published\s+by|(?:this\s+(?:web)?site\s+is\s+)?(?:owned\s+and\s+)?operated\s+by|site\s+operated\s+by"
+    r"|titular|responsable|titolare|gestore|editore|eigenaar|uitgever)\b\s*(?:[:：\-–]\s*|$)",
+)
+
+
+def _imprint_names(lines: list[str], page: str, out: dict) -> None:
+    for i, line in enumerate(lines[:5000]):
+        folded = fold_keep(line)
+        strong = _STRONG_LABEL.match(folded)
+        weak = None if strong else _WEAK_LABEL.match(folded)
+        label = strong or weak
+        if not label:
+            continue
+        candidates = [line[label.end():]] if line[label.end():].strip() else []
+        candidates += [lines[j] for j in range(i + 1, min(i + 3, len(lines)))]
+        for cand in candidates:
+            cand = _clean_name(cand)
+            if not cand or is_street_line(cand) or _STRONG_LABEL.match(fold_keep(cand)) or _WEAK_LABEL.match(fold_keep(cand)):
+                continue
+            with_form = name_ending_with_legal_form(cand)
+            if with_form:
+                _add(out, with_form, page, "imprint", 0.8)
+            elif _plausible(cand) and len(cand.split()) <= 6:
+                _add(out, cand, page, "imprint", 0.65 if strong else 0.4)
+            break
+
+
+def _address_adjacent_names(lines: list[str], page: str, out: dict) -> None:
+    for i, line in enumerate(lines[:5000]):
+        segments = [s.strip() for s in re.split(r"\s*[,;|•·]\s*", line) if s.strip()]
+        for k, seg in enumerate(segments):
+            if not is_street_line(seg):
+                continue
+            before = ", ".join(segments[:k]) if k else (lines[i - 1] if i else "")
+            name = name_ending_with_legal_form(before) if before else None
+            if name is None and not k and i >= 2:
+                name = name_ending_with_legal_form(lines[i - 2])
+            if name:
+                _add(out, name, page, "address", 0.7)
+            break
+
+
+_TITLE_SPLIT = re.compile(r"\s+[|–—:·»-]\s+|\s*[|»·]\s*")
+
+
+def _title_name(doc: etree._Element, page: str, out: dict) -> None:
+    title = ""
+    for el in doc.iter("title"):
+        title = " ".join((el.text_content() or "").split())
+        break
+    if not title:
+        return
+    parts = [_clean_name(p) for p in _TITLE_SPLIT.split(title[:300]) if _clean_name(p)]
+    for part in parts:
+        with_form = name_ending_with_legal_form(part)
+        if with_form:
+            _add(out, with_form, page, "title", 0.45)
+            return
+    if not parts:
+        return
+    brand = parts[-1] if len(parts) > 1 else parts[0]
+    if len(brand.split()) <= 5:
+        _add(out, brand, page, "title", 0.25)
+
+
+def _og_site_name(doc: etree._Element, page: str, out: dict) -> None:
+    for meta in doc.iter("meta"):
+        prop = (meta.get("property") or meta.get("name") or "").strip().lower()
+        if prop == "og:site_name":
+            name = _clean_name(meta.get("content") or "")
+            _add(out, name, page, "og:site_name", 0.6 if legal_form(name) else 0.5)
+            return
+
+
+def find_org_names(doc: etree._Element, url: str, text: str | None = None,
+                   structured: Structured | None = None) -> list[OrganisationName]:
+    """Every organisation-name candidate on one page, most confident first. Never raises on bad input."""
+    if doc is None:
+        return []
+    if text is None:
+        text = visible_text(doc)
+    if structured is None:
+        structured = read_structured(doc)
+    lines = text_lines(text)
+    out: dict[tuple[str, str], OrganisationName] = {}
+    _structured_names(structured, url, out)
+    _og_site_name(doc, url, out)
+    _copyright_names(lines, url, out)
+    _imprint_names(lines, url, out)
+    _address_adjacent_names(lines, url, out)
+    _title_name(doc, url, out)
+    return sorted(out.values(), key=lambda n: (-n.confidence, n.method, n.name))[:40]
+
