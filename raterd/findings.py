@@ -122,7 +122,12 @@ class PostalAddress:
         return (_address_token(self.street), _address_token(self.postcode or self.city))
 
     def summary(self) -> str:
-        parts = [self.street, " ".join(p for p in (self.postcode, self.city) if p), self.region, self.country]
+        """One line in the country's usual order: ``10 Downing Street, London SW1A 2AA, GB``."""
+        if self.country in ("US", "CA", "GB", "AU", "IE"):
+            place = " ".join(p for p in (self.city, self.region, self.postcode) if p)
+            parts = [self.street, place, self.country]
+        else:
+            parts = [self.street, " ".join(p for p in (self.postcode, self.city) if p), self.region, self.country]
         return ", ".join(p for p in parts if p)
 
 
@@ -221,22 +226,23 @@ class SiteFindings:
     def name_groups(self) -> list[tuple[float, OrganisationName, list[OrganisationName]]]:
         """Candidate names grouped by normalised form, best first: (score, representative, members).
 
+        Names that differ only in their legal form ("Acme Widgets" in
+        og:site_name, "Acme Widgets Ltd" in the copyright line) are one group.
+
         Score = the best single confidence, plus agreement: +0.05 per further
         page (up to +0.15), +0.1 per further method (up to +0.2), and +0.3 when
         a confirmation or the certificate names the same organisation. A name
         seen in JSON-LD, the copyright line and the imprint on three pages
         beats a lone og:site_name.
         """
-        from raterd.extract.organisation import normalise_org_name  # lazy: extract imports us
-
         groups: dict[str, list[OrganisationName]] = {}
         for cand in self.names:
-            key = normalise_org_name(cand.name)
+            key = _name_key(cand.name)
             if key:
                 groups.setdefault(key, []).append(cand)
-        confirmed = {normalise_org_name(c.matched_name) for c in self.confirmations if c.matched_name}
+        confirmed = {_name_key(c.matched_name) for c in self.confirmations if c.matched_name}
         if self.certificate_org:
-            confirmed.add(normalise_org_name(self.certificate_org))
+            confirmed.add(_name_key(self.certificate_org))
         confirmed.discard("")
 
         ranked = []
@@ -288,6 +294,13 @@ class SiteFindings:
     def best_address(self) -> PostalAddress | None:
         groups = self.address_groups()
         return groups[0][1] if groups else None
+
+
+def _name_key(name: str) -> str:
+    from raterd.extract.organisation import normalise_org_name, strip_legal_form  # lazy: extract imports us
+
+    normalised = normalise_org_name(name)
+    return strip_legal_form(normalised) or normalised
 
 
 def _extend_unique(target: list, items: list) -> None:

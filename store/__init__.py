@@ -5,6 +5,7 @@ ends behind one API (``store._base.Store``): MySQL/MariaDB through
 ``mysqlclient`` for production, and SQLite (stdlib) as the embedded default.
 ``store`` imports only ``protocol.vocabulary`` from our code.
 
+    import time
     from store import open_store, QueuedJob
     with open_store("sqlite:///./sitetruth.db") as s:
         s.migrate()

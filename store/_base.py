@@ -246,10 +246,10 @@ class Store(abc.ABC):
     def record_attempts(self, updates: Sequence[tuple[str, int]]) -> None:
         """Set ``attempts`` of queued domains (unknown domains are ignored)."""
         rows = [(codec.int32(n, f"attempts for {d!r}"), codec.domain(d)) for d, n in updates]
-        if rows:
-            self._run("record_attempts",
-                      lambda cur: cur.executemany(self._sql("UPDATE rating_queue SET attempts = ? WHERE domain = ?"), rows),
-                      write=True)
+        if not rows:
+            return
+        sql = self._sql("UPDATE rating_queue SET attempts = ? WHERE domain = ?")
+        self._run("record_attempts", lambda cur: cur.executemany(sql, rows), write=True)
 
     def remove_jobs(self, domains: Sequence[str]) -> int:
         """Delete the queue rows of ``domains`` (operator cancel); return how many existed."""
@@ -301,7 +301,8 @@ class Store(abc.ABC):
 
         def body(cur: Any) -> None:
             for part in _sized(rows, 200, self._ROW_CHUNK_BYTES):
-                cur.execute(self._sql(f"INSERT INTO error_log ({_ERROR_COLS}) VALUES {_marks(len(part), 7)}"), _flat(part))
+                sql = f"INSERT INTO error_log ({_ERROR_COLS}) VALUES {_marks(len(part), 7)}"
+                cur.execute(self._sql(sql), _flat(part))
         self._run("append_errors", body, write=True)
 
     def recent_errors(self, limit: int = 50) -> list[ErrorRecord]:
@@ -309,7 +310,8 @@ class Store(abc.ABC):
         n = self._limit(limit)
 
         def body(cur: Any) -> list[ErrorRecord]:
-            cur.execute(self._sql(f"SELECT id, {_ERROR_COLS} FROM error_log ORDER BY at DESC, id DESC LIMIT ?"), (n,))
+            sql = f"SELECT id, {_ERROR_COLS} FROM error_log ORDER BY at DESC, id DESC LIMIT ?"
+            cur.execute(self._sql(sql), (n,))
             return [codec.error_from_row(row) for row in cur.fetchall()]
         return self._run("recent_errors", body, write=False)
 
@@ -317,14 +319,14 @@ class Store(abc.ABC):
     # Separate methods so each step of a transaction is visible (and the
     # fault tests can break a transaction between two of them).
     def _insert_jobs(self, cur: Any, rows: Sequence[tuple[Any, ...]]) -> int:
-        cur.execute(self._sql(f"INSERT INTO rating_queue ({_JOB_COLS}) VALUES {_marks(len(rows), 5)} {self._ENQUEUE_TAIL}"),
-                    _flat(rows))
+        sql = f"INSERT INTO rating_queue ({_JOB_COLS}) VALUES {_marks(len(rows), 5)} {self._ENQUEUE_TAIL}"
+        cur.execute(self._sql(sql), _flat(rows))
         return int(cur.rowcount)
 
     def _upsert_ratings(self, cur: Any, rows: Sequence[tuple[Any, ...]]) -> None:
         for part in _sized(rows, 200, self._ROW_CHUNK_BYTES):
-            cur.execute(self._sql(f"INSERT INTO ratings ({_RATING_COLS}) VALUES {_marks(len(part), 7)} {self._UPSERT_TAIL}"),
-                        _flat(part))
+            sql = f"INSERT INTO ratings ({_RATING_COLS}) VALUES {_marks(len(part), 7)} {self._UPSERT_TAIL}"
+            cur.execute(self._sql(sql), _flat(part))
 
     def _retire_jobs(self, cur: Any, domains: Sequence[str]) -> int:
         retired = 0
@@ -423,7 +425,7 @@ class Store(abc.ABC):
                     continue
                 if kind is Fault.LOST and committing:
                     error = StoreUnavailable(f"{what}: connection to {self._url} lost during COMMIT; "
-                                             "the outcome is unknown (repeating the call is safe)")
+                                             "the outcome is unknown (every write but append_errors is safe to repeat)")
                 raise error from exc
 
     def _end_read(self, conn: Any) -> None:

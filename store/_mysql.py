@@ -107,7 +107,7 @@ def server_command(url: StoreURL, statement: str) -> None:
 
 class MySQLStore(Store):
     backend = "mysql"
-    _MAX_BUSY_RETRIES = 3
+    _MAX_BUSY_RETRIES = 5
     _ENQUEUE_TAIL = "ON DUPLICATE KEY UPDATE domain = domain"  # a no-op: counts 0 rows, keeps the row
     # VALUES() rather than a row alias: MariaDB has no alias syntax, and
     # MySQL 8 still accepts VALUES() here.

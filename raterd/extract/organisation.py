@@ -32,9 +32,9 @@ import unicodedata
 
 from lxml import etree
 
-from raterd.extract.address import is_street_line
 from raterd.extract._dom import fold, fold_keep, text_lines, visible_text
 from raterd.extract._structured import Structured, read_structured
+from raterd.extract.address import is_street_line
 from raterd.findings import OrganisationName
 
 __all__ = [

@@ -104,17 +104,21 @@ def _vat_value(label: str, window: str) -> str | None:
     for cand in _VAT_CANDIDATE.finditer(window[:60]):
         if cand.start() > 30:
             break
-        value = re.sub(r"[\s.\-]", "", cand.group(0).upper())
-        if _VAT_SHAPES.match(value):
-            return value
-        if value.isdigit():
-            # The label tells the country when the prefix is left out.
-            if label_folded.startswith("vat") and len(value) in (9, 12):
-                return "GB" + value
-            if "iva" in label_folded and len(value) == 11 and label_folded in ("piva", "partitaiva", "iva"):
-                return "IT" + value
-            if label_folded.startswith(("ust", "umsatz")) and len(value) == 9:
-                return "DE" + value
+        raw = cand.group(0).upper()
+        # The candidate may run into the next word ("DE123456789 Amtsgericht"): try shorter cuts.
+        for cut in range(len(raw), 7, -1):
+            value = re.sub(r"[\s.\-]", "", raw[:cut])
+            if _VAT_SHAPES.match(value):
+                return value
+        lead = re.match(r"[\d\s.\-]+", raw)
+        digits = re.sub(r"\D", "", lead.group(0)) if lead else ""
+        # The label tells the country when the prefix is left out.
+        if label_folded.startswith("vat") and len(digits) in (9, 12):
+            return "GB" + digits
+        if label_folded in ("piva", "partitaiva", "iva") and len(digits) == 11:
+            return "IT" + digits
+        if label_folded.startswith(("ust", "umsatz")) and len(digits) == 9:
+            return "DE" + digits
     return None
 
 

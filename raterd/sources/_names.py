@@ -112,7 +112,9 @@ def _pick_normaliser() -> Callable[[str], str]:
         return _normalise
 
     def both(name: str) -> str:
-        return _normalise(normalise_org_name(name))
+        # Theirs keeps only ASCII letters and digits; a name in another
+        # script (株式会社サンプル) would come out empty, so ours is the fallback.
+        return _normalise(normalise_org_name(name)) or _normalise(name)
 
     return both
 

@@ -51,6 +51,7 @@ __all__ = [
     "COMPANIES_HOUSE",
     "GLEIF",
     "GLEIF_LIVE_REGISTRATIONS",
+    "lei_is_valid",
 ]
 
 COMPANIES_HOUSE = "companies-house"
@@ -66,6 +67,17 @@ _LEI = re.compile(r"[A-Z0-9]{18}[0-9]{2}")
 _GLEIF_OTHER_NAME = re.compile(r"Entity\.(?:Transliterated)?OtherEntityNames\.(?:Transliterated)?OtherEntityName\.(\d+)")
 _GLEIF_ADDRESS = ("FirstAddressLine", "AdditionalAddressLine.1", "AdditionalAddressLine.2", "AdditionalAddressLine.3",
                   "City", "Region", "PostalCode", "Country")
+
+
+def lei_is_valid(lei: str) -> bool:
+    """ISO 17442: 18 letters/digits and two check digits (ISO 7064 MOD 97-10).
+
+    Checking the digits catches shifted columns, which would otherwise
+    store some other field as the LEI.
+    """
+    if not _LEI.fullmatch(lei):
+        return False
+    return int("".join(str(int(c, 36)) for c in lei)) % 97 == 1
 
 
 def _as_paths(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -171,7 +183,7 @@ def _import_gleif_rows(load: Load, rows: CsvRows, label: str) -> None:
             continue
         lei = get(fields, "LEI").upper()
         legal_name = get(fields, "Entity.LegalName")
-        if not _LEI.fullmatch(lei):
+        if not lei_is_valid(lei):
             load.bad(where, f"invalid LEI {lei[:30]!r}")
             continue
         if not legal_name or "\ufffd" in legal_name or not name_key(legal_name):

@@ -76,7 +76,10 @@ Every top-level flag has an environment twin: --sources SITETRUTH_SOURCES,
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sitetruth-sources", description=__doc__.split("\n\n")[1].replace("\n", " "),
+        prog="sitetruth-sources",
+        description="Import registers and blocklists from their published files into this rater node's "
+                    "sources index, and inspect it. An import replaces that source's data in one swap; "
+                    "a failed import leaves the old data serving.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sources", metavar="PATH", default=DEFAULT_PATH,
                         help=f"the node-local sources index (default {DEFAULT_PATH})")
@@ -125,12 +128,15 @@ class _ProgressLine:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.tty = stream.isatty()
-        self.last = 0.0
+        self.last = time.monotonic()
         self.shown = False
 
     def __call__(self, p: ImportProgress) -> None:
+        if p.done:
+            self.abandon(clear=True)  # the summary line follows
+            return
         now = time.monotonic()
-        if not p.done and now - self.last < (0.25 if self.tty else 10.0):
+        if now - self.last < (0.25 if self.tty else 10.0):
             return
         self.last = now
         fraction = p.fraction
@@ -138,16 +144,14 @@ class _ProgressLine:
         rate = p.rows / p.seconds if p.seconds > 0 else 0.0
         text = (f"{p.source}:{pct} {p.rows:,} rows, {p.skipped:,} skipped, {rate:,.0f} rows/s, "
                 f"{p.seconds:.0f} s")
-        if self.tty:
-            self.stream.write("\r\x1b[K" + text + ("\n" if p.done else ""))
-        else:
-            self.stream.write(text + "\n")
+        self.stream.write(("\r\x1b[K" + text) if self.tty else (text + "\n"))
         self.stream.flush()
-        self.shown = not p.done
+        self.shown = self.tty
 
-    def abandon(self) -> None:
-        if self.shown and self.tty:
-            self.stream.write("\n")
+    def abandon(self, clear: bool = False) -> None:
+        """End the self-overwriting line: wipe it, or keep it and move on."""
+        if self.shown:
+            self.stream.write("\r\x1b[K" if clear else "\n")
             self.stream.flush()
         self.shown = False
 

@@ -2,6 +2,7 @@
 
     python tests/store/store_worker.py URL migrate
     python tests/store/store_worker.py URL enqueue PREFIX START COUNT BATCH [--wait]
+    python tests/store/store_worker.py URL enqueue-random SEED BATCHES BATCH POOL
     python tests/store/store_worker.py URL crash-enqueue PREFIX BATCH [--pause-mid]
     python tests/store/store_worker.py URL crash-complete DOMAIN
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sys
 import time
 
@@ -53,6 +55,22 @@ def main(argv: list[str]) -> int:
                     for i in range(lo, min(lo + batch, start + count))]
             inserted += store.enqueue(jobs)
         say(json.dumps({"inserted": inserted}))
+        return 0
+
+    if mode == "enqueue-random":
+        # Random domains from a shared pool, in random order: the pattern
+        # that makes InnoDB deadlock, so the retry path gets exercised.
+        seed, batches, batch, pool = (int(x) for x in rest[:4])
+        rng = random.Random(seed)
+        store.ping()
+        say("READY")
+        sys.stdin.readline()
+        asked: set[str] = set()
+        for _ in range(batches):
+            names = [domain("pool", i) for i in rng.sample(range(pool), batch)]
+            asked.update(names)
+            store.enqueue([QueuedJob(n, "10.2.2.2", 1, time.time()) for n in names])
+        say(json.dumps(sorted(asked)))
         return 0
 
     if mode == "crash-enqueue":

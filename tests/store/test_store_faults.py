@@ -97,6 +97,24 @@ def test_two_processes_enqueue_concurrently(migrated_store, store_url):
     assert migrated_store.queue_stats().total == 15_000
 
 
+def test_contending_writers_all_succeed(migrated_store, store_url):
+    """3 processes enqueue random overlapping batches (InnoDB deadlocks are retried)."""
+    procs = [spawn(store_url, "enqueue-random", str(seed), "30", "200", "3000") for seed in (1, 2, 3)]
+    try:
+        for p in procs:
+            read_until(p, "READY")
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        asked = set().union(*(json.loads(read_until(p, "[")[-1]) for p in procs))
+        assert [p.wait(timeout=WAIT) for p in procs] == [0, 0, 0]
+    finally:
+        for p in procs:
+            kill(p)
+    queue = [j.domain for j in migrated_store.load_queue()]
+    assert len(queue) == len(set(queue)) and set(queue) == asked
+
+
 # ------------------------------------------------------------------- crash
 
 def batches_in(store, prefix: str) -> Counter[int]:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from store import LATEST_VERSION, QueuedJob, SchemaError, open_store
+from store import LATEST_VERSION, ErrorRecord, QueuedJob, SchemaError, StoredRating, open_store
 from store.cli import ExitCode, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -43,9 +43,13 @@ def test_unmigrated_store_refuses_work_with_a_hint(store_url):
         assert store.schema_version() == 0
         status = store.status()
         assert (status.schema_version, status.latest_version, status.counts) == (0, LATEST_VERSION, {})
-        calls = [lambda: store.lookup_ratings(["a.example"]), lambda: store.enqueue([QueuedJob("a.example", "ip", 1, 1.0)]),
-                 lambda: store.complete([]) or store.load_queue(), store.queue_stats, store.recent_errors,
-                 store.recent_ratings, lambda: store.remove_jobs(["a.example"])]
+        calls = [lambda: store.lookup_ratings(["a.example"]),
+                 lambda: store.enqueue([QueuedJob("a.example", "ip", 1, 1.0)]),
+                 lambda: store.complete([StoredRating.new("a.example", "A")]),
+                 lambda: store.record_attempts([("a.example", 1)]),
+                 lambda: store.append_errors([ErrorRecord(1.0, "h", "p", "c", "m")]),
+                 store.load_queue, store.queue_stats, store.recent_errors, store.recent_ratings,
+                 lambda: store.remove_jobs(["a.example"])]
         for call in calls:
             with pytest.raises(SchemaError, match="sitetruth-db .*migrate"):
                 call()
