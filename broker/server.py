@@ -161,17 +161,19 @@ class Broker:
         return sock
 
     def _load_queue(self) -> None:
+        """Reload the durable queue; jobs that were in flight at a crash are simply queued again."""
+        now = time.time()
+        loaded = 0
         store = open_store(self.config.store)
         try:
             store.migrate()
-            jobs = store.load_queue()
+            for qj in store.iter_queue():          # streamed: a million rows never sit in a list
+                self.fq.add(qj.domain, qj.client_ip, qj.priority, qj.enqueued_at or now,
+                            attempts=qj.attempts, durable=True)
+                loaded += 1
         finally:
             store.close()
-        now = time.time()
-        for qj in jobs:
-            self.fq.add(qj.domain, qj.client_ip, qj.priority, qj.enqueued_at or now,
-                        attempts=qj.attempts, durable=True)
-        self.counters["reloaded"] += len(jobs)
+        self.counters["reloaded"] += loaded
 
     def stop(self) -> None:
         self._stop.set()

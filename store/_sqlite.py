@@ -13,13 +13,17 @@ vanishes when its connection closes; it is for tests only.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import time
 from typing import Any
 
 from ._base import Fault, Store
 from .errors import StoreConfigError, StoreError, StoreUnavailable
 from .url import StoreURL
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SQLiteStore"]
 
@@ -56,12 +60,31 @@ class SQLiteStore(Store):
                                isolation_level=None, check_same_thread=True)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._url.busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            self._use_wal(conn)
             conn.execute("PRAGMA synchronous = FULL")
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        # WAL is a property of the file: set once, it stays. Switching needs
+        # an exclusive lock and SQLite does not call the busy handler for it,
+        # so when several processes open a new store at once, retry here.
+        deadline = time.monotonic() + self._url.busy_timeout
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() in ("wal", "memory"):
+                    return
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":  # e.g. a file system without shared memory
+                    log.warning("SQLite store %r: WAL refused, journal mode is %s (still durable, slower)",
+                                self._path, mode)
+                return
+            except sqlite3.OperationalError as e:
+                if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF not in _BUSY_CODES or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _begin(self, cur: Any, write: bool) -> None:
         cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")

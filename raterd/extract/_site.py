@@ -1,8 +1,10 @@
 """Host-name helpers for the extractors: "is this link on the same site?" and "which country is this TLD?".
 
 A site is its registrable domain (``shop.example.co.uk`` and
-``www.example.co.uk`` are both ``example.co.uk``), computed with the Public
-Suffix List shipped in the ``publicsuffixlist`` wheel (never downloaded).
+``www.example.co.uk`` are both ``example.co.uk``) as defined once for every
+process by :func:`protocol.domains.registrable_domain`. Links can point
+anywhere, including IP literals and names that have no registrable domain;
+for those the host itself is the site, so nothing here raises.
 """
 
 from __future__ import annotations
@@ -11,18 +13,11 @@ import ipaddress
 from functools import lru_cache
 
 import idna
-from publicsuffixlist import PublicSuffixList
+
+from protocol import domains
+from protocol.errors import DomainError
 
 __all__ = ["normalise_host", "registrable_domain", "same_site", "country_for_domain"]
-
-_psl: PublicSuffixList | None = None
-
-
-def _get_psl() -> PublicSuffixList:
-    global _psl
-    if _psl is None:  # parsing the list takes tens of ms: do it once, on first use
-        _psl = PublicSuffixList()
-    return _psl
 
 
 @lru_cache(maxsize=4096)
@@ -47,16 +42,14 @@ def normalise_host(host: str) -> str:
 
 @lru_cache(maxsize=4096)
 def registrable_domain(host: str) -> str:
-    """``www.example.co.uk`` -> ``example.co.uk``; IP literals and single labels stay as they are."""
+    """``www.example.co.uk`` -> ``example.co.uk``; IP literals, single labels and unknown TLDs stay as they are."""
     host = normalise_host(host)
     if not host:
         return ""
     try:
-        ipaddress.ip_address(host)
+        return domains.registrable_domain(host)
+    except DomainError:
         return host
-    except ValueError:
-        pass
-    return _get_psl().privatesuffix(host) or host
 
 
 def same_site(host: str, site_domain: str) -> bool:

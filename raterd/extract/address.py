@@ -34,7 +34,7 @@ from raterd.extract._dom import fold, fold_keep, text_lines, visible_text
 from raterd.extract._structured import Node, Structured, read_structured, text_value
 from raterd.findings import ADDRESS_METHOD_WEIGHT, PostalAddress
 
-__all__ = ["find_addresses", "parse_address_block", "is_street_line", "country_code"]
+__all__ = ["find_addresses", "parse_address_block", "is_street_line", "country_code", "without_hosting_blocks"]
 
 US_STATES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
@@ -151,7 +151,7 @@ def _street(segment: str, allow_generic: bool = False) -> _Street | None:
     if match:
         rest = match.group("rest").strip()
         words = fold(rest).split()
-        if not words or len(words) > 6:
+        if not words or len(words) > 6 or re.search(r"\d", rest):
             return None
         last_original = rest.split()[-1]
         if words[0] in _IT_WORDS:
@@ -221,7 +221,7 @@ def _clean_city(city: str) -> str:
 
 # -- block parsing ------------------------------------------------------------------------
 
-_SPLIT = re.compile(r"\s*[,;|•·]\s*|\s{3,}|\t")
+_SPLIT = re.compile(r"\s*[,;|•·]\s*|:\s+|\s{3,}|\t")
 _NUMBER_ONLY = re.compile(r"^(?:n[°o.º]\s*)?\d{1,5}\s?[a-zA-Z]?(?:\s?(?:bis|ter))?$")
 
 
@@ -263,6 +263,9 @@ class _PostcodeHit:
     prefix: str  # text before the postcode part in the same segment
 
 
+_FOUR_DIGITS = re.compile(r"\d{4}")
+
+
 def _postcode_hit(seg: str) -> _PostcodeHit | None:
     """The postcode/city part of a segment; it may end a longer one: ``Musterstraße 12 10115 Berlin``."""
     for fmt, regex in (("US", _US), ("CA", _CA), ("GB", _UK)):
@@ -280,8 +283,11 @@ def _postcode_hit(seg: str) -> _PostcodeHit | None:
                 pc = f"{pc[:3]} {pc[3:]}"
             # City (and maybe street) precede the postcode part; _resolve_prefix sorts them out.
             return _PostcodeHit(fmt, pc, "", region, fmt, seg[: m.start()].strip(" ,"))
+    if not _FOUR_DIGITS.search(seg):
+        return None
+    starts = _starts(seg)
     for fmt, regex in (("NL", _NL), ("EU5", _EU5), ("EU4", _EU4)):
-        for start in _starts(seg):
+        for start in starts:
             m = regex.match(seg, start)
             if m:
                 city, named = _strip_country(_clean_city(m.group("city")))
@@ -295,10 +301,12 @@ def _postcode_hit(seg: str) -> _PostcodeHit | None:
     return None
 
 
+_WORD_START = re.compile(r"(?:^|(?<=\s))[\dDFIEABC]")
+
+
 def _starts(seg: str) -> list[int]:
     """Offsets where a number-first postcode part could begin: the start and after each space."""
-    starts = [0] + [m.end() for m in re.finditer(r"\s+", seg)]
-    return [s for s in starts if s < len(seg) and (seg[s].isdigit() or seg[s] in "DFIEABC")][:12]
+    return [m.start() for m in _WORD_START.finditer(seg)][:12]
 
 
 def _split_street_city(text: str) -> tuple[str, str] | None:
@@ -322,13 +330,12 @@ def _resolve_prefix(hit: _PostcodeHit) -> tuple[_Street | None, str]:
         split = _split_street_city(prefix)  # "123 Main St Springfield" before "IL 62704"
         if split and _street(split[0]):
             return _street(split[0]), split[1]
-    street = _street(prefix, allow_generic=hit.fmt in ("EU5", "EU4", "NL"))
+    street = _street(prefix)
     if street is not None:
         return street, hit.city
-    if hit.fmt in ("US", "CA", "GB"):
-        if not re.search(r"\d", prefix) and len(prefix.split()) <= 4:
-            return None, prefix  # "Springfield IL 62704", "London SW1A 2AA"
-    return None, hit.city
+    if hit.fmt in ("US", "CA", "GB") and not re.search(r"\d", prefix) and len(prefix.split()) <= 4:
+        return None, prefix  # "Springfield IL 62704", "London SW1A 2AA"
+    return None, ""
 
 
 def parse_address_block(lines: list[str] | str, *, country_hint: str = "", method: str = "text",
@@ -348,14 +355,16 @@ def parse_address_block(lines: list[str] | str, *, country_hint: str = "", metho
         hit = _postcode_hit(seg)
         if hit is None:
             continue
-        german_style = hit.fmt in ("EU5", "EU4", "NL")
         street, city = _resolve_prefix(hit)
+        if hit.prefix and street is None and not city:
+            continue  # the postcode-like part sits inside some other text: "© 2024 Acme GmbH"
         start = j
         k = j - 1
         # Walk back over at most four segments / three lines: "Suite 100", a city line, a building name.
         while street is None and k > used_up_to and k >= j - 4 and line_no - segs[k][1] <= 3:
             text = segs[k][0]
-            cand = _street(text, allow_generic=german_style and k == j - 1)
+            # "Words 12" on its own line right above "12345 City" is a street; anywhere else it is not.
+            cand = _street(text, allow_generic=hit.fmt in ("EU5", "NL") and k == j - 1)
             if cand is not None:
                 street, start = cand, k
                 break
@@ -376,8 +385,9 @@ def parse_address_block(lines: list[str] | str, *, country_hint: str = "", metho
         country = hit.country or _named_country(segs[j + 1][0] if j + 1 < len(segs) else "")
         if not country:
             country = _STYLE_COUNTRY.get(street.style, "")
-            if hit.fmt == "EU4" and country == "DE":
-                country = country_hint if country_hint in ("AT", "CH", "BE", "DK") else "AT"
+            if hit.fmt == "EU4" and country in ("DE", "IT"):
+                # Four-digit postcodes: German-speaking Austria/Switzerland, Italian-speaking Ticino.
+                country = country_hint if country_hint in ("AT", "CH", "BE", "DK") else ("AT" if country == "DE" else "CH")
         if not country and street.style == "generic":
             country = country_hint or "DE"
         country = country or country_hint
@@ -396,9 +406,6 @@ def _named_country(segment: str) -> str:
 
 
 # -- schema.org ------------------------------------------------------------------------------
-
-_ADDRESS_FIELDS = ("streetAddress", "addressLocality", "postalCode", "addressRegion", "addressCountry")
-
 
 def _from_schema(value, page: str, method: str, hint: str) -> list[PostalAddress]:
     if isinstance(value, str):
@@ -449,20 +456,42 @@ def _structured_addresses(structured: Structured, page: str, hint: str) -> list[
 
 # -- page text --------------------------------------------------------------------------------
 
+# Labels that introduce an address, at the start of a line or of a sentence in it.
 _LABEL = re.compile(
-    r"^\s*(?:(?:our\s+|unsere\s+|notre\s+)?(?:(?:postal|mailing|office|business|street|company|registered|"
-    r"physical|visiting|store|shop|head\s+office|corporate)\s+)?(?:address|adresse)|anschrift|postanschrift|"
-    r"firmenanschrift|hausanschrift|firmensitz|sitz(?:\s+der\s+gesellschaft)?|registered\s+office|head\s+office|"
-    r"headquarters|siege(?:\s+social)?|sede(?:\s+legale|\s+operativa)?|domicilio(?:\s+social|\s+fiscal)?|"
+    r"(?:^|(?<=[.;|•]\s))\s*(?:(?:our\s+|unsere\s+|notre\s+)?(?:[\w-]+\s+)?(?:address|adresse)|anschrift|"
+    r"postanschrift|firmenanschrift|hausanschrift|firmensitz|sitz(?:\s+der\s+gesellschaft)?|registered\s+office|"
+    r"head\s+office|headquarters|siege(?:\s+social)?|sede(?:\s+legale|\s+operativa)?|domicilio(?:\s+social|\s+fiscal)?|"
     r"direccion|indirizzo|adres|bezoekadres|postadres|vestigingsadres|location|visit\s+us|find\s+us|"
-    r"where\s+to\s+find\s+us|so\s+finden\s+sie\s+uns)(?=\s*(?:[:：\-–]|$))\s*[:：\-–]?\s*",
+    r"where\s+to\s+find\s+us|so\s+finden\s+sie\s+uns|angaben\s+gem(?:a(?:ß|ss)|\.)\s*§\s*5\s*(?:tmg|ddg|ecg))"
+    r"(?=\s*(?:[:：\-–]|$))\s*[:：\-–]?\s*",
 )
+# Web hosts are named with their address in many imprints (French law requires
+# it); that is the host's address, not the site owner's.
+_HOSTING = re.compile(
+    r"^\s*(?:h[ée]bergeur|h[ée]bergement|hosting(?:\s+provider)?|hosted\s+by|web\s*host(?:ing)?|hoster|"
+    r"webhosting|technischer\s+dienstleister|alojamiento|proveedor\s+de\s+alojamiento|hosting\s+provider|"
+    r"fornitore\s+hosting|hostingpartij|hostingprovider)\b",
+    re.I,
+)
+
+
+def without_hosting_blocks(lines: list[str]) -> list[str]:
+    """The lines minus "Hébergeur : OVH SAS, 2 rue Kellermann ..." blocks (blanked, so indexes keep)."""
+    out = list(lines)
+    for i, line in enumerate(lines):
+        match = _HOSTING.match(line)
+        if match:
+            out[i] = ""
+            if not line[match.end():].strip(" :-–"):
+                for j in range(i + 1, min(i + 5, len(lines))):  # label alone: its block follows
+                    out[j] = ""
+    return out
 
 
 def _labelled_blocks(lines: list[str]) -> list[list[str]]:
     blocks = []
     for i, line in enumerate(lines):
-        m = _LABEL.match(fold_keep(line))
+        m = _LABEL.search(fold_keep(line))
         if m:
             rest = line[m.end():].strip()
             blocks.append(([rest] if rest else []) + lines[i + 1: i + 6])
@@ -488,7 +517,7 @@ def find_addresses(doc: etree._Element, url: str, text: str | None = None, count
     for el in list(doc.iter("address"))[:20]:
         found += parse_address_block(text_lines(visible_text(el)), country_hint=country_hint,
                                      method="address_element", page=url, limit=3)
-    lines = text_lines(text)
+    lines = without_hosting_blocks(text_lines(text))
     for block in _labelled_blocks(lines):
         found += parse_address_block(block, country_hint=country_hint, method="labelled", page=url, limit=2)
     found += parse_address_block(lines, country_hint=country_hint, method="text", page=url, limit=10)

@@ -98,7 +98,8 @@ _PLATFORMS = (
 )
 _CURRENCY_BEFORE = r"(?:US\$|CA\$|C\$|A\$|AU\$|NZ\$|HK\$|\$|£|€|¥|USD|EUR|GBP|CHF|CAD|AUD|Fr\.)"
 _CURRENCY_AFTER = r"(?:€|EUR|£|GBP|\$|USD|CHF|CAD|zł|kr|Kč)"
-_AMOUNT = r"\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})*(?:[.,]\d{2}|[.,]-)?|\d+(?:[.,]\d{2})?"
+# Bounded repetition: "123 123 123 ..." must not make the scan quadratic.
+_AMOUNT = r"\d{1,3}(?:[.,\u202f\u00a0 ]\d{3}){0,4}(?:[.,]\d{2}|[.,]-)?|\d{1,9}(?:[.,]\d{2})?"
 _PRICE = re.compile(
     rf"(?<![\w$£€¥])(?:{_CURRENCY_BEFORE}\s?(?P<a>{_AMOUNT})(?![\d%])|(?P<b>{_AMOUNT})\s?{_CURRENCY_AFTER}(?![\w]))"
 )
@@ -128,7 +129,9 @@ def find_selling(doc: etree._Element, url: str, text: str | None = None, html_te
         if key not in out and len(out) < 60:
             out[key] = Evidence(kind="selling", value=value[:200], page=url, method=method)
 
-    for el in doc.iter("a", "button", "input"):
+    for count, el in enumerate(doc.iter("a", "button", "input")):
+        if count >= 5000:  # enough to see a shop's navigation and buttons
+            break
         texts = _texts(el)
         if el.tag == "input" and (el.get("type") or "").lower() not in ("submit", "button", "image"):
             texts = []

@@ -100,8 +100,15 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "mappa del sito", "mappa sito", "sitemap xml",
     ),
 }
-# Same phrases without spaces, for URL segments like /AboutUs.aspx or /mentionslegales.
-_COMPACT: dict[str, set[str]] = {k: {p.replace(" ", "") for p in v} for k, v in _PHRASES.items()}
+# Lookup tables: phrase -> kinds, and the same without spaces for URL segments
+# like /AboutUs.aspx or /mentionslegales.
+_BY_PHRASE: dict[str, set[str]] = {}
+_BY_COMPACT: dict[str, set[str]] = {}
+for _kind, _phrases in _PHRASES.items():
+    for _phrase in _phrases:
+        _BY_PHRASE.setdefault(_phrase, set()).add(_kind)
+        _BY_COMPACT.setdefault(_phrase.replace(" ", ""), set()).add(_kind)
+_LONGEST_PHRASE = max(len(p.split()) for p in _BY_PHRASE)
 # <link rel="..."> values some sites (WordPress among them) publish.
 _REL_KINDS = {"privacy-policy": "privacy", "terms-of-service": "terms", "sitemap": "sitemap"}
 
@@ -123,20 +130,34 @@ class IdentityLink:
 
 
 def _phrase_kinds(folded: str) -> set[str]:
-    if not folded:
-        return set()
-    padded = f" {folded} "
-    return {kind for kind, phrases in _PHRASES.items() if any(f" {p} " in padded for p in phrases)}
+    """Kinds whose phrases occur as whole words in ``folded`` (looked up by n-gram, not by scanning)."""
+    words = folded.split()
+    found: set[str] = set()
+    for n in range(1, min(_LONGEST_PHRASE, len(words)) + 1):
+        for i in range(len(words) - n + 1):
+            found |= _BY_PHRASE.get(" ".join(words[i: i + n]), set())
+    return found
 
 
 def _url_kinds(path: str) -> set[str]:
-    path = _PAGE_EXT.sub("", unquote(path))
-    folded = fold(path.replace("/", " / "))
-    kinds = _phrase_kinds(folded)
-    segments = {fold(seg).replace(" ", "") for seg in path.split("/") if seg}
-    for kind, compact in _COMPACT.items():
-        if segments & compact:
-            kinds.add(kind)
+    """Kinds named by a URL's path/query segments: ``/de/impressum.php``, ``/pages/contact-us``.
+
+    A segment must *be* the phrase, or a short slug that starts or ends with
+    it (``/about-acme``); a long blog slug that merely mentions "about" is not
+    an about page.
+    """
+    kinds: set[str] = set()
+    for segment in re.split(r"[/?&=;]", unquote(path))[:20]:
+        words = fold(_PAGE_EXT.sub("", segment)).split()
+        if not words:
+            continue
+        kinds |= _BY_COMPACT.get("".join(words), set())
+        candidates = {" ".join(words)}
+        if len(words) <= 3:
+            candidates |= {" ".join(words[:k]) for k in range(1, len(words))}
+            candidates |= {" ".join(words[-k:]) for k in range(1, len(words))}
+        for candidate in candidates:
+            kinds |= _BY_PHRASE.get(candidate, set())
     return kinds
 
 

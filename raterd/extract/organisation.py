@@ -1,28 +1,33 @@
 """Who runs the site: organisation names from one page, and the name normalisation used for matching.
 
-Sources, most trusted first (confidence in brackets):
+Sources, most trusted first:
 
-==================  ===================================================  ==========
-method              where                                                confidence
-==================  ===================================================  ==========
-``jsonld``          schema.org Organization/LocalBusiness/... in          0.95 legalName,
-                    JSON-LD, top level or ``@graph``                      0.9 name
-                    ... as ``publisher``/``copyrightHolder``/``mainEntity`` 0.85
-                    ... as an offer's ``seller`` or ``provider``          0.75
-``microdata``       itemtype .../Organization etc., itemprop name          0.9 / 0.85
-``imprint``         "Angaben gemäß § 5 TMG", "Raison sociale:", ...        0.8 with legal form,
-                    followed by the company line                          0.65 / 0.4 without
-``copyright``       "© 2024 Acme Widgets Ltd. All rights reserved"       0.75 with legal form,
-                                                                          0.5 without
-``address``         the line just above a street address, if it ends     0.7
-                    in a legal form ("Acme Widgets Ltd")
-``og:site_name``    ``<meta property="og:site_name">``                    0.6 / 0.5
-``title``           ``<title>``, brand part only                          0.45 / 0.25
-==================  ===================================================  ==========
+=================  ==========================================================  ==============
+method             where                                                       confidence
+=================  ==========================================================  ==============
+``jsonld``         schema.org Organization / Corporation / LocalBusiness and   0.95 legalName,
+                   subtypes (Store, Restaurant...) at the top level or in      0.9 name
+                   ``@graph``; as ``publisher``/``copyrightHolder``/           0.85 (+0.05)
+                   ``mainEntity``; as an offer's ``seller``/``provider``       0.75 (+0.05)
+``microdata``      the same types as ``itemtype``, ``itemprop`` name/legalName  0.05 less
+``imprint``        "Angaben gemäß § 5 TMG", "Raison sociale :", "This website   0.8 with a legal
+                   is operated by", "Le site est édité par"... and the         form; else 0.65
+                   company line that follows                                   (strong label)
+                                                                               or 0.4
+``copyright``      "© 2024 Acme Widgets Ltd. All rights reserved"              0.75 with a legal
+                                                                               form, else 0.5
+                                                                               (0.3 a domain)
+``address``        the line just above a street address, if it ends in a      0.7
+                   legal form ("Acme Widgets Ltd")
+``og:site_name``   ``<meta property="og:site_name">``                          0.6 / 0.5
+``title``          ``<title>``: a part with a legal form, else the brand part  0.45 / 0.25
+=================  ==========================================================  ==============
 
-Nested organisations that are not the site's (a product's ``brand``, a
-review's ``author``) are ignored. :func:`normalise_org_name` gives the form
-used to compare names with registries and certificates.
+Organisations that are not the site's (a product's ``brand`` or
+``manufacturer``, an article's ``author``, a person's employer) and web
+hosts named in an imprint ("Hébergeur : OVH SAS ...") are ignored.
+:func:`normalise_org_name` gives the form used to compare names with
+registries and certificates.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from lxml import etree
 
 from raterd.extract._dom import fold, fold_keep, text_lines, visible_text
 from raterd.extract._structured import Structured, read_structured
-from raterd.extract.address import is_street_line
+from raterd.extract.address import is_street_line, without_hosting_blocks
 from raterd.findings import OrganisationName
 
 __all__ = [
@@ -220,7 +225,14 @@ _DOMAINISH = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|shop|sto
 
 def _clean_name(text: str) -> str:
     text = " ".join((text or "").replace("\u00a0", " ").split())
-    text = text.strip(" ,;:-–—|•·\"'“”«»()[]")
+    text = text.strip(" ,;:-–—|•·\"'“”«»[]")
+    # Keep the bracket of "Beispiel UG (haftungsbeschränkt)"; drop unbalanced ones.
+    if text.startswith("(") and text.count("(") > text.count(")"):
+        text = text[1:].strip()
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1].strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
     return text[:120]
 
 
@@ -242,30 +254,37 @@ def name_ending_with_legal_form(text: str) -> str | None:
     walking back from the form stops at years, punctuation and words like
     "by" or a lower-case word that is not a connector ("of", "und", "de"...).
     """
-    match = _FORM_ANYWHERE.search(text[:600])
+    text = text[:600]
+    match = _FORM_ANYWHERE.search(text)
     if not match:
         return None
-    end = match.end("form")
-    before = text[: match.start("form")].rstrip(" ,")
-    words = before.split(" ")
-    kept: list[str] = []
+    words = list(re.finditer(r"\S+", text[: match.start("form")]))
+    start = None
+    kept = 0
     for word in reversed(words):
-        bare = word.strip(",")
+        bare = word.group(0).strip(",")
         if not bare:
             continue
         if (re.fullmatch(r"[\d\-–/.,()]+", bare) or any(ch in bare for ch in ":|•·©«»\"“”")
-                or bare.lower() in _BREAK_WORDS or bare.endswith((".", ";", "!", "?")) and kept):
+                or bare.lower() in _BREAK_WORDS or (bare.endswith((".", ";", "!", "?")) and kept)):
             break
         if bare[0].islower() and bare.lower() not in _CONNECTORS:
             break
-        kept.append(word)
-        if len(kept) >= 7:
+        start = word.start()
+        kept += 1
+        if kept >= 7:
             break
-    while kept and kept[-1].strip(",").lower() in _CONNECTORS:
-        kept.pop()
-    if not kept:
+    # A name does not start with a connector: "of Acme Ltd" -> "Acme Ltd".
+    while start is not None:
+        head = re.match(r"\S+\s*", text[start: match.start("form")])
+        if head is None or head.group(0).strip(" ,").lower() not in _CONNECTORS:
+            break
+        start += head.end()
+        if start >= match.start("form"):
+            start = None
+    if start is None:
         return None
-    name = _clean_name(" ".join(reversed(kept)) + " " + text[match.start("form"):end])
+    name = _clean_name(text[start: match.end("form")])
     return name if _plausible(name) else None
 
 
@@ -282,7 +301,7 @@ def _add(out: dict[tuple[str, str], OrganisationName], name: str, page: str, met
 
 # Where an organisation node may hang and still be the site's own (confidence).
 _OWN_PARENTS = {"": 0.9, "publisher": 0.85, "copyrightHolder": 0.85, "mainEntity": 0.85,
-                "sourceOrganization": 0.8, "seller": 0.75, "provider": 0.75, "worksFor": 0.6}
+                "sourceOrganization": 0.8, "seller": 0.75, "provider": 0.75}
 
 
 def _structured_names(structured: Structured, page: str, out: dict) -> None:
@@ -328,8 +347,10 @@ def _copyright_names(lines: list[str], page: str, out: dict) -> None:
         else:
             candidate = re.split(r"[.;:!?,](?:\s|$)", rest, maxsplit=1)[0]
             candidate = re.sub(r"\s*(?:19|20)\d\d\s*$", "", _clean_name(candidate))
-            if candidate and len(candidate.split()) <= 6 and (candidate[0].isupper() or candidate[0].isdigit()):
-                _add(out, candidate, page, "copyright", 0.3 if _DOMAINISH.match(candidate) else 0.5)
+            if _DOMAINISH.match(candidate):
+                _add(out, candidate, page, "copyright", 0.3)  # a domain says little about who runs it
+            elif candidate and len(candidate.split()) <= 6 and (candidate[0].isupper() or candidate[0].isdigit()):
+                _add(out, candidate, page, "copyright", 0.5)
         found += 1
         if found >= 5:
             break
@@ -344,6 +365,11 @@ _STRONG_LABEL = re.compile(
     r"|raison\s+sociale|denomination\s+sociale|denominacion\s+social|razon\s+social|ragione\s+sociale"
     r"|denominazione\s+sociale|bedrijfsnaam|handelsnaam|statutaire\s+naam)\b\s*(?:[:：\-–]\s*|$)",
 )
+# Phrases that run straight into the name, anywhere a sentence starts.
+_INLINE_LABEL = re.compile(
+    r"(?:^|(?<=[.!?]\s))\s*(?:(?:this|the|our)\s+(?:web)?site\s+is\s+|(?:ce|le)\s+site\s+(?:web\s+|internet\s+)?est\s+)?"
+    r"(?:(?:owned\s+and\s+)?operated|published|edite|betrieben|gestito|operado)\s+(?:by|par|von|da|por)\s+",
+)
 _WEAK_LABEL = re.compile(
     r"^\s*(?:impressum|imprint|(?:dienste)?anbieter|herausgeber(?:in)?|betreiber(?:\s+der\s+(?:website|webseite|seite))?"
     r"|inhaber(?:in)?|editeur(?:\s+du\s+site)?|(?:ce|le)\s+site\s+(?:web\s+)?est\s+edite\s+par|proprietaire"
@@ -356,7 +382,7 @@ def _imprint_names(lines: list[str], page: str, out: dict) -> None:
     for i, line in enumerate(lines[:5000]):
         folded = fold_keep(line)
         strong = _STRONG_LABEL.match(folded)
-        weak = None if strong else _WEAK_LABEL.match(folded)
+        weak = None if strong else (_WEAK_LABEL.match(folded) or _INLINE_LABEL.search(folded))
         label = strong or weak
         if not label:
             continue
@@ -430,7 +456,7 @@ def find_org_names(doc: etree._Element, url: str, text: str | None = None,
         text = visible_text(doc)
     if structured is None:
         structured = read_structured(doc)
-    lines = text_lines(text)
+    lines = without_hosting_blocks(text_lines(text))
     out: dict[tuple[str, str], OrganisationName] = {}
     _structured_names(structured, url, out)
     _og_site_name(doc, url, out)

@@ -41,6 +41,9 @@ _WHATWG = {
     **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "ms932", "windows-31j",
                      "csshiftjis"), "cp932"),
     **dict.fromkeys(("big5", "big5-hkscs", "x-x-big5", "cn-big5", "csbig5"), "big5hkscs"),
+    # Without a BOM (a BOM is handled before any label), "UTF-16" is little-endian.
+    **dict.fromkeys(("utf-16", "utf16", "unicode", "ucs-2", "iso-10646-ucs-2", "csunicode"), "utf-16-le"),
+    **dict.fromkeys(("utf-32", "utf32"), "utf-32-le"),
 }
 # Labels browsers refuse to decode with (UTF-7 is a classic filter-evasion trick).
 _REFUSED = frozenset({"utf-7", "utf7", "x-user-defined", "replacement"})

@@ -30,7 +30,6 @@ from protocol.domains import registrable_domain
 from protocol.errors import DomainError
 from raterd.findings import Evidence
 
-from ._errors import SourceFormatError
 from ._index import ImportReport, Load, ProgressCallback, SourceIndex
 from ._readers import guarded, iter_json_array, open_inputs
 
@@ -122,7 +121,7 @@ def import_blocklist(index: SourceIndex, path: str | os.PathLike[str] | Sequence
     and counted. Gzip/bzip2/zip files are read as they are.
     """
     paths = _as_paths(path)
-    with ExitStack() as stack, index.loading(name, "blocklist", "domain-list", paths, progress) as load:
+    with ExitStack() as stack, index._loading(name, "blocklist", "domain-list", paths, progress) as load:
         listing = _Listing(load)
         for number, one in enumerate(paths):
             for inp in open_inputs([one], stack, name):
@@ -155,7 +154,7 @@ def import_phishtank(index: SourceIndex, path: str | os.PathLike[str] | Sequence
     counted. A truncated or broken file fails the import (old data kept).
     """
     paths = _as_paths(path)
-    with ExitStack() as stack, index.loading(name, "blocklist", "phishtank-json", paths, progress) as load:
+    with ExitStack() as stack, index._loading(name, "blocklist", "phishtank-json", paths, progress) as load:
         listing = _Listing(load)
         for number, one in enumerate(paths):
             for inp in open_inputs([one], stack, name):
@@ -204,7 +203,7 @@ def blocklist_hits(index: SourceIndex, domain: str) -> list[Evidence]:
     except DomainError:
         return []
     hits = []
-    for source, _fmt, (entry, note) in index.lookup("blocklist", key, "entry, note", _HITS_PER_LIST):
+    for source, _fmt, (entry, note) in index._lookup("blocklist", key, "entry, note", _HITS_PER_LIST):
         value = f"{entry} ({note})" if note else entry
         hits.append(Evidence(kind="blocklist", value=value, source=source, method="registrable-domain"))
     return hits

@@ -8,6 +8,9 @@ source costs a rating its confirmation, never the worker.
 
 from __future__ import annotations
 
+import logging
+import time
+
 __all__ = [
     "SourceError",
     "SourceFileError",
@@ -15,6 +18,7 @@ __all__ = [
     "ImportRefused",
     "SourceIndexError",
     "SourceUnavailable",
+    "warning_level",
 ]
 
 
@@ -69,3 +73,24 @@ class SourceIndexError(SourceError):
 
 class SourceUnavailable(SourceError):
     """A remote source did not answer usably (refused, timed out, HTTP error)."""
+
+
+# When each error text was last logged as a warning (see warning_level).
+_last_warned: dict[str, float] = {}
+QUIET_SECONDS = 60.0
+
+
+def warning_level(error: SourceError) -> int:
+    """``WARNING`` the first time an error text is seen in a minute, ``DEBUG`` after.
+
+    A source that is down fails every lookup of every rating; one warning a
+    minute says so without burying the rest of the log.
+    """
+    now = time.monotonic()
+    text = str(error)
+    if now - _last_warned.get(text, -QUIET_SECONDS) < QUIET_SECONDS:
+        return logging.DEBUG
+    if len(_last_warned) > 200:  # texts carry URLs and names; keep the memo small
+        _last_warned.clear()
+    _last_warned[text] = now
+    return logging.WARNING

@@ -26,10 +26,12 @@ SSRF-checked; only http and https are accepted. Redirects are not followed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -40,7 +42,7 @@ import urllib3
 
 from raterd.findings import Confirmation
 
-from ._errors import SourceError, SourceFormatError, SourceUnavailable
+from ._errors import SourceError, SourceFormatError, SourceUnavailable, warning_level
 from ._names import name_key, normalise_country, normalise_postcode, normalise_registration
 from ._registry import GLEIF_LIVE_REGISTRATIONS
 
@@ -226,7 +228,7 @@ class GleifClient:
     def _record(self, error: SourceError) -> None:
         self.last_error = error
         self.errors.append(error)
-        log.warning("GLEIF lookup failed, no confirmation from it: %s", error)
+        log.log(warning_level(error), "GLEIF lookup failed, no confirmation from it: %s", error)
 
     def _get_json(self, url: str) -> object:
         deadline = time.monotonic() + self.timeout
@@ -259,19 +261,31 @@ def _read_bounded(response: urllib3.BaseHTTPResponse, deadline: float, limit: in
     """The body, read against *deadline* and *limit*.
 
     urllib3's read timeout applies to each socket read, so a server that
-    trickles a byte at a time could stretch a plain ``read()`` without end;
-    here the socket's timeout is cut to the time left before every read.
+    trickles a byte at a time could stretch a plain ``read()`` without end.
+    A watchdog timer shuts the socket down at the deadline instead, which
+    wakes a read blocked in ``recv`` (urllib3 >= 2.3 exposes that through
+    ``HTTPResponse.shutdown``; on older releases the deadline is checked
+    between reads, so the overrun is at most one read timeout).
     """
+    late = SourceUnavailable("answer not complete within the time limit", source=GLEIF_API, where=url)
+    fired = threading.Event()
+
+    def cut() -> None:
+        fired.set()
+        with contextlib.suppress(ValueError, RuntimeError, OSError):  # already closed or released
+            response.shutdown()
+
+    watchdog = None
+    if hasattr(response, "shutdown"):
+        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), cut)
+        watchdog.daemon = True
+        watchdog.start()
     chunks = []
     size = 0
-    sock = getattr(getattr(response, "connection", None), "sock", None)
     try:
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise SourceUnavailable("answer not complete within the time limit", source=GLEIF_API, where=url)
-            if sock is not None:
-                sock.settimeout(left)
+            if time.monotonic() >= deadline:
+                raise late
             chunk = response.read1(65536)
             if not chunk:
                 break
@@ -280,7 +294,14 @@ def _read_bounded(response: urllib3.BaseHTTPResponse, deadline: float, limit: in
                 raise SourceUnavailable(f"answer larger than {limit} bytes", source=GLEIF_API, where=url)
             chunks.append(chunk)
     except (urllib3.exceptions.HTTPError, OSError) as e:
+        if fired.is_set():
+            raise late from e
         raise SourceUnavailable(f"reading the answer failed: {_reason(e)}", source=GLEIF_API, where=url) from e
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+    if fired.is_set():  # the shutdown looked like the end of the body
+        raise late
     return b"".join(chunks)
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from ._errors import ImportRefused, SourceError, SourceFormatError, SourceIndexError
+from ._errors import ImportRefused, SourceError, SourceFormatError, SourceIndexError, warning_level
 from ._names import key_version
 
 __all__ = [
@@ -140,6 +140,10 @@ class SourceIndex:
     a worker's fetch threads. Open it after ``fork``: SQLite connections must
     not cross a fork.
 
+    Replace the file only through imports: a worker keeps the file it
+    opened, so a file deleted and re-created behind its back is not seen
+    until the worker is recycled.
+
     Lookups never raise for a broken index: they record a
     :class:`SourceIndexError` in ``last_error`` / ``errors``, log it and match
     nothing.
@@ -153,6 +157,8 @@ class SourceIndex:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._retry_at = 0.0
+        self._closed = False
+        self._pid = os.getpid()
         self._warned_missing = False
         self._warned_versions: set[str] = set()
         if readonly:
@@ -163,6 +169,7 @@ class SourceIndex:
     # -- opening -----------------------------------------------------------
 
     def _open_readwrite(self) -> sqlite3.Connection:
+        conn = None
         try:
             conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -175,10 +182,13 @@ class SourceIndex:
                 conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
                              (str(SCHEMA_VERSION),))
             elif row[0] != str(SCHEMA_VERSION):
-                conn.close()
                 raise SourceIndexError(f"index has schema version {row[0]}, this program knows "
                                        f"{SCHEMA_VERSION}", where=self.path)
-        except sqlite3.Error as e:
+        except (sqlite3.Error, SourceIndexError) as e:
+            if conn is not None:
+                conn.close()
+            if isinstance(e, SourceIndexError):
+                raise
             raise SourceIndexError(f"cannot open the sources index: {e}", where=self.path) from e
         return conn
 
@@ -191,11 +201,14 @@ class SourceIndex:
                     "(import with sitetruth-sources)", self.path)
             self._warned_missing = True
             return None
+        conn = None
         try:
             conn = sqlite3.connect(f"file:{quote(os.path.abspath(self.path))}?mode=ro", uri=True,
                                    timeout=5.0, isolation_level=None, check_same_thread=False)
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.Error as e:
+            if conn is not None:
+                conn.close()
             self._record(SourceIndexError(f"sources index unusable, matching nothing: {e}", where=self.path))
             return None
         if row is None or row[0] != str(SCHEMA_VERSION):
@@ -207,12 +220,24 @@ class SourceIndex:
         return conn
 
     def _connection(self) -> sqlite3.Connection | None:
-        if self._conn is None and self.readonly and time.monotonic() >= self._retry_at:
+        if self._pid != os.getpid():
+            # Opened before a fork: SQLite connections must not be used across
+            # one, so the child abandons the inherited handle (closing it could
+            # disturb the parent's locks) and opens its own.
+            self._pid = os.getpid()
+            self._conn = None
+            if not self.readonly:
+                self._conn = self._open_readwrite()
+            elif not self._closed:
+                self._open_readonly()
+        if self._conn is None and self.readonly and not self._closed and time.monotonic() >= self._retry_at:
             self._open_readonly()
         return self._conn
 
     def close(self) -> None:
+        """Close the file; a closed index matches nothing."""
         with self._lock:
+            self._closed = True
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -229,11 +254,11 @@ class SourceIndex:
     def _record(self, error: SourceError) -> None:
         self.last_error = error
         self.errors.append(error)
-        log.warning("%s", error)
+        log.log(warning_level(error), "%s", error)
 
     # -- reading -----------------------------------------------------------
 
-    def lookup(self, kind: str, value: str, columns: str, limit: int) -> list[tuple[str, str, tuple]]:
+    def _lookup(self, kind: str, value: str, columns: str, limit: int) -> list[tuple[str, str, tuple]]:
         """Rows of every *kind* source whose key column equals *value*.
 
         Returns ``(source_name, source_format, row)`` triples, *columns*
@@ -294,9 +319,10 @@ class SourceIndex:
     # -- writing -----------------------------------------------------------
 
     def _writer(self) -> sqlite3.Connection:
-        if self.readonly or self._conn is None:
-            raise SourceIndexError("the sources index is open read-only", where=self.path)
-        return self._conn
+        conn = None if self.readonly else self._connection()
+        if conn is None:
+            raise SourceIndexError("the sources index is open read-only or closed", where=self.path)
+        return conn
 
     @contextlib.contextmanager
     def _import_lock(self) -> Iterator[None]:
@@ -317,7 +343,7 @@ class SourceIndex:
             os.close(fd)  # closing releases the lock
 
     @contextlib.contextmanager
-    def loading(self, name: str, kind: str, fmt: str, files: Sequence[str],
+    def _loading(self, name: str, kind: str, fmt: str, files: Sequence[str],
                 progress: ProgressCallback | None = None, force: bool = False) -> Iterator[Load]:
         """Load a new generation of source *name*; swap it in when the block ends.
 
@@ -333,7 +359,7 @@ class SourceIndex:
                 table = self._new_table(conn, kind)
             except sqlite3.Error as e:
                 raise SourceIndexError(f"cannot start the import: {e}", source=name, where=self.path) from e
-            load = Load(self, conn, name, kind, fmt, table, files, progress, force)
+            load = Load(conn, name, kind, fmt, table, files, progress, force)
             try:
                 yield load
                 load._finish()
@@ -391,14 +417,13 @@ class SourceIndex:
 class Load:
     """One import in progress: rows go into a fresh table in committed batches.
 
-    Made by :meth:`SourceIndex.loading`; importers call :meth:`add` for each
+    Made by :meth:`SourceIndex._loading`; importers call :meth:`add` for each
     good row, :meth:`bad` for each skipped one and :meth:`begin_file` as
     they move from file to file (for the progress figures).
     """
 
-    def __init__(self, index: SourceIndex, conn: sqlite3.Connection, name: str, kind: str, fmt: str,
+    def __init__(self, conn: sqlite3.Connection, name: str, kind: str, fmt: str,
                  table: str, files: Sequence[str], progress: ProgressCallback | None, force: bool) -> None:
-        self.index = index
         self.name = name
         self.kind = kind
         self.format = fmt

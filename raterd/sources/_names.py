@@ -22,6 +22,7 @@ number to agree, which is what keeps same-named businesses apart.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -210,7 +211,12 @@ _PROBES = (
 )
 
 
+@functools.cache
 def key_version() -> str:
-    """A short fingerprint of the name-key behaviour, recorded with each import."""
+    """A short fingerprint of the name-key behaviour, recorded with each import.
+
+    Cached: the normaliser is chosen once per process, so its fingerprint
+    cannot change while the process runs.
+    """
     digest = hashlib.sha1("\n".join(name_key(p) for p in _PROBES).encode("utf-8"))
     return digest.hexdigest()[:12]

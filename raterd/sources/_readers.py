@@ -21,18 +21,13 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import IO, TypeVar
 
 from ._errors import SourceFileError, SourceFormatError
 
 __all__ = ["Input", "open_inputs", "guarded", "CsvRows", "iter_json_array"]
-
-# A field longer than this is a corrupt row, not a company name (the csv
-# module's own default of 128 KiB is kept; it is stated here to be explicit).
-CSV_FIELD_LIMIT = 128 * 1024
-csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
 
 # A single JSON array item larger than this means the file is not the dump it
 # claims to be (PhishTank items are well under 10 KiB).
@@ -110,14 +105,15 @@ def _zip_members(raw: IO[bytes], label: str, stack: ExitStack, source: str,
         yield Input(f"{label}:{member}", _text(stack, archive.open(member)), position)
 
 
-def guarded(items: Iterable[_T], source: str, label: str) -> Iterator[_T]:
-    """Iterate *items*, re-raising a compressed file's corruption as SourceFormatError.
+@contextmanager
+def _read_errors(source: str, label: str) -> Iterator[None]:
+    """Translate what reading a (compressed) file can raise into source errors.
 
-    Decompression happens lazily while rows are read, so this is where a
-    truncated or damaged gzip/bzip2/zip member shows up.
+    Decompression happens lazily while rows are read, so a truncated or
+    damaged gzip/bzip2/zip member shows up here, midway through an import.
     """
     try:
-        yield from items
+        yield
     except (EOFError, zlib.error, zipfile.BadZipFile) as e:
         raise SourceFormatError(f"corrupt or truncated compressed file: {e}", source=source, where=label) from e
     except OSError as e:
@@ -126,20 +122,30 @@ def guarded(items: Iterable[_T], source: str, label: str) -> Iterator[_T]:
         raise SourceFileError(f"cannot read: {e.strerror or e}", source=source, where=label) from e
 
 
-class CsvRows:
-    """Rows of a CSV file with a header, as dicts keyed by stripped header names.
+def guarded(items: Iterable[_T], source: str, label: str) -> Iterator[_T]:
+    """Iterate *items* with read errors translated (see :func:`_read_errors`)."""
+    with _read_errors(source, label):
+        yield from items
 
-    The Companies House file has leading spaces in some header names
-    (``" CompanyNumber"``); they are stripped. A row with the wrong number of
-    fields, or one the csv module cannot parse, is counted in ``bad`` and
-    reported to *on_bad* with its line number, then skipped.
+
+class CsvRows:
+    """Rows of a CSV file with a header line.
+
+    ``header`` holds the column names with surrounding blanks stripped (the
+    Companies House file has leading spaces in some: ``" CompanyNumber"``),
+    ``columns`` maps each name to its index. A header that lacks a *required*
+    column raises :class:`SourceFormatError`: the file is not what the
+    operator said it is. Iterating yields ``(line_number, fields)``, with
+    *fields* None for a row of the wrong width or one the csv module cannot
+    parse, so the importer can count it; blank lines are passed over.
     """
 
     def __init__(self, inp: Input, required: Sequence[str], source: str, kind: str) -> None:
         self.inp = inp
         self._reader = csv.reader(inp.text, strict=False)
         try:
-            header = next(self._reader)
+            with _read_errors(source, inp.label):
+                header = next(self._reader)
         except StopIteration:
             raise SourceFormatError(f"empty file, expected a {kind} CSV header", source=source,
                                     where=inp.label) from None

@@ -105,7 +105,7 @@ def import_companies_house(index: SourceIndex,
     """
     paths = _as_paths(path)
     required = ("CompanyName", "CompanyNumber", "RegAddress.PostCode", "CompanyStatus")
-    with ExitStack() as stack, index.loading(name, "registry", "companies-house-csv", paths, progress,
+    with ExitStack() as stack, index._loading(name, "registry", "companies-house-csv", paths, progress,
                                              force) as load:
         for number, one in enumerate(paths):
             for inp in open_inputs([one], stack, name):
@@ -155,7 +155,7 @@ def import_gleif_csv(index: SourceIndex,
     paths = _as_paths(path)
     required = ("LEI", "Entity.LegalName", "Entity.LegalAddress.PostalCode", "Entity.EntityStatus",
                 "Registration.RegistrationStatus")
-    with ExitStack() as stack, index.loading(name, "registry", "gleif-lei-cdf-csv", paths, progress,
+    with ExitStack() as stack, index._loading(name, "registry", "gleif-lei-cdf-csv", paths, progress,
                                              force) as load:
         for number, one in enumerate(paths):
             for inp in open_inputs([one], stack, name):
@@ -231,7 +231,7 @@ def registry_match(index: SourceIndex, name: str, postcode: str | None = None,
         return []
     want_country = normalise_country(country)
     found: dict[tuple[str, str], tuple[int, Confirmation]] = {}
-    for source, fmt, row in index.lookup("registry", key, "name, ident, numbers, postcodes, country, status,"
+    for source, fmt, row in index._lookup("registry", key, "name, ident, numbers, postcodes, country, status,"
                                          " active, address", _CANDIDATES_PER_SOURCE):
         reg_name, ident, numbers, postcodes, reg_country, status, active, address = row
         if not active:

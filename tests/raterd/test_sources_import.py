@@ -10,8 +10,10 @@ import bz2
 import gzip
 import json
 import logging
+import multiprocessing
 import os
 import sqlite3
+import threading
 import zipfile
 
 import pytest
@@ -198,6 +200,20 @@ def test_truncated_compressed_file_fails_and_the_old_data_keeps_serving(index, t
     assert len(_data_tables(index.path)) == 1                    # half-built table dropped
 
 
+def test_damaged_compressed_data_is_a_format_error(index, tmp_path):
+    packed = bytearray(gzip.compress(_ch_text().encode("utf-8")))
+    packed[12:40] = b"\xff" * 28                                  # deflate stream ruined from the start
+    damaged = tmp_path / "BasicCompanyData.csv.gz"
+    damaged.write_bytes(bytes(packed))
+    with pytest.raises(SourceFormatError, match="corrupt"):
+        import_companies_house(index, damaged)
+    zipped = tmp_path / "BasicCompanyData.zip"
+    zipped.write_bytes(b"PK\x03\x04" + b"\x00" * 100)               # no central directory
+    with pytest.raises(SourceFormatError, match="zip"):
+        import_companies_house(index, zipped)
+    assert status(index) == []
+
+
 def test_phishtank_dump_cut_off_midway_keeps_the_old_list(index, tmp_path):
     import_phishtank(index, PHISHTANK)
     text = open(PHISHTANK, encoding="utf-8").read()
@@ -272,6 +288,64 @@ def test_a_worker_sees_a_reimport_without_reopening(index, tmp_path):
     import_companies_house(index, moved)
     assert registry_match(worker, "Acme Widgets Ltd", "EC2A 4NE")
     assert registry_match(worker, "Acme Widgets Ltd", "SW1A 1AA") == []
+    worker.close()
+
+
+def test_lookups_during_an_import_see_old_then_new_never_a_mix(index, tmp_path, monkeypatch):
+    monkeypatch.setattr(_index, "BATCH_ROWS", 50)  # many commits while the worker reads
+    import_companies_house(index, CH)
+    header, *rows = _ch_text().split("\r\n")
+    filler = [f'"FILLER {i} LIMITED","{i + 10000000:08d}","","","1 X ST","","LEEDS","","","LS1 1AA","",'
+              f'"Active"' + ',""' * (header.count(",") - 11) for i in range(3000)]
+    moved = tmp_path / "next.csv"
+    moved.write_text("\r\n".join([header] + filler + rows).replace('"SW1A 1AA"', '"EC2A 4NE"'), encoding="utf-8")
+
+    worker = open_readonly(index.path)
+    results: list[tuple[bool, bool]] = []
+    done = threading.Event()
+
+    def read() -> None:
+        for _ in range(100_000):  # bounded; the import ends long before
+            old = bool(registry_match(worker, "Acme Widgets Ltd", "SW1A 1AA"))
+            new = bool(registry_match(worker, "Acme Widgets Ltd", "EC2A 4NE"))
+            results.append((old, new))
+            if done.is_set():
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    import_companies_house(index, moved)
+    done.set()
+    reader.join(timeout=30)
+    assert not reader.is_alive()
+    assert worker.last_error is None
+    # Before the swap: old only. After: new only. Never neither (a half-loaded
+    # generation) and never old again once new was seen.
+    first_new = next(i for i, (_, new) in enumerate(results) if new)
+    assert first_new > 2, "the worker read nothing while the import ran"
+    assert all(old and not new for old, new in results[:first_new - 1])
+    assert all(new and not old for old, new in results[first_new + 1:])
+    worker.close()
+
+
+def _hits_in_child(worker, queue) -> None:
+    queue.put([h.value for h in blocklist_hits(worker, "tracker-phish-sample.net")])
+
+
+def test_an_index_opened_before_fork_works_in_the_child(index):
+    import_blocklist(index, FEED, "feed")
+    worker = open_readonly(index.path)
+    assert blocklist_hits(worker, "tracker-phish-sample.net")    # parent has used its connection
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_hits_in_child, args=(worker, queue))
+    child.start()
+    try:
+        assert queue.get(timeout=30) == ["tracker-phish-sample.net"]
+    finally:
+        child.join(timeout=30)
+    assert child.exitcode == 0
+    assert blocklist_hits(worker, "tracker-phish-sample.net")    # and the parent's still works
     worker.close()
 
 

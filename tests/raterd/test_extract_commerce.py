@@ -1,0 +1,130 @@
+"""Selling signals and the commercial threshold: a checkout makes a shop, a price in a blog post does not."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from raterd.extract import commerce_score, find_selling, is_commercial, parse_html
+from raterd.findings import Evidence
+
+URL = "https://www.example.com/"
+HTML_DIR = pathlib.Path(__file__).parent / "html"
+
+
+def selling(body: str, head: str = "") -> list[Evidence]:
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    return find_selling(parse_html(html, URL), URL, html_text=html)
+
+
+def methods(body: str, head: str = "") -> set[str]:
+    return {e.method for e in selling(body, head)}
+
+
+@pytest.mark.parametrize("button", [
+    "<button>Add to cart</button>", "<button>Add to Basket</button>", '<input type="submit" value="Buy now">',
+    "<button>In den Warenkorb</button>", "<a href='#' class='btn'>Jetzt kaufen</a>", "<button>Ajouter au panier</button>",
+    "<button>Añadir al carrito</button>", "<button>Aggiungi al carrello</button>", "<button>In winkelwagen</button>",
+    '<button aria-label="Add to cart"><svg></svg></button>',
+])
+def test_add_to_cart_buttons_in_several_languages(button):
+    assert "add_to_cart" in methods(button)
+
+
+@pytest.mark.parametrize("link", [
+    '<a href="/cart">Cart (2)</a>', '<a href="/basket">x</a>', '<a href="/checkout/">Go</a>', '<a href="/warenkorb">W</a>',
+    '<a href="/panier">Mon panier</a>', '<a href="/x">Shopping bag</a>', '<a href="/index.php?route=checkout/cart">c</a>',
+])
+def test_cart_links(link):
+    assert "cart_link" in methods(link)
+
+
+def test_payment_form_fields():
+    body = ('<form><input name="cardnumber" autocomplete="cc-number"><input name="cvc"><input name="exp-date"></form>')
+    assert "payment_form" in methods(body)
+    assert "payment_form" not in methods('<form><input name="email"><input name="card_holder_comment_box"></form>')
+
+
+def test_payment_scripts_and_paypal_forms():
+    assert "payment_button" in methods('<script src="https://js.stripe.com/v3/"></script>')
+    assert "payment_button" in methods('<form action="https://www.paypal.com/cgi-bin/webscr" method="post"></form>')
+    assert "payment_button" not in methods('<script src="https://cdn.example.com/analytics.js"></script>')
+
+
+def test_product_structured_data_and_meta():
+    head = '<script type="application/ld+json">' + json.dumps({
+        "@type": "Product", "name": "Widget", "offers": {"@type": "Offer", "price": "19.99", "priceCurrency": "USD"}}) + "</script>"
+    assert "product_schema" in methods("", head)
+    assert "product_meta" in methods("", '<meta property="og:type" content="product">')
+    assert "product_schema" not in methods("", '<script type="application/ld+json">{"@type": "Product", "name": "No price"}</script>')
+
+
+@pytest.mark.parametrize("marker, platform", [
+    ('<link rel="stylesheet" href="//cdn.shopify.com/s/theme.css">', "shopify"),
+    ('<body class="woocommerce-page">', "woocommerce"),
+    ('<script type="text/x-magento-init">{"*": {"Magento_Ui/js/core/app": {}}}</script>', "magento"),
+    ('<meta name="generator" content="PrestaShop">', "prestashop"),
+])
+def test_shop_platform_markers(marker, platform):
+    assert Evidence("selling", platform, URL, "platform") in selling(marker)
+
+
+@pytest.mark.parametrize("text, price", [
+    ("Only $19.99!", "$19.99"), ("Preis: 19,99 €", "19,99 €"), ("£5", "£5"), ("EUR 1.299,00", "EUR 1.299,00"),
+    ("CHF 49.90", "CHF 49.90"), ("1 299,00 €", "1 299,00 €"), ("US$ 10", "US$ 10"),
+])
+def test_price_patterns(text, price):
+    assert [e.value for e in selling(f"<p>{text}</p>") if e.method == "price"] == [price]
+
+
+@pytest.mark.parametrize("text", ["We grew 50% in 2024", "$0.00", "Call 555-1234", "Chapter 19.99", "Free shipping"])
+def test_not_prices(text):
+    assert [e for e in selling(f"<p>{text}</p>") if e.method == "price"] == []
+
+
+# -- threshold -----------------------------------------------------------------------------
+
+def ev(method: str, value: str = "x") -> Evidence:
+    return Evidence("selling", value, URL, method)
+
+
+@pytest.mark.parametrize("evidence, commercial", [
+    ([], False),
+    ([ev("price", "$5")], False),                                      # one price in a blog post
+    ([ev("price", f"${i}") for i in range(1, 10)], False),             # a price list alone: 2 points
+    ([ev("cart_link")], False),                                        # a lone cart link: 2 points
+    ([ev("cart_link", "/cart"), ev("cart_link", "/basket")], False),   # the same signal twice counts once
+    ([ev("order_link"), ev("price", "$1"), ev("price", "$2")], False),  # 1 + 1
+    ([ev("cart_link"), ev("price", "$5")], False),                     # 2 + 0.5
+    ([ev("cart_link"), ev("price", "$5"), ev("price", "$6")], True),   # 2 + 1
+    ([ev("add_to_cart")], True),
+    ([ev("payment_form")], True),
+    ([ev("platform", "shopify")], True),
+    ([ev("product_schema")], True),
+    ([ev("payment_button")], True),
+])
+def test_is_commercial_threshold(evidence, commercial):
+    assert is_commercial(evidence) is commercial
+
+
+def test_score_ignores_non_selling_evidence_and_counts_distinct_prices():
+    assert commerce_score([Evidence("phone", "+1", URL, "text")]) == 0
+    assert commerce_score([ev("price", "$5"), ev("price", "$5")]) == 0.5
+
+
+def test_blog_sample_is_not_commercial_and_shop_sample_is():
+    blog = (HTML_DIR / "us_blog.html").read_text(encoding="utf-8")
+    shop = (HTML_DIR / "us_store_noaddr.html").read_text(encoding="utf-8")
+    blog_ev = find_selling(parse_html(blog, URL), URL, html_text=blog)
+    shop_ev = find_selling(parse_html(shop, URL), URL, html_text=shop)
+    assert [e.method for e in blog_ev] == ["price"] and not is_commercial(blog_ev)
+    assert is_commercial(shop_ev)
+    assert {"cart_link", "add_to_cart", "payment_button", "platform", "product_meta", "price"} <= {e.method for e in shop_ev}
+
+
+def test_huge_page_is_bounded():
+    body = "<p>$1.99</p>" * 20_000 + '<a href="/cart">Cart</a>' * 5000
+    found = selling(body)
+    assert len(found) <= 60 and {"price", "cart_link"} <= {e.method for e in found}
