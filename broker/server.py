@@ -109,7 +109,8 @@ class Broker:
         self.raters = RaterTable(config.liveness)
         self.counters: collections.Counter[str] = collections.Counter()
         self.recent: collections.deque[dict] = collections.deque(maxlen=config.recent)
-        self.completions: collections.deque[float] = collections.deque(maxlen=100_000)
+        # Completion times of the last minute, oldest first (pruned as we go).
+        self.completions: collections.deque[float] = collections.deque()
         self.started_at = time.time()
         self.paused = False
         self.store_ok = True
@@ -435,9 +436,21 @@ class Broker:
             location=dict(msg.location) if msg.location else None, evidence=list(msg.evidence),
             rated_at=now, expires_at=now + ttl)])
         self.counters["completed"] += 1
-        self.completions.append(time.monotonic())
+        self._count_completion()
         self.recent.append({"domain": msg.domain, "rating": str(msg.rating), "ratinginfo": str(msg.ratinginfo),
                             "elapsed": round(msg.elapsed, 3), "rater": rater.name if rater else "", "at": now})
+
+    def _count_completion(self) -> None:
+        now = time.monotonic()
+        self.completions.append(now)
+        while self.completions[0] < now - 60:
+            self.completions.popleft()
+
+    def completed_last_minute(self) -> int:
+        now = time.monotonic()
+        while self.completions and self.completions[0] < now - 60:
+            self.completions.popleft()
+        return len(self.completions)
 
     def _hand_back(self, job: Job, identity: bytes) -> None:
         """A rater gave a job back without failing it (shutdown, restart)."""

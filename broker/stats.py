@@ -61,8 +61,7 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
             "last_seen_age": round(now - r.last_seen, 3), "connected_age": round(now - r.connected_at, 3),
         })
     raters.sort(key=lambda r: (r["host"], r["worker"]))
-    cutoff = now - 60
-    per_min = sum(1 for t in broker.completions if t >= cutoff)
+    per_min = broker.completed_last_minute()
     in_flight = len(broker.fq) - broker.fq.queued
     return {
         "broker": {"version": VERSION, "host": broker.host, "pid": os.getpid(),
