@@ -38,5 +38,8 @@ class BrokerConfig:
     # Largest frame the sockets accept (libzmq drops bigger messages and the
     # peer's connection before Python sees them).
     max_message: int = 2 * 1024 * 1024
+    # Enqueue batches waiting for their commit before new work is refused as
+    # "unavailable": a slow store must push back, not grow our memory.
+    max_unacked: int = 2000
     # Retry-After (seconds) suggested in "unavailable" replies.
     retry_after: float = 5.0

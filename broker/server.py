@@ -257,11 +257,12 @@ class Broker:
 
     def _on_rate(self, identity: bytes, req: RateRequest) -> None:
         self.counters["rate_requests"] += 1
-        if not self.store_ok:
+        if not self.store_ok or len(self._batches) >= self.config.max_unacked:
             self.counters["unavailable"] += 1
-            self._send_client(identity, Unavailable(
-                req_id=req.req_id, reason=f"store unavailable: {self.journal.last_error}"[:500],
-                retry_after=self.config.retry_after))
+            reason = (f"store unavailable: {self.journal.last_error}" if not self.store_ok
+                      else f"store is slow: {len(self._batches)} batches waiting for commit")
+            self._send_client(identity, Unavailable(req_id=req.req_id, reason=reason[:500],
+                                                    retry_after=self.config.retry_after))
             return
         ip = req.client_ip
         valid = [d for d in dict.fromkeys(req.domains) if is_registrable_domain(d)]
@@ -389,8 +390,15 @@ class Broker:
                 job.progress = _progress_text(msg)
             self.counters["pulses"] += 1
         elif isinstance(msg, Result):
-            self.raters.release(rater, msg.job_id)
+            held = self.raters.release(rater, msg.job_id)
             rater.jobs_done += 1
+            if held is not None and held.domain != msg.domain:
+                # A rater bug: never file a rating under the wrong domain.
+                self.counters["mismatched_results"] += 1
+                if self.fq.get(held.domain) is held and held.job_id == msg.job_id:
+                    self._attempt_failed(held, f"rater {rater.name} answered job {msg.job_id} "
+                                               f"({held.domain}) with a result for {msg.domain}", "", "broker")
+                return
             self._accept_result(msg, rater)
         elif isinstance(msg, Failed):
             job = self.raters.release(rater, msg.job_id)
@@ -524,7 +532,7 @@ class Broker:
             for job in jobs:
                 if self.fq.get(job.domain) is job and job.rater == rater.identity:
                     self._attempt_failed(job, f"rater {rater.name} (pid {rater.pid}) died or went silent",
-                                         job.last_error if job.attempts else "", "broker")
+                                         "", "broker")
         for rater, job in self.raters.expired_leases(now, self.config.max_job):
             # The rater stays busy (alive is not free): only READY/RESULT frees it.
             self.counters["lease_expired"] += 1

@@ -33,6 +33,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -85,7 +86,9 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: _Tmp
         probe = FakeRater(f"tcp://127.0.0.1:{rport}", "probe", context=ctx).start()
         _until(lambda: stats()["totals"]["raters"] == 1, 10)
         latencies = []
+        rng = random.Random(1)
         for n in range(samples):
+            time.sleep(rng.uniform(0, 0.01))       # random arrivals, as for the polling design
             seen = len(probe.jobs)
             t0 = time.monotonic()
             reply = client.call(lambda i: RateRequest(req_id=i, client_ip="192.0.2.1", priority=1,
@@ -223,10 +226,13 @@ def bench_polling(url: str, interval: float, jobs: int, raters: int, samples: in
 
     try:
         latencies = []
+        rng = random.Random(1)
         for n in range(samples):
+            # Requests arrive at random moments, as they do at light load, so
+            # the pollers are at random points of their idle sleep.
+            time.sleep(rng.uniform(0, 1.2 * interval))
             insert([f"lat{n}.com"], "192.0.2.1")
             latencies.append(claimed.get(timeout=30) * 1000)
-            time.sleep(0.003)
         t0 = time.monotonic()
         for batch in range(0, jobs, 50):
             insert([f"tp{batch + k}.com" for k in range(min(50, jobs - batch))], f"198.51.100.{batch // 50 % 10}")
@@ -319,8 +325,8 @@ def main() -> int:
             results["runs"]["broker_mariadb"] = bench_broker(url, args.jobs, args.raters, args.samples, tmp, "m")
             for interval in (0.5, 0.05):
                 log(f"polling design, {interval} s ...")
-                results["runs"][f"polling_{interval}s"] = bench_polling(url, interval, args.jobs, args.raters,
-                                                                       max(20, args.samples // 4))
+                results["runs"][f"polling_{interval}s"] = bench_polling(
+                    url, interval, args.jobs, args.raters, max(20, args.samples // (4 if interval > 0.1 else 2)))
         log(f"memory with {args.queued:,} queued jobs ...")
         results["memory"] = bench_memory(args.queued, tmp)
     runs = results["runs"]

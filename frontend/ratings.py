@@ -1,0 +1,243 @@
+"""The fast path: answer every ``url`` of a request from cache, store, or broker.
+
+Where it sits: between the request parser (:mod:`frontend.query`) and the
+reply renderer (:mod:`frontend.render`)::
+
+    urls ──▶ registrable domains ──▶ TTL cache ──misses──▶ store (one batch query)
+                                        │                    │
+                                        ▼                    ▼
+                            fresh: final letter    missing or expired ──▶ broker
+                                                   (ONE RateRequest per HTTP request)
+
+What each url is answered with:
+
+* unreadable url: ``U`` + ``bad_url``/``no_domain``, status ``200``;
+* a stored, unexpired rating: its letter, status ``200``;
+* a stored but expired rating: its *old* letter, status ``200``, while the
+  broker re-rates it. The old letter is still the best answer there is and
+  clients cache ``200`` answers for days; a ``202`` would make every client
+  poll for a minute or two for a site we already know;
+* no rating: ``W``, status ``202`` ("ask again in 5 s"), with the broker's
+  queue position / progress when it gave one; a domain the broker refuses
+  is ``U``/``no_domain``.
+
+Broker trouble only matters for domains with no rating at all: when every
+item can be answered from the store, the reply is a normal 200 even with the
+broker down (an expired rating's refresh is simply asked for again by the
+next request). Otherwise: no answer / bad answer / refusal -> HTTP 503 with
+``Retry-After``; the broker's per-IP overload -> HTTP 502. After a broker
+failure, requests skip the broker for ``broker_backoff`` seconds instead of
+each waiting for a timeout.
+
+A store failure makes every domain a miss (the broker still queues them);
+it is counted and logged, never shown to the client as such.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from protocol import DomainError, DomainStatus, ErrorReply, JobState, Overload, ProtocolError, RateReply
+from protocol import RateRequest, Unavailable, registrable_domain
+from protocol.client import BrokerClient, BrokerUnavailable
+from protocol.vocabulary import Rating, RatingInfo
+from store import StoredRating, StoreError, open_store
+from store import Store
+
+from ._perthread import PerThread
+from .cache import TTLCache
+from .config import FrontendConfig
+from .errors import HTTPError
+from .metrics import FrontendMetrics
+from .query import UrlField
+from .render import STATUS_FINAL, STATUS_PENDING, Item
+
+__all__ = ["RatingService", "Resolved"]
+
+log = logging.getLogger(__name__)
+
+# Don't log the same kind of outage more often than this (seconds).
+_LOG_EVERY = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A url reduced to its domain, or the reason it has none."""
+
+    field: UrlField
+    domain: str | None
+    error: RatingInfo | None = None
+
+
+def resolve(fields: Sequence[UrlField]) -> list[Resolved]:
+    out = []
+    for f in fields:
+        if f.text is None:
+            out.append(Resolved(f, None, RatingInfo.BAD_URL))
+            continue
+        try:
+            out.append(Resolved(f, registrable_domain(f.text)))
+        except DomainError as e:
+            out.append(Resolved(f, None, e.ratinginfo))
+    return out
+
+
+class _Throttle:
+    """Log a recurring failure once per period, counting how often it was suppressed."""
+
+    def __init__(self, every: float = _LOG_EVERY) -> None:
+        self.every = every
+        self._next: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, kind: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next.get(kind, 0.0):
+                self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
+                return
+            self._next[kind] = now + self.every
+            skipped = self._suppressed.pop(kind, 0)
+        log.warning(message + (" (%d similar since the last report)" if skipped else ""),
+                    *args, *((skipped,) if skipped else ()))
+
+
+class RatingService:
+    """Cache + store + broker, as the module docstring says. Safe to call from many threads."""
+
+    def __init__(self, config: FrontendConfig, metrics: FrontendMetrics) -> None:
+        self.config = config
+        self.metrics = metrics
+        self.cache: TTLCache[str, StoredRating] = TTLCache(config.cache_ttl, config.cache_size)
+        self.stores: PerThread[Store] = PerThread(lambda: open_store(config.read_store), lambda s: s.close())
+        self.brokers: PerThread[BrokerClient] = PerThread(
+            lambda: BrokerClient(config.broker, timeout=config.broker_timeout,
+                                 connect_grace=min(0.5, config.broker_timeout)),
+            lambda c: c.close())
+        self._broker_down_until = 0.0  # monotonic; written by whichever thread saw the failure
+        self._warn = _Throttle()
+
+    def close(self) -> None:
+        self.stores.close_all()
+        self.brokers.close_all()
+
+    # ------------------------------------------------------------ lookups
+    def lookup(self, domains: Sequence[str], *, use_cache: bool = True) -> dict[str, StoredRating]:
+        """Stored ratings of ``domains`` (expired included); {} for all on a store failure.
+
+        Unexpired ratings read from the store are cached (without their
+        evidence: the API never shows it) until ``cache_ttl`` or their own
+        expiry, whichever comes first, so a cached rating is never stale.
+        """
+        found = self.cache.get_many(domains) if use_cache else {}
+        misses = [d for d in domains if d not in found]
+        if use_cache:
+            self.metrics.cache.labels("hit").inc(len(found))
+            self.metrics.cache.labels("miss").inc(len(misses))
+        if not misses:
+            return found
+        try:
+            stored = self.stores.get().lookup_ratings(misses)
+        except StoreError as e:
+            self.metrics.store_errors.labels("lookup_ratings").inc()
+            self._warn("store", "store lookup failed, treating %d domain(s) as misses: %s", len(misses), e)
+            return found
+        now = time.time()
+        for domain, rating in stored.items():
+            found[domain] = rating
+            if use_cache and not rating.expired(now):
+                self.cache.put(domain, replace(rating, evidence=[]), max_age=rating.expires_at - now)
+        if use_cache:
+            self.metrics.cache_entries.set(len(self.cache))
+        return found
+
+    def details(self, domain: str) -> StoredRating | None:
+        """The full stored rating (with evidence) for the details page; StoreError propagates."""
+        return self.stores.get().lookup_ratings([domain]).get(domain)
+
+    # ------------------------------------------------------------ the request
+    def rate(self, fields: Sequence[UrlField], client_ip: str, priority: int) -> list[Item]:
+        """One item per field, in order; HTTPError 502/503 as the module docstring says."""
+        resolved = resolve(fields)
+        domains = list(dict.fromkeys(r.domain for r in resolved if r.domain is not None))
+        ratings = self.lookup(domains) if domains else {}
+        now = time.time()
+        missing = [d for d in domains if d not in ratings]
+        stale = [d for d in domains if d in ratings and ratings[d].expired(now)]
+        states: dict[str, DomainStatus] = {}
+        if missing or stale:
+            states = self._ask_broker(missing + stale, client_ip, priority, required=bool(missing))
+
+        items = []
+        for r in resolved:
+            if r.domain is None:
+                item = Item(r.field.echo, "", Rating.U.value, (r.error or RatingInfo.BAD_URL).value, STATUS_FINAL)
+            elif r.domain in ratings:
+                stored = ratings[r.domain]
+                item = Item(r.field.echo, r.domain, stored.rating, stored.ratinginfo, STATUS_FINAL,
+                            location=stored.location or {})
+            else:
+                state = states.get(r.domain)
+                if state is not None and state.state is JobState.INVALID:
+                    item = Item(r.field.echo, r.domain, Rating.U.value, RatingInfo.NO_DOMAIN.value, STATUS_FINAL)
+                else:
+                    item = Item(r.field.echo, r.domain, Rating.W.value, RatingInfo.NONE.value, STATUS_PENDING,
+                                position=state.position if state else 0, progress=state.progress if state else "")
+            self.metrics.items.labels(item.rating, item.status).inc()
+            items.append(item)
+        return items
+
+    # ------------------------------------------------------------ the broker
+    def _retry_after(self, seconds: float | None = None) -> list[tuple[str, str]]:
+        value = self.config.retry_after if seconds is None or seconds <= 0 else seconds
+        return [("Retry-After", str(max(1, math.ceil(value))))]
+
+    def _fail(self, kind: str, required: bool, status: int, message: str,
+              retry_after: float | None = None) -> dict[str, DomainStatus]:
+        self.metrics.broker_errors.labels(kind).inc()
+        if not required:
+            return {}
+        headers = self._retry_after(retry_after) if status == 503 else []
+        raise HTTPError(status, message, headers)
+
+    def _ask_broker(self, domains: list[str], client_ip: str, priority: int,
+                    required: bool) -> dict[str, DomainStatus]:
+        unavailable = ("Service unavailable: the rating queue cannot be reached. Ratings already known "
+                       "are still served; ask again for the others in a few seconds.")
+        if time.monotonic() < self._broker_down_until:
+            return self._fail("backoff", required, 503, unavailable)
+        client = self.brokers.get()
+        try:
+            reply = client.call(lambda i: RateRequest(req_id=i, client_ip=client_ip, priority=priority,
+                                                      domains=tuple(domains)))
+        except BrokerUnavailable as e:
+            self._broker_down_until = time.monotonic() + self.config.broker_backoff
+            self._warn("broker", "broker unavailable: %s", e)
+            return self._fail("unreachable", required, 503, unavailable)
+        except ProtocolError as e:
+            self._warn("broker-protocol", "unreadable reply from the broker: %s", e)
+            return self._fail("protocol", required, 503, unavailable)
+        if isinstance(reply, RateReply):
+            return {s.domain: s for s in reply.items}
+        if isinstance(reply, Overload):
+            return self._fail("overload", required, 502,
+                              f"Overload: {reply.outstanding} ratings are already outstanding for your "
+                              f"address (the limit is {reply.limit}). Wait for them to complete before "
+                              f"asking for more.")
+        if isinstance(reply, Unavailable):
+            self._warn("broker-unavailable", "broker cannot take work: %s", reply.reason)
+            return self._fail("refused", required, 503,
+                              "Service unavailable: the rating queue is not accepting work right now. "
+                              "Ratings already known are still served; ask again later.",
+                              retry_after=reply.retry_after)
+        if isinstance(reply, ErrorReply):
+            log.error("broker refused our rate request: %s: %s", reply.code, reply.message)
+        else:
+            log.error("unexpected %s in answer to a rate request", type(reply).__name__)
+        return self._fail("protocol", required, 503, unavailable)

@@ -1,0 +1,574 @@
+"""One rater worker process: speaks the broker protocol and runs one rating at a time.
+
+Started by the supervisor (:mod:`raterd.supervisor`) as ``python -m
+raterd.worker --config-json ... --control-fd N``; it can also run alone for
+debugging (without ``--control-fd`` it simply leaves when it would retire).
+
+Conversation with the broker (DEALER, ROUTING_ID ``host/w3/pid``)::
+
+    READY(capacity=1) ->            the broker answers with a HEARTBEAT or a JOB: registered
+    <- JOB                          rating starts in the rating thread
+    PULSE* ->                       one per progress callback, at most ~10/s
+    RESULT | FAILED ->              frees our slot; the broker may send the next JOB
+    HEARTBEAT <->                   every second both ways, busy or not
+    <- DISCONNECT(reregister)       the broker does not know us (it restarted): send READY
+    DISCONNECT ->                   leaving; the broker re-queues what we hold, no attempt counted
+
+Threads: the main thread owns every socket and runs the ZeroMQ loop;
+the rating thread only calls ``pipeline.rate()``. Progress callbacks (from
+whatever thread the pipeline uses) and the outcome travel back through a
+thread-safe queue plus a pipe that wakes the poller, so heartbeats and
+pulses keep flowing while pages are fetched and no socket crosses a thread.
+
+The broker can vanish (restart, crash, partition). With IMMEDIATE set a send
+to no live connection fails at once instead of queueing stale messages;
+READY is retried with jittered, capped exponential backoff until the
+broker answers, and a broker silent for ``liveness`` seconds gets a fresh
+socket and a new READY. RESULT/FAILED that cannot be sent wait in a small
+outbox for a while (a restarted broker accepts a result from a rater it
+does not know yet).
+
+Leaving: after ``max_jobs`` ratings or past ``max_rss`` MiB the worker tells
+the supervisor it is retiring and keeps working until the supervisor says
+its replacement is registered, then sends DISCONNECT and exits 0, so the
+broker's ready capacity never dips. SIGTERM/SIGINT (or the supervisor
+vanishing) finish the current job if it ends within ``grace`` seconds,
+otherwise hand it back with DISCONNECT; exit 0 either way. A rating that
+overruns its deadline by ``overrun`` seconds cannot be stopped (threads
+cannot be killed): the worker fails the job with the rating thread's stack
+and exits ``WEDGED`` so the supervisor replaces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import logging
+import os
+import queue
+import random
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import zmq
+
+from protocol import (
+    MAX_IDENT_LEN,
+    Disconnect,
+    ErrorReport,
+    Failed,
+    Heartbeat,
+    Job,
+    ProtocolError,
+    Pulse,
+    Ready,
+    decode,
+)
+
+from ._control import ControlChannel, ControlClosed
+from ._mailbox import Mailbox, thread_stack
+from ._outcome import outcome_frames, pulse_message
+from ._proc import ExitCode, rss_mb, set_niceness
+from ._workerconfig import PipelineLoadError, WorkerConfig, WorkerError, load_pipeline
+
+__all__ = ["Worker", "WorkerConfig", "WorkerError", "PipelineLoadError", "run_worker", "main", "VERSION"]
+
+# Named, not __name__: run as ``python -m raterd.worker`` this module is __main__.
+log = logging.getLogger("raterd.worker")
+
+try:
+    VERSION = metadata.version("sitetruth-cluster")
+except metadata.PackageNotFoundError:
+    VERSION = "0.1.0"
+
+_TICK = 0.1                  # poll timeout: timers (heartbeat, pulses, READY retries) need no finer grain
+_READY_FIRST_DELAY = 0.1     # first READY retry; doubles up to config.reconnect_max
+_OUTBOX_TTL = 60.0           # how long a RESULT waits for a broker before it is given up
+_MAX_LOOP_ERRORS = 20        # internal errors per minute before the worker gives up (exit SOFTWARE)
+
+
+@dataclass
+class _Current:
+    job: Job
+    started: float
+    deadline: float
+    pulse: Pulse | None = None     # latest progress not yet sent (coalesced)
+    last_pulse: float = 0.0
+
+
+class Worker:
+    """The loop of one worker process; build it, then call :meth:`run` in the main thread."""
+
+    def __init__(self, config: WorkerConfig, pipeline: Any, control: ControlChannel | None = None) -> None:
+        self.config = config
+        self.pipeline = pipeline
+        self.control = control
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.identity = f"{self.host}/{config.name}/{self.pid}".encode()[:255]
+        self.process = f"raterd-{config.name}[{self.pid}]"
+        self.jobs_done = 0
+        self.abandoned = False        # left with a rating still running: exit without joining threads
+        self._context: zmq.Context | None = None
+        self._sock: zmq.Socket | None = None
+        self._poller = zmq.Poller()
+        self._mailbox = Mailbox()
+        self._jobs: queue.SimpleQueue[tuple[Job, float] | None] = queue.SimpleQueue()
+        self._rating_thread: threading.Thread | None = None
+        self._current: _Current | None = None
+        self._outbox: collections.deque[tuple[list[bytes], float]] = collections.deque(maxlen=16)
+        now = time.monotonic()
+        # Registration: READY pending -> READY sent -> registered (the broker answered).
+        self._ready_pending = True
+        self._ready_sent = False
+        self.registered = False
+        self._announced = False
+        self._ready_at = now
+        self._ready_delay = _READY_FIRST_DELAY
+        self._last_heard = now
+        self._last_sent = 0.0
+        self._connected_at = now
+        # Leaving.
+        self._stopping = False        # signal or supervisor gone: leave within the grace period
+        self._stop_by = float("inf")
+        self._leave = False           # the supervisor says our replacement is in: leave after this job
+        self._retiring = False
+        self._errors: collections.deque[float] = collections.deque()
+
+    # ---- life cycle ------------------------------------------------------------
+    def request_stop(self, reason: str) -> None:
+        """Finish or hand back the current job, then leave (safe to call from a signal handler)."""
+        if not self._stopping:
+            self._stopping = True
+            self._stop_by = time.monotonic() + self.config.grace
+            log.info("stopping (%s): current job gets %.0f s", reason, self.config.grace)
+
+    def run(self) -> ExitCode:
+        self._context = zmq.Context()
+        try:
+            self._connect()
+            self._poller.register(self._mailbox.fileno(), zmq.POLLIN)
+            if self.control is not None:
+                self._poller.register(self.control.fileno(), zmq.POLLIN)
+            self._rating_thread = threading.Thread(target=self._rate_loop, name=f"rating-{self.config.name}",
+                                                   daemon=True)
+            self._rating_thread.start()
+            log.info("worker %s up: broker %s", self.identity.decode(errors="replace"), self.config.broker)
+            while True:
+                try:
+                    code = self._step()
+                except Exception as e:      # our own bug: report it, keep serving unless it repeats
+                    code = self._loop_error(e)
+                if code is not None:
+                    return code
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        self._jobs.put(None)
+        if self._sock is not None:
+            # Long enough to deliver the last RESULT and DISCONNECT, never a hang.
+            self._sock.close(linger=1000)
+            self._sock = None
+        if self._context is not None:
+            self._context.term()
+            self._context = None
+        if not self.abandoned:
+            if self._rating_thread is not None:
+                self._rating_thread.join(5)
+            try:
+                self.pipeline.close()
+            except Exception:
+                log.exception("pipeline.close() failed")
+        self._mailbox.close()
+        if self.control is not None:
+            self.control.close()
+
+    def _connect(self) -> None:
+        if self._sock is not None:
+            self._poller.unregister(self._sock)
+            self._sock.close(linger=0)
+        sock = self._context.socket(zmq.DEALER)
+        sock.setsockopt(zmq.ROUTING_ID, self.identity)
+        # Sends fail at once when no broker is connected, rather than piling
+        # up stale heartbeats and READYs for whichever broker comes next.
+        sock.setsockopt(zmq.IMMEDIATE, 1)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.RECONNECT_IVL, 250)
+        sock.setsockopt(zmq.RECONNECT_IVL_MAX, int(self.config.reconnect_max * 1000))
+        sock.setsockopt(zmq.SNDHWM, 1000)
+        sock.setsockopt(zmq.RCVHWM, 1000)
+        sock.setsockopt(zmq.MAXMSGSIZE, 2 * 1024 * 1024)   # the broker sends us small messages only
+        sock.setsockopt(zmq.TCP_KEEPALIVE, 1)
+        sock.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 60)
+        sock.connect(self.config.broker)
+        self._sock = sock
+        self._poller.register(sock, zmq.POLLIN)
+        self._connected_at = time.monotonic()
+
+    # ---- one turn of the loop ------------------------------------------------------
+    def _step(self) -> ExitCode | None:
+        events = dict(self._poller.poll(_TICK * 1000))
+        if self._sock in events:
+            self._read_broker()
+        if self._mailbox.fileno() in events:
+            self._read_mailbox()
+        if self.control is not None and self.control.fileno() in events:
+            self._read_control()
+        now = time.monotonic()
+        self._flush_outbox(now)
+        self._flush_pulse(now)
+        # Idle and about to send READY, a heartbeat would only earn a "who are you?".
+        beat = not (self._ready_pending and self._current is None)
+        if beat and now - self._last_sent >= self.config.heartbeat:
+            self._send(Heartbeat().to_frames())
+            self._last_sent = now      # also when it failed: retry next interval, not every tick
+        self._check_broker(now)
+        code = self._watchdog(now)
+        if code is not None:
+            return code
+        return self._maybe_leave(now)
+
+    def _loop_error(self, error: Exception) -> ExitCode | None:
+        log.exception("internal error in the worker loop")
+        self.report_error("raterd.worker", f"internal error in the worker loop: {error}", traceback.format_exc())
+        now = time.monotonic()
+        self._errors.append(now)
+        while self._errors and now - self._errors[0] > 60:
+            self._errors.popleft()
+        if len(self._errors) >= _MAX_LOOP_ERRORS:
+            log.error("%d internal errors in a minute: giving up", len(self._errors))
+            self._depart("worker failing repeatedly")
+            return ExitCode.SOFTWARE
+        time.sleep(0.1)    # an error that repeats every turn must not spin a core
+        return None
+
+    # ---- broker ----------------------------------------------------------------------
+    def _read_broker(self) -> None:
+        for _ in range(100):
+            try:
+                frames = self._sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            now = time.monotonic()
+            self._last_heard = now
+            self._ready_delay = _READY_FIRST_DELAY
+            try:
+                msg = decode(frames)
+            except ProtocolError as e:
+                log.warning("malformed message from the broker dropped: %s", e)
+                continue
+            if isinstance(msg, Disconnect):
+                log.info("broker says %r: registering again", msg.reason)
+                self.registered = self._ready_sent = False
+                self._ready_pending = True
+                # A restarted broker hears from every worker at once: spread them a little.
+                self._ready_at = now + random.uniform(0, 0.2) if msg.reregister else now + self._backoff()
+                continue
+            self._registered_now()
+            if isinstance(msg, Job):
+                self._start_job(msg)
+            elif not isinstance(msg, Heartbeat):
+                log.debug("unexpected %s from the broker ignored", type(msg).__name__)
+
+    def _registered_now(self) -> None:
+        """Any message but DISCONNECT means the broker knows us."""
+        self._ready_pending = self._ready_sent = False
+        if self.registered:
+            return
+        self.registered = True
+        log.info("registered with the broker at %s", self.config.broker)
+        if not self._announced and self.control is not None:
+            self._announced = True
+            self._tell_supervisor({"event": "registered", "pid": self.pid})
+
+    def _check_broker(self, now: float) -> None:
+        silent = now - self._last_heard
+        if self.registered and silent > self.config.liveness:
+            log.warning("broker silent for %.1f s: reconnecting", silent)
+            self.registered = False
+            self._ready_pending, self._ready_sent = True, False
+            self._connect()
+            self._ready_at = now
+        if self._ready_sent and now >= self._ready_at:
+            self._ready_pending = True          # no answer to our READY: try again
+        if not self._ready_pending or now < self._ready_at or self._current is not None or self._leaving:
+            return
+        if silent > self.config.liveness and now - self._connected_at > self.config.liveness:
+            self._connect()         # a half-open connection never recovers by itself
+        sent = self._send(Ready(capacity=1, host=self.host, pid=self.pid, worker=self.config.name,
+                                version=VERSION, jobs_done=self.jobs_done).to_frames())
+        delay = self._backoff()
+        if sent:
+            self._ready_pending, self._ready_sent = False, True
+            self._ready_at = now + max(delay, 2 * self.config.heartbeat)
+        else:
+            self._ready_at = now + delay
+            if delay >= 1.0:
+                log.info("broker %s not reachable; trying again in %.1f s", self.config.broker, delay)
+
+    def _backoff(self) -> float:
+        """The next READY retry delay: doubling, capped, jittered so workers don't retry in step."""
+        delay = self._ready_delay
+        self._ready_delay = min(self.config.reconnect_max, self._ready_delay * 2)
+        return delay * random.uniform(0.5, 1.5)
+
+    def _send(self, frames: list[bytes]) -> bool:
+        try:
+            self._sock.send_multipart(frames, zmq.NOBLOCK)
+        except zmq.Again:
+            return False                     # no broker connected (IMMEDIATE) or the pipe is full
+        except zmq.ZMQError as e:
+            log.warning("send to the broker failed: %s", e)
+            return False
+        self._last_sent = time.monotonic()
+        return True
+
+    def _send_or_keep(self, frames: list[bytes]) -> None:
+        """RESULT/FAILED: worth keeping for a while if no broker is connected right now."""
+        if not self._outbox and self._send(frames):
+            return
+        self._outbox.append((frames, time.monotonic() + _OUTBOX_TTL))
+
+    def _flush_outbox(self, now: float) -> None:
+        while self._outbox:
+            frames, expires = self._outbox[0]
+            if now > expires:
+                log.warning("a job outcome could not reach the broker for %.0f s and is dropped", _OUTBOX_TTL)
+            elif not self._send(frames):
+                return
+            self._outbox.popleft()
+
+    def report_error(self, component: str, message: str, tb: str = "", process: str = "",
+                     domain: str = "") -> None:
+        """Send an ErrorReport to the broker's error log (raters hold no database credentials)."""
+        try:
+            report = ErrorReport(component=component[:MAX_IDENT_LEN] or "raterd", message=message[:60000],
+                                 traceback=tb[-200_000:], host=self.host[:MAX_IDENT_LEN],
+                                 process=(process or self.process)[:MAX_IDENT_LEN], domain=domain[:253])
+        except ProtocolError as e:
+            log.warning("error report could not be built: %s", e)
+            return
+        if self._sock is None or not self._send(report.to_frames()):
+            log.warning("error report not delivered (no broker): %s", message[:200])
+
+    # ---- jobs ----------------------------------------------------------------------
+    def _start_job(self, job: Job) -> None:
+        if self._leaving:
+            # Our DISCONNECT hands it back without counting an attempt.
+            log.info("job %s for %s arrived while leaving: handing it back", job.job_id, job.domain)
+            return
+        if self._current is not None:
+            log.error("job %s arrived while busy with %s", job.job_id, self._current.job.job_id)
+            self._send_or_keep(Failed(job_id=job.job_id, error="rater busy: got a second job").to_frames())
+            return
+        deadline = job.deadline
+        configured = self.config.settings.get("deadline")
+        if isinstance(configured, (int, float)) and configured > 0:
+            deadline = min(deadline, float(configured))
+        self._current = _Current(job, time.monotonic(), deadline)
+        log.debug("job %s: rating %s (attempt %d, deadline %.0f s)", job.job_id, job.domain, job.attempt, deadline)
+        self._jobs.put((job, deadline))
+
+    def _rate_loop(self) -> None:
+        """The rating thread: no sockets here, only the pipeline and the mailbox."""
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            job, deadline = item
+
+            def progress(stage: str, detail: str = "", done: int = 0, total: int = 0,
+                         _job_id: str = job.job_id) -> None:
+                self._mailbox.put(("pulse", _job_id, stage, detail, done, total))
+
+            try:
+                outcome = self.pipeline.rate(job.domain, deadline=deadline, progress=progress)
+            except BaseException as e:   # rate() raises only on bugs: fail the job, keep the worker
+                self._mailbox.put(("failed", job.job_id, f"{type(e).__name__}: {e}", traceback.format_exc()))
+            else:
+                self._mailbox.put(("result", job.job_id, outcome))
+
+    def _read_mailbox(self) -> None:
+        for event in self._mailbox.drain():
+            kind, job_id = event[0], event[1]
+            current = self._current
+            if current is None or current.job.job_id != job_id:
+                continue            # a late event of a job we already gave up on
+            if kind == "pulse":
+                current.pulse = pulse_message(job_id, *event[2:]) or current.pulse
+            elif kind == "result":
+                self._finish(current, *outcome_frames(current.job, event[2]))
+            elif kind == "failed":
+                log.warning("rating %s failed: %s", current.job.domain, event[2])
+                self._finish(current, Failed(job_id=job_id, error=event[2][:60000],
+                                             traceback=event[3][-200_000:]).to_frames(), event[2])
+
+    def _flush_pulse(self, now: float) -> None:
+        current = self._current
+        if current is None or current.pulse is None:
+            return
+        if now - current.last_pulse >= 1.0 / self.config.pulses_per_second:
+            self._send(current.pulse.to_frames())     # progress is best effort: a lost pulse is no loss
+            current.pulse, current.last_pulse = None, now
+
+    def _finish(self, current: _Current, frames: list[bytes], error: str | None) -> None:
+        self._current = None
+        self._send_or_keep(frames)
+        self.jobs_done += 1
+        elapsed = time.monotonic() - current.started
+        if error is None:
+            log.info("rated %s in %.1f s (%d done)", current.job.domain, elapsed, self.jobs_done)
+        self._check_retire()
+
+    def _check_retire(self) -> None:
+        if self._retiring:
+            return
+        reason = ""
+        rss = rss_mb()
+        if self.config.max_jobs and self.jobs_done >= self.config.max_jobs:
+            reason = "max_jobs"
+        elif self.config.max_rss and rss > self.config.max_rss:
+            reason = "max_rss"
+        if not reason:
+            return
+        self._retiring = True
+        log.info("retiring (%s): %d jobs done, %.0f MiB resident", reason, self.jobs_done, rss)
+        if self.control is None:
+            self._leave = True      # nobody to start a replacement: just go
+        else:
+            self._tell_supervisor({"event": "retiring", "reason": reason, "jobs_done": self.jobs_done,
+                                   "rss_mb": round(rss, 1)})
+
+    def _watchdog(self, now: float) -> ExitCode | None:
+        current = self._current
+        if current is None or now - current.started <= current.deadline + self.config.overrun:
+            return None
+        stack = thread_stack(self._rating_thread)
+        message = (f"rating of {current.job.domain} overran its {current.deadline:.0f} s deadline by "
+                   f"{self.config.overrun:.0f} s and cannot be stopped: worker restarting")
+        log.error("%s\n%s", message, stack)
+        self._send(Failed(job_id=current.job.job_id, error=message, traceback=stack[-200_000:]).to_frames())
+        self._depart("worker wedged: restarting")
+        return ExitCode.WEDGED
+
+    # ---- supervisor ----------------------------------------------------------------------
+    def _tell_supervisor(self, message: dict[str, Any]) -> None:
+        try:
+            self.control.send(message)
+        except ControlClosed:
+            self._supervisor_gone()
+
+    def _read_control(self) -> None:
+        try:
+            messages = self.control.receive()
+        except ControlClosed:
+            self._supervisor_gone()
+            return
+        for message in messages:
+            cmd = message.get("cmd")
+            if cmd == "leave":
+                log.info("replacement registered: leaving after the current job")
+                self._leave = True
+            elif cmd == "report":
+                self.report_error(str(message.get("component", "raterd.supervisor")),
+                                  str(message.get("message", "")), str(message.get("traceback", "")),
+                                  str(message.get("process", "")))
+            else:
+                log.warning("unknown control message ignored: %r", message)
+
+    def _supervisor_gone(self) -> None:
+        if self.control is not None:
+            self._poller.unregister(self.control.fileno())
+            self.control.close()
+            self.control = None
+        self.request_stop("supervisor gone")
+
+    # ---- leaving ----------------------------------------------------------------------
+    @property
+    def _leaving(self) -> bool:
+        return self._stopping or self._leave
+
+    def _maybe_leave(self, now: float) -> ExitCode | None:
+        if not self._leaving:
+            return None
+        if self._current is None:
+            self._depart("worker leaving")
+            return ExitCode.OK
+        if self._stopping and now >= self._stop_by:
+            log.warning("grace period over: handing %s back to the broker", self._current.job.domain)
+            self._depart("worker stopping: job handed back")
+            return ExitCode.OK
+        return None
+
+    def _depart(self, reason: str) -> None:
+        self._flush_outbox(time.monotonic())
+        self._send(Disconnect(reason=reason).to_frames())
+        self.abandoned = self._current is not None
+        log.info("left the broker: %s (%d jobs done)", reason, self.jobs_done)
+
+
+# ---- process entry point ------------------------------------------------------------------
+
+def run_worker(config: WorkerConfig, control_fd: int | None = None) -> int:
+    """Run one worker process to the end; returns its exit status."""
+    stop_reasons: list[str] = []
+    worker: Worker | None = None
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        stop_reasons.append(name)
+        if worker is not None:
+            worker.request_stop(name)
+
+    # First thing: a SIGTERM while the pipeline loads must not kill us mid-way.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if config.nice is not None:
+        set_niceness(config.nice)
+    logging.basicConfig(level=getattr(logging, str(config.log_level).upper(), logging.INFO), stream=sys.stderr,
+                        format=f"%(asctime)s %(levelname)s raterd-{config.name}[%(process)d] %(name)s: %(message)s")
+    control = ControlChannel.from_fd(control_fd) if control_fd is not None else None
+    try:
+        pipeline = load_pipeline(config.pipeline, config.settings)
+    except Exception:
+        log.exception("cannot build the rating pipeline")
+        return ExitCode.CONFIG
+    worker = Worker(config, pipeline, control)
+    if stop_reasons:
+        worker.request_stop(stop_reasons[0])
+    code = worker.run()
+    if worker.abandoned:
+        # A rating thread is still inside the pipeline (its thread pool would
+        # hold the interpreter open at exit): our state is saved, just go.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(code))
+    return int(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m raterd.worker",
+        description="One SiteTruth rater worker process (normally started by sitetruth-raterd).")
+    parser.add_argument("--config-json", required=True, help="WorkerConfig as JSON (see raterd/_workerconfig.py)")
+    parser.add_argument("--control-fd", type=int, help="file descriptor of the supervisor's control socket")
+    args = parser.parse_args(argv)
+    try:
+        config = WorkerConfig.from_json(args.config_json)
+    except WorkerError as e:
+        print(f"raterd worker: {e}", file=sys.stderr)
+        return ExitCode.CONFIG
+    return run_worker(config, args.control_fd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
