@@ -20,7 +20,8 @@ td pre { margin: .3em 0 0; max-width: 60em; overflow-x: auto; font-size: .85em; 
 .banner:empty { display: none; }
 .muted { color: #666; font-size: .9em; }
 .summary { display: flex; flex-wrap: wrap; gap: .4em 1.6em; margin: .6em 0; }
-.summary div { min-width: 8em; } .summary dt { color: #666; font-size: .8em; } .summary dd { margin: 0; font-size: 1.2em; }
+.summary div { min-width: 8em; }
+.summary dt { color: #666; font-size: .8em; } .summary dd { margin: 0; font-size: 1.2em; }
 .letter { display: inline-block; width: 1.8em; height: 1.8em; line-height: 1.8em; text-align: center;
           border-radius: 50%; font-weight: bold; color: #fff; background: #888; }
 .letter-A { background: #2a8a2a; } .letter-Q { background: #c9a100; } .letter-X { background: #c62828; }

@@ -60,4 +60,4 @@ def page(title: str, body: str, *, base: str = "", script: str | None = None, bo
         '<link rel="icon" href="data:,">'
         f'<link rel="stylesheet" href="{esc(base)}/static/frontend.css">{scripts}'
         f"</head><body{klass}>{body}</body></html>\n"
-    ).encode("utf-8")
+    ).encode()

@@ -38,8 +38,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from protocol import DomainError, ProtocolError, StatsRequest, registrable_domain
-from protocol.client import BrokerUnavailable
+from protocol import DomainError, registrable_domain
 from store import LATEST_VERSION, ErrorRecord, Store, StoreError, open_store
 
 from . import pages, status
@@ -254,11 +253,9 @@ class FrontendApp:
         if version != LATEST_VERSION:
             return text_response(503, f"store: schema version {version}, this code needs {LATEST_VERSION} "
                                       f"(run sitetruth-db migrate)")
-        try:
-            self.service.brokers.get().call(lambda i: StatsRequest(req_id=i, recent=0),
-                                            timeout=_HEALTH_BROKER_TIMEOUT)
+        if self.service.broker_answers(_HEALTH_BROKER_TIMEOUT):
             broker = "broker: ok"
-        except (BrokerUnavailable, ProtocolError):
+        else:
             broker = "broker: not answering (stored ratings are still served)"
         return text_response(200, f"ok\nstore: ok (schema {version})\n{broker}")
 

@@ -332,7 +332,8 @@ def parse_fastcgi_address(text: str) -> tuple[str, str | tuple[str, int]]:
 
 
 class _UnixServer(PoolMixIn, socketserver.UnixStreamServer):
-    def __init__(self, path: str, threads: int) -> None:
+    def __init__(self, path: str, threads: int, app: Callable[..., Any]) -> None:
+        self.app, self.threads = app, threads
         self.init_pool(threads, "fcgi")
         super().__init__(path, _Handler)
 
@@ -340,7 +341,8 @@ class _UnixServer(PoolMixIn, socketserver.UnixStreamServer):
 class _TCPServer(PoolMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], threads: int) -> None:
+    def __init__(self, address: tuple[str, int], threads: int, app: Callable[..., Any]) -> None:
+        self.app, self.threads = app, threads
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.init_pool(threads, "fcgi")
@@ -381,20 +383,19 @@ class FastCGIServer:
     def __init__(self, app: Callable[..., Any], address: str, threads: int = 16, mode: int = 0o660) -> None:
         kind, where = parse_fastcgi_address(address)
         self.kind = kind
-        self.path = where if kind == "unix" else ""
+        self.path = where if isinstance(where, str) else ""
         try:
             if isinstance(where, str):
                 _clear_stale_socket(where)
-                server: _UnixServer | _TCPServer = _UnixServer(where, threads)
+                server: _UnixServer | _TCPServer = _UnixServer(where, threads, app)
                 os.chmod(where, mode)
+                self.address = where
             else:
-                server = _TCPServer(where, threads)
+                server = _TCPServer(where, threads, app)
+                self.address = f"{where[0]}:{server.server_address[1]}"  # type: ignore[index]
         except OSError as e:
             raise FrontendConfigError(f"cannot listen for FastCGI on {address}: {e.strerror or e}") from e
-        server.app = app  # type: ignore[attr-defined]
-        server.threads = threads  # type: ignore[attr-defined]
         self._server = server
-        self.address = where if isinstance(where, str) else f"{where[0]}:{server.server_address[1]}"
 
     @property
     def url(self) -> str:

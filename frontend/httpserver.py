@@ -59,9 +59,10 @@ class _Handler(WSGIRequestHandler):
             return
         if not self.parse_request():
             return
-        handler = ServerHandler(self.rfile, self.wfile, _LogWriter(), self.get_environ(), multithread=True)
-        handler.request_handler = self  # lets wsgiref log the request line
-        handler.run(self.server.get_app())
+        handler = ServerHandler(self.rfile, self.wfile, _LogWriter(), self.get_environ(),  # type: ignore[arg-type]
+                                multithread=True)
+        handler.request_handler = self  # type: ignore[attr-defined]  # lets wsgiref log the request line
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
         log.debug("%s %s", self.address_string(), format % args)

@@ -72,9 +72,13 @@ def _letter(rating: str) -> str:
 
 
 def _location(rating: StoredRating) -> str:
+    """Name, street, "city, region postcode", country: one address block, escaped."""
     loc = rating.location if isinstance(rating.location, dict) else {}
-    lines = [esc(_str(loc.get(k))) for k in LOCATION_FIELDS if loc.get(k)]
-    return "<br>".join(lines)
+    get = {k: _str(loc.get(k)).strip() for k in LOCATION_FIELDS}
+    place = " ".join(p for p in (get["region"], get["postcode"]) if p)
+    town = ", ".join(p for p in (get["city"], place) if p)
+    lines = [get["name"], get["street"], town, get["country"]]
+    return "<br>".join(esc(line) for line in lines if line)
 
 
 def _page_cell(url: str) -> str:

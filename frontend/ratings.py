@@ -30,24 +30,38 @@ failure, requests skip the broker for ``broker_backoff`` seconds instead of
 each waiting for a timeout.
 
 A store failure makes every domain a miss (the broker still queues them);
-it is counted and logged, never shown to the client as such.
+it is counted and logged, never shown to the client as such, and the store
+is left alone for a second before the next try.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from protocol import DomainError, DomainStatus, ErrorReply, JobState, Overload, ProtocolError, RateReply
-from protocol import RateRequest, Unavailable, registrable_domain
+from protocol import (
+    DomainError,
+    DomainStatus,
+    ErrorReply,
+    JobState,
+    Message,
+    Overload,
+    ProtocolError,
+    RateReply,
+    RateRequest,
+    StatsRequest,
+    Unavailable,
+    registrable_domain,
+)
 from protocol.client import BrokerClient, BrokerUnavailable
 from protocol.vocabulary import Rating, RatingInfo
-from store import StoredRating, StoreError, open_store
-from store import Store
+from store import Store, StoredRating, StoreError, open_store
 
 from ._perthread import PerThread
 from .cache import TTLCache
@@ -63,6 +77,9 @@ log = logging.getLogger(__name__)
 
 # Don't log the same kind of outage more often than this (seconds).
 _LOG_EVERY = 30.0
+# After a store failure, lookups skip the store this long: a dead database
+# server costs a connect timeout per call, and requests must stay fast.
+_STORE_BACKOFF = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +91,28 @@ class Resolved:
     error: RatingInfo | None = None
 
 
+def _domain_of(text: str) -> tuple[str | None, RatingInfo | None]:
+    try:
+        return registrable_domain(text), None
+    except DomainError as e:
+        return None, e.ratinginfo
+
+
+# Clients ask for the same few thousand hosts all day; parsing one (IDNA,
+# public suffix list) costs more than the rest of its lookup.
+_cached_domain_of = functools.lru_cache(maxsize=65536)(_domain_of)
+_CACHE_URLS_UP_TO = 256  # characters: long URLs are rare and would bloat the cache
+
+
 def resolve(fields: Sequence[UrlField]) -> list[Resolved]:
     out = []
     for f in fields:
         if f.text is None:
             out.append(Resolved(f, None, RatingInfo.BAD_URL))
             continue
-        try:
-            out.append(Resolved(f, registrable_domain(f.text)))
-        except DomainError as e:
-            out.append(Resolved(f, None, e.ratinginfo))
+        lookup = _cached_domain_of if len(f.text) <= _CACHE_URLS_UP_TO else _domain_of
+        domain, error = lookup(f.text)
+        out.append(Resolved(f, domain, error))
     return out
 
 
@@ -121,6 +150,7 @@ class RatingService:
                                  connect_grace=min(0.5, config.broker_timeout)),
             lambda c: c.close())
         self._broker_down_until = 0.0  # monotonic; written by whichever thread saw the failure
+        self._store_down_until = 0.0
         self._warn = _Throttle()
 
     def close(self) -> None:
@@ -142,9 +172,13 @@ class RatingService:
             self.metrics.cache.labels("miss").inc(len(misses))
         if not misses:
             return found
+        if time.monotonic() < self._store_down_until:
+            self.metrics.store_errors.labels("backoff").inc()
+            return found
         try:
             stored = self.stores.get().lookup_ratings(misses)
         except StoreError as e:
+            self._store_down_until = time.monotonic() + _STORE_BACKOFF
             self.metrics.store_errors.labels("lookup_ratings").inc()
             self._warn("store", "store lookup failed, treating %d domain(s) as misses: %s", len(misses), e)
             return found
@@ -175,6 +209,7 @@ class RatingService:
             states = self._ask_broker(missing + stale, client_ip, priority, required=bool(missing))
 
         items = []
+        counts: Counter[tuple[str, str]] = Counter()
         for r in resolved:
             if r.domain is None:
                 item = Item(r.field.echo, "", Rating.U.value, (r.error or RatingInfo.BAD_URL).value, STATUS_FINAL)
@@ -189,11 +224,31 @@ class RatingService:
                 else:
                     item = Item(r.field.echo, r.domain, Rating.W.value, RatingInfo.NONE.value, STATUS_PENDING,
                                 position=state.position if state else 0, progress=state.progress if state else "")
-            self.metrics.items.labels(item.rating, item.status).inc()
+            counts[item.rating, item.status] += 1
             items.append(item)
+        for (rating, status), n in counts.items():
+            self.metrics.items.labels(rating, status).inc(n)
         return items
 
     # ------------------------------------------------------------ the broker
+    def broker_call(self, make_request: Callable[[int], Message], timeout: float) -> Message:
+        """This thread's ``BrokerClient.call``, failing at once while backing off after a failure."""
+        if time.monotonic() < self._broker_down_until:
+            raise BrokerUnavailable(f"broker at {self.config.broker} failed moments ago; not asking again yet")
+        try:
+            return self.brokers.get().call(make_request, timeout=timeout)
+        except BrokerUnavailable:
+            self._broker_down_until = time.monotonic() + self.config.broker_backoff
+            raise
+
+    def broker_answers(self, timeout: float) -> bool:
+        """Whether the broker answers a STATS request now."""
+        try:
+            self.broker_call(lambda i: StatsRequest(req_id=i, recent=0), timeout)
+            return True
+        except (BrokerUnavailable, ProtocolError):
+            return False
+
     def _retry_after(self, seconds: float | None = None) -> list[tuple[str, str]]:
         value = self.config.retry_after if seconds is None or seconds <= 0 else seconds
         return [("Retry-After", str(max(1, math.ceil(value))))]
@@ -212,12 +267,10 @@ class RatingService:
                        "are still served; ask again for the others in a few seconds.")
         if time.monotonic() < self._broker_down_until:
             return self._fail("backoff", required, 503, unavailable)
-        client = self.brokers.get()
         try:
-            reply = client.call(lambda i: RateRequest(req_id=i, client_ip=client_ip, priority=priority,
-                                                      domains=tuple(domains)))
+            reply = self.broker_call(lambda i: RateRequest(req_id=i, client_ip=client_ip, priority=priority,
+                                                           domains=tuple(domains)), self.config.broker_timeout)
         except BrokerUnavailable as e:
-            self._broker_down_until = time.monotonic() + self.config.broker_backoff
             self._warn("broker", "broker unavailable: %s", e)
             return self._fail("unreachable", required, 503, unavailable)
         except ProtocolError as e:

@@ -40,6 +40,7 @@ STATUS_PENDING = "202"
 # Everything XML 1.0's Char production leaves out.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _ROOT = f"{{{NAMESPACE}}}ratings"
 _RATING = f"{{{NAMESPACE}}}rating"
 
@@ -51,7 +52,7 @@ def xml_safe(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One answered ``url`` field. ``url`` must already be :func:`xml_safe`."""
+    """One answered ``url`` field, as the client will see it."""
 
     url: str
     domain: str
@@ -63,8 +64,10 @@ class Item:
     progress: str = ""
 
     def fields(self) -> dict[str, str | int]:
+        # Everything is passed through xml_safe, whatever its source: a
+        # location from the store is text from a web site too.
         out: dict[str, str | int] = {
-            "url": self.url, "domain": self.domain, "rating": self.rating,
+            "url": xml_safe(self.url), "domain": xml_safe(self.domain), "rating": self.rating,
             "ratinginfo": self.ratinginfo, "status": self.status,
         }
         for key in LOCATION_FIELDS:
@@ -85,7 +88,7 @@ def render_xml(items: list[Item]) -> bytes:
         element = etree.SubElement(root, _RATING)
         for key, value in item.fields().items():
             element.set(key, str(value))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return _DECLARATION + etree.tostring(root, encoding="UTF-8", pretty_print=True)
 
 
 def render_json(items: list[Item]) -> bytes:

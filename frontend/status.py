@@ -93,7 +93,7 @@ def snapshot(app: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"generated_at": time.time(), "broker": None, "broker_error": "",
                            "store_error": "", "recent_ratings": None, "recent_errors": None}
     try:
-        reply = service.brokers.get().call(lambda i: StatsRequest(req_id=i, recent=RECENT), timeout=_STATS_TIMEOUT)
+        reply = service.broker_call(lambda i: StatsRequest(req_id=i, recent=RECENT), _STATS_TIMEOUT)
         if isinstance(reply, StatsReply):
             out["broker"] = reply.stats
         else:
@@ -151,11 +151,11 @@ def _table(data: dict[str, Any], ident: str, title: str, source: str,
            columns: list[tuple[str, str, str]], base: str) -> str:
     heads = "".join(f'<th data-field="{esc(f)}" data-kind="{esc(k)}">{esc(h)}</th>' for f, h, k in columns)
     rows = _get(data, source)
-    if isinstance(rows, list) and rows:
+    if isinstance(rows, (list, tuple)) and rows:
         body = "".join("<tr>" + "".join(_cell(row.get(f) if isinstance(row, dict) else None, k, base)
                                         for f, _, k in columns) + "</tr>" for row in rows)
     else:
-        note = "none" if isinstance(rows, list) else "not available"
+        note = "none" if isinstance(rows, (list, tuple)) else "not available"
         body = f'<tr><td colspan="{len(columns)}" class="muted">{note}</td></tr>'
     return (f'<h2>{esc(title)}</h2><table id="{esc(ident)}" data-source="{esc(source)}">'
             f"<thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>")

@@ -51,15 +51,8 @@ from urllib.parse import urlsplit
 
 from protocol.domains import registrable_domain
 from protocol.errors import DomainError
-from raterd.extract import (
-    IdentityLink,
-    PageFindings,
-    extract_page,
-    normalise_org_name,
-    rank_urls,
-    sitemap_urls,
-    strip_legal_form,
-)
+from raterd._confirm import Query, judge_certificate, plan_queries
+from raterd.extract import IdentityLink, PageFindings, extract_page, rank_urls, sitemap_urls
 from raterd.fetch import (
     ROBOTS_TOKEN,
     BadURL,
@@ -73,22 +66,19 @@ from raterd.fetch import (
     RobotsPolicy,
     fetch_robots,
 )
-from raterd.findings import NAME_MIN_SCORE, Confirmation, Evidence, SiteFindings
+from raterd.findings import Confirmation, Evidence, SiteFindings
 from raterd.rules import Decision, decide
-from raterd.sources import GLEIF_API, blocklist_hits, name_key, registry_match
+from raterd.sources import GLEIF_API, blocklist_hits, registry_match
 
 if TYPE_CHECKING:
     from raterd.pipeline import ProgressFn, SitePipeline
 
-__all__ = ["SiteRating", "TLS_SOURCE"]
+__all__ = ["SiteRating"]
 
 log = logging.getLogger(__name__)
 
-TLS_SOURCE = "tls-certificate"  # Confirmation.source of an OV/EV certificate naming the site's organisation
 _PULSE_EVERY = 1.0  # seconds of silence before a "waiting" pulse (leases are renewed by pulses)
 _MAX_SITEMAPS = 3  # sitemap documents read per rating (an index and two of its parts)
-_MAX_LOOKUP_NAMES = 3  # name groups looked up in the registers
-_MAX_LOOKUP_PLACES = 3  # postcodes / registration numbers per name
 _MAX_REMOTE_LOOKUPS = 3  # remote (GLEIF) requests per rating: it is someone else's server
 _DETAIL = 500  # characters of a pulse's detail
 
@@ -119,20 +109,6 @@ class _Fetched:
     skipped: str = ""  # robots.txt said no
 
 
-@dataclass(frozen=True)
-class _Query:
-    """One register lookup: a name with a postcode or a registration number."""
-
-    name: str
-    postcode: str = ""
-    registration: str = ""
-    country: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.name!r} + {self.postcode or self.registration}"
-
-
 def _page_key(url: str) -> tuple[str, str, str]:
     """The same page for our purposes: scheme, port, ``www.`` and a trailing ``/`` ignored."""
     parts = urlsplit(url)
@@ -157,21 +133,21 @@ def _site_of(host: str) -> str:
         return ""
 
 
-def _org_key(name: str) -> str:
-    normalised = normalise_org_name(name)
-    return strip_legal_form(normalised) or normalised
-
-
 class SiteRating:
     """The coordinator of one rating (see the module docstring); use once."""
 
-    def __init__(self, pipeline: SitePipeline, site: str, work: Deadline, report: ProgressFn) -> None:
+    def __init__(self, pipeline: SitePipeline, site: str, work: Deadline, report: ProgressFn,
+                 grace: float = 0.0) -> None:
         self.pipeline = pipeline
         self.settings = pipeline.settings
         self.fetcher = pipeline.fetcher
         self.site = site
         self.link_domain = site  # the site whose pages we follow (differs if the home page redirects away)
         self.work = work
+        # Fetches still running at the deadline are cut by the fetcher's
+        # watchdog at that moment; waiting a little longer lets them report
+        # *why* (a slow server, say) instead of only "unfinished".
+        self._stop_at = time.monotonic() + work.remaining() + max(0.0, grace)
         self._report = report
         self.findings = SiteFindings(domain=site)
         self.extra: list[Evidence] = []
@@ -193,6 +169,7 @@ class SiteRating:
         self.remote_lookups = 0
         self.certificate: CertInfo | None = None
         self._blocklist_checked: set[str] = set()
+        self._trying: list[str] = []  # the origin the site search is on (appended by the pool thread)
 
     # -- the coordinator -------------------------------------------------------
 
@@ -202,6 +179,11 @@ class SiteRating:
         self._loop()
         if self.pending:
             kinds = sorted({kind for _, kind, _ in self.pending.values()})
+            if "home" in kinds:
+                where = self._trying[-1] if self._trying else self.site
+                self.findings.fetch_error = f"no home page before the deadline (still waiting for {where})"
+                self.extra.append(Evidence(kind="fetch_error", value=self.findings.fetch_error, method="find_site",
+                                           source="pipeline"))
             self.extra.append(Evidence(kind="deadline", source="pipeline", value=(
                 f"{len(self.pending)} unfinished at the deadline of {self.work.seconds:g} s ({', '.join(kinds)})")))
         self._judge_certificate()
@@ -227,7 +209,7 @@ class SiteRating:
             "registry": self._on_registry, "gleif": self._on_gleif,
         }
         while self.pending:
-            remaining = self.work.remaining()
+            remaining = self._stop_at - time.monotonic()
             if remaining <= 0:
                 break
             done, _ = wait(list(self.pending), timeout=min(remaining, _PULSE_EVERY), return_when=FIRST_COMPLETED)
@@ -272,6 +254,7 @@ class SiteRating:
             if self.work.expired:
                 home.failures.append(f"{origin}: deadline passed before it was tried")
                 break
+            self._trying.append(origin + "/robots.txt")
             policy = self._robots_for(origin)
             self.events.put(("robots", f"{policy.url}: {policy.outcome}"))
             if policy.outcome == "unreachable":
@@ -289,6 +272,7 @@ class SiteRating:
             if not policy.allowed(home_url, ROBOTS_TOKEN):
                 home.origin, home.robots, home.blocked = origin, policy, True
                 return home
+            self._trying.append(home_url)
             try:
                 page = self.fetcher.get(home_url, self.work)
             except FetchError as error:
@@ -336,7 +320,8 @@ class SiteRating:
         result = _Fetched(url, kind)
         policy = self._robots_for(_origin(url))
         if not policy.allowed(url, ROBOTS_TOKEN):
-            result.skipped = f"robots.txt ({policy.outcome}) disallows it"
+            result.skipped = (f"not fetched: robots.txt unreachable ({policy.error})" if policy.error is not None
+                              else f"robots.txt ({policy.outcome}) disallows it")
             return result
         try:
             page = self.fetcher.get(url, self.work, accept_non_html=sitemap)
@@ -354,12 +339,12 @@ class SiteRating:
             result.findings = extract_page(page.text, page.url, self.link_domain, link_limit=self.settings.max_pages)
         return result
 
-    def _registry_lookups(self, queries: list[_Query]) -> list[tuple[_Query, list[Confirmation]]]:
+    def _registry_lookups(self, queries: list[Query]) -> list[tuple[Query, list[Confirmation]]]:
         index = self.pipeline.index
         return [(q, registry_match(index, q.name, q.postcode or None, q.registration or None, q.country or None))
                 for q in queries]
 
-    def _gleif_lookup(self, query: _Query) -> tuple[list[Confirmation], str]:
+    def _gleif_lookup(self, query: Query) -> tuple[list[Confirmation], str]:
         # Its own time limit, never past the rating's: a slow API costs this
         # lookup only.
         client = self.pipeline.gleif_for(self.work.remaining())
@@ -374,7 +359,9 @@ class SiteRating:
         for failure in home.failures:
             self.extra.append(Evidence(kind="fetch_error", value=failure, method="find_site", source="pipeline"))
         if home.origin is None:
-            self.findings.fetch_error = "no home page: " + ("; ".join(home.failures) or "nothing answered")
+            log.debug("%s: no home page: %s", self.site, home.failures)
+            more = f" (and {len(home.failures) - 1} more, below)" if len(home.failures) > 1 else ""
+            self.findings.fetch_error = f"no home page: {home.failures[0] if home.failures else 'nothing answered'}{more}"
             return
         scheme = urlsplit(home.origin).scheme
         self.extra.append(Evidence(kind="site", value=home.origin, page=home.origin + "/", method=scheme,
@@ -383,8 +370,13 @@ class SiteRating:
             # robots.txt answered, so there is a web site; it just won't be read.
             self.findings.reachable = True
             self.findings.robots_blocked = True
-            self.extra.append(Evidence(kind="robots", value=f"robots.txt disallows {ROBOTS_TOKEN} the home page",
-                                       page=home.robots.url if home.robots else "", source="robots.txt"))
+            robots = home.robots
+            if robots is not None and robots.outcome == "forbidden":
+                why = f"robots.txt answered HTTP {robots.status}: taken as disallowing everything"
+            else:
+                why = f"robots.txt disallows {ROBOTS_TOKEN} the home page"
+            self.extra.append(Evidence(kind="robots", value=why, page=robots.url if robots else "",
+                                       source="robots.txt"))
             return
         page, found = home.page, home.findings
         if page is None or found is None:  # cannot happen: _discover sets both or neither
@@ -412,9 +404,10 @@ class SiteRating:
 
     def _on_sitemap(self, result: _Fetched, via: str) -> None:
         if result.error or result.skipped:
-            what = "sitemap_error" if result.error else "robots"
-            self.extra.append(Evidence(kind=what, value=result.error or result.skipped, page=result.url,
-                                       method="sitemap", source=via))
+            # Most sites have no sitemap: worth a line on the details page, not an error.
+            self.extra.append(Evidence(kind="robots" if result.skipped else "sitemap", page=result.url,
+                                       value=result.skipped or f"not read: {result.error}", method="sitemap",
+                                       source=via))
             return
         self._pulse("sitemap", f"{result.url}: {len(result.urls)} URLs", self.pages_done, self.pages_planned)
         self.extra.append(Evidence(kind="sitemap", value=f"{len(result.urls)} URLs", page=result.url,
@@ -424,12 +417,12 @@ class SiteRating:
                 self._plan_sitemap(url)  # a sitemap index: its parts
         self._follow(rank_urls(result.urls, self.link_domain, limit=self.settings.max_pages), "sitemap")
 
-    def _on_registry(self, results: list[tuple[_Query, list[Confirmation]]], _: None) -> None:
+    def _on_registry(self, results: list[tuple[Query, list[Confirmation]]], _: None) -> None:
         for query, confirmations in results:
             self.lookups_done += 1
             self._confirmed(query, confirmations, "registers")
 
-    def _on_gleif(self, result: tuple[list[Confirmation], str], query: _Query) -> None:
+    def _on_gleif(self, result: tuple[list[Confirmation], str], query: Query) -> None:
         confirmations, error = result
         self.lookups_done += 1
         if error:
@@ -493,20 +486,7 @@ class SiteRating:
 
     def _plan_lookups(self) -> None:
         """Submit the register lookups that the findings so far make possible and that are not done yet."""
-        names = [rep.name for score, rep, _ in self.findings.name_groups() if score >= NAME_MIN_SCORE]
-        if not names:
-            return
-        places = [(addr.postcode, "", addr.country)
-                  for _, addr, _ in self.findings.address_groups()[:_MAX_LOOKUP_PLACES] if addr.postcode]
-        numbers = list(dict.fromkeys(r.value for r in self.findings.registrations if r.scheme != "vat"))
-        places += [("", number, "") for number in numbers[:_MAX_LOOKUP_PLACES]]
-        new: list[_Query] = []
-        for name in names[:_MAX_LOOKUP_NAMES]:
-            for postcode, number, country in places:
-                key = (name_key(name), "".join(postcode.split()).casefold(), number, country)
-                if key[0] and key not in self.queries:
-                    self.queries.add(key)
-                    new.append(_Query(name, postcode, number, country))
+        new = plan_queries(self.findings, self.queries)
         if not new:
             return
         self.lookups_planned += len(new)
@@ -518,7 +498,7 @@ class SiteRating:
             self.lookups_planned += 1
             self._submit("gleif", query, self._gleif_lookup, query)
 
-    def _confirmed(self, query: _Query, confirmations: list[Confirmation], asked: str) -> None:
+    def _confirmed(self, query: Query, confirmations: list[Confirmation], asked: str) -> None:
         known = {(c.source, c.detail) for c in self.findings.confirmations}
         for confirmation in confirmations:
             if (confirmation.source, confirmation.detail) not in known:
@@ -530,28 +510,10 @@ class SiteRating:
         self._pulse("source", f"{asked}: {query.label}: {verdict}", self.lookups_done, self.lookups_planned)
 
     def _judge_certificate(self) -> None:
-        """An OV/EV certificate naming the organisation the site names confirms it (not a CDN's)."""
-        cert = self.certificate
-        if cert is None:
+        if self.certificate is None:
             return
-        issuer = cert.issuer_organisation or "unknown CA"
-        if not cert.names_organisation:
-            if cert.validation in ("EV", "OV") and cert.organisation:
-                value = f"{cert.organisation}: a CDN or hosting company's certificate, not the site owner's"
-            else:
-                value = f"{cert.validation} certificate: names no organisation"
-            self.extra.append(Evidence(kind="certificate", value=value, method=cert.validation, source=issuer))
-            return
-        organisation = cert.organisation or ""
-        self.findings.certificate_org = organisation
-        best = self.findings.best_name()
-        place = ", ".join(p for p in (cert.locality, cert.country) if p)
-        if best is not None and _org_key(best.name) == _org_key(organisation):
-            self.findings.confirmations.append(Confirmation(
-                source=TLS_SOURCE, matched_name=organisation, strength="strong",
-                detail=f"{cert.validation} certificate issued by {issuer} to {organisation!r}"
-                       f"{f' ({place})' if place else ''}: the organisation the site names"))
-        else:
-            named = best.name if best is not None else "no name"
-            self.extra.append(Evidence(kind="certificate", method=cert.validation, source=issuer,
-                                       value=f"{organisation}: not the organisation the site names ({named})"))
+        confirmation, evidence = judge_certificate(self.findings, self.certificate)
+        if confirmation is not None:
+            self.findings.confirmations.append(confirmation)
+        if evidence is not None:
+            self.extra.append(evidence)

@@ -22,6 +22,8 @@ import logging
 import os
 import sys
 
+import zmq
+
 from protocol.config import parse_args
 
 from ._proc import ExitCode
@@ -63,15 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="map NAME to ADDR, trusted even if not public (repeatable)")
     g.add_argument("--hosts", metavar="FILE", help="hosts(5)-format file of trusted name mappings")
     g.add_argument("--ca-bundle", metavar="FILE", help="PEM file of extra trusted CA certificates")
-    g.add_argument("--sources", metavar="PATH", help="directory of imported registries and blocklists")
-    g.add_argument("--gleif-url", metavar="URL", help="base URL of the GLEIF LEI records API")
+    g.add_argument("--sources", metavar="PATH",
+                   help="sources index made by sitetruth-sources import (missing: matches nothing)")
+    g.add_argument("--gleif-url", metavar="URL",
+                   help="base URL of the GLEIF LEI records API ('' turns the remote lookup off)")
     g.add_argument("--deadline", type=float, metavar="S", help="overall deadline of one rating (default 30)")
     g.add_argument("--threads", type=int, metavar="N", help="fetch threads per rating")
     g.add_argument("--max-pages", type=int, metavar="N", help="pages read per site")
     g.add_argument("--user-agent", metavar="TEXT", help="User-Agent of page fetches")
-    g.add_argument("--http-port", type=int, metavar="PORT", help="port sites are looked for over http (default 80; "
-                   "demo clusters and fixture sites use others)")
-    g.add_argument("--https-port", type=int, metavar="PORT", help="port sites are looked for over https (default 443)")
+    g.add_argument("--http-port", type=int, metavar="PORT",
+                   help="port sites are looked for over http (default 80; demo clusters and fixture sites differ)")
+    g.add_argument("--https-port", type=int, metavar="PORT",
+                   help="port sites are looked for over https (default 443)")
     g = p.add_argument_group("process tuning")
     g.add_argument("--grace", type=float, default=d.grace, metavar="S",
                    help="on SIGTERM, time a running job gets before it is handed back (default %(default)s)")
@@ -99,13 +104,25 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict
         parser.error(str(e))
     if args.ca_bundle and not os.path.isfile(args.ca_bundle):
         parser.error(f"--ca-bundle {args.ca_bundle}: no such file")
-    if args.sources and not os.path.exists(args.sources):
-        parser.error(f"--sources {args.sources}: no such file or directory")
     settings = {"resolve": list(args.resolve), "hosts_file": args.hosts, "ca_bundle": args.ca_bundle,
                 "sources": args.sources, "gleif_url": args.gleif_url, "deadline": args.deadline,
                 "threads": args.threads, "max_pages": args.max_pages, "user_agent": args.user_agent,
                 "http_port": args.http_port, "https_port": args.https_port}
     return {k: v for k, v in settings.items() if v not in (None, [])}
+
+
+def _check_endpoint(endpoint: str, parser: argparse.ArgumentParser) -> None:
+    """A malformed --broker is a usage error here, not N workers failing one by one."""
+    context = zmq.Context()
+    sock = context.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    try:
+        sock.connect(endpoint)
+    except zmq.ZMQError as e:
+        parser.error(f"--broker {endpoint}: {e.strerror} (expected e.g. tcp://127.0.0.1:7711)")
+    finally:
+        sock.close()
+        context.term()
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> SupervisorConfig:
@@ -116,6 +133,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
                         ("--max-rss", args.max_rss), ("--deadline", args.deadline or 0)):
         if value < 0:
             parser.error(f"{flag} must not be negative")
+    _check_endpoint(args.broker, parser)
     worker = WorkerConfig(
         broker=args.broker, max_jobs=args.max_jobs, max_rss=args.max_rss, nice=args.nice, grace=args.grace,
         liveness=args.liveness, overrun=args.overrun, pipeline=args.pipeline or None,

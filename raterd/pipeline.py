@@ -180,14 +180,19 @@ class SitePipeline:
 
     def __init__(self, settings: RaterSettings, *, system_lookup: SystemLookup | None = None) -> None:
         self.settings = settings
+        # Everything that can refuse the settings comes first, before anything
+        # that holds a file or a socket.
         self.resolver = Resolver.from_options(settings.resolve, settings.hosts_file, system_lookup=system_lookup)
-        self.fetcher = Fetcher(self.resolver, ca_bundle=settings.ca_bundle, max_bytes=settings.max_bytes,
-                               connections_per_host=settings.connections_per_host,
-                               user_agent=settings.user_agent)
-        self.index: SourceIndex = open_readonly(settings.sources)
         self._gleif_pool = urllib3.PoolManager(num_pools=2, maxsize=max(2, settings.threads))
         self.gleif: GleifClient | None = make_gleif_client(settings.gleif_url, timeout=settings.gleif_timeout,
                                                            pool=self._gleif_pool)
+        # Connection pools are kept across ratings (a site's pages reuse them),
+        # but only a few sites' worth: a rated site is not visited again for
+        # weeks, and every pool may hold connections_per_host idle sockets.
+        self.fetcher = Fetcher(self.resolver, ca_bundle=settings.ca_bundle, max_bytes=settings.max_bytes,
+                               connections_per_host=settings.connections_per_host,
+                               user_agent=settings.user_agent, max_pools=16)
+        self.index: SourceIndex = open_readonly(settings.sources)
         self._closed = False
 
     def gleif_for(self, seconds: float) -> GleifClient | None:
@@ -218,7 +223,8 @@ class SitePipeline:
             raise ValueError(f"deadline must be positive, not {deadline!r}")
         # The fetches get all but a small margin, so there is time to decide
         # and hand the result back before the caller's deadline.
-        work = Deadline(max(0.0, seconds - min(0.5, 0.05 * seconds)))
+        margin = min(0.5, 0.05 * seconds)
+        work = Deadline(max(0.0, seconds - margin))
         report = progress or _no_progress
         report("rating", domain, 0, 0)
         try:
@@ -229,7 +235,7 @@ class SitePipeline:
                                     tuple(e.to_dict() for e in evidence), time.monotonic() - started)
             report("decided", f"{outcome.rating}/{outcome.ratinginfo}", 0, 0)
             return outcome
-        rating = SiteRating(self, site, work, report)
+        rating = SiteRating(self, site, work, report, grace=margin / 2)
         try:
             decision, extra, stats = rating.run()
         finally:
@@ -262,12 +268,12 @@ class SitePipeline:
 def _merge_evidence(decided: list[dict[str, str]], extra: list[Evidence]) -> tuple[dict, ...]:
     """The rules' evidence first (it explains the rating), then what the pipeline did; capped."""
     out = list(decided[:MAX_OUTCOME_EVIDENCE])
-    seen = {(e["kind"], e["value"], e["page"], e["method"]) for e in out}
+    seen = {tuple(e.values()) for e in out}
     for item in extra:
         if len(out) >= MAX_OUTCOME_EVIDENCE:
             break
         wire = item.to_dict()
-        key = (wire["kind"], wire["value"], wire["page"], wire["method"])
+        key = tuple(wire.values())
         if key not in seen:
             seen.add(key)
             out.append(wire)

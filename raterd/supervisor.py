@@ -333,7 +333,7 @@ class Supervisor:
         if code == ExitCode.CONFIG and not self._ever_registered and not self._stop_reason:
             # Nothing has ever worked: a configuration error, not a crash to retry forever.
             self._exit_code = ExitCode.CONFIG
-            self.request_stop("a worker cannot build its rating pipeline")
+            self.request_stop(f"configuration error: worker {child.name} {describe_exit(code)}")
         # A dead current worker leaves its slot empty unless a successor took over; a dead
         # successor is needed still (its predecessor wants to retire). Never while stopping.
         restart = not self._stop_reason and ((was_current and slot.current is None) or was_successor)

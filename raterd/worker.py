@@ -135,6 +135,7 @@ class Worker:
         self._last_heard = now
         self._last_sent = 0.0
         self._connected_at = now
+        self._watch_out = False
         # Leaving.
         self._stopping = False        # signal or supervisor gone: leave within the grace period
         self._stop_by = float("inf")
@@ -153,7 +154,10 @@ class Worker:
     def run(self) -> ExitCode:
         self._context = zmq.Context()
         try:
-            self._connect()
+            try:
+                self._connect()
+            except zmq.ZMQError as e:
+                raise WorkerError(f"cannot connect to broker endpoint {self.config.broker!r}: {e}") from e
             self._poller.register(self._mailbox.fileno(), zmq.POLLIN)
             if self.control is not None:
                 self._poller.register(self.control.fileno(), zmq.POLLIN)
@@ -208,15 +212,25 @@ class Worker:
         sock.setsockopt(zmq.MAXMSGSIZE, 2 * 1024 * 1024)   # the broker sends us small messages only
         sock.setsockopt(zmq.TCP_KEEPALIVE, 1)
         sock.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 60)
-        sock.connect(self.config.broker)
+        try:
+            sock.connect(self.config.broker)
+        except zmq.ZMQError:
+            sock.close(linger=0)        # an open socket would make Context.term() wait forever
+            raise
         self._sock = sock
         self._poller.register(sock, zmq.POLLIN)
+        self._watch_out = False
         self._connected_at = time.monotonic()
 
     # ---- one turn of the loop ------------------------------------------------------
     def _step(self) -> ExitCode | None:
         events = dict(self._poller.poll(_TICK * 1000))
-        if self._sock in events:
+        ready = events.get(self._sock, 0)
+        if ready & zmq.POLLOUT and self._watch_out:
+            # A connection to the broker just came up: READY now, not at the next backoff step.
+            self._watch_writable(False)
+            self._ready_at = time.monotonic()
+        if ready & zmq.POLLIN:
             self._read_broker()
         if self._mailbox.fileno() in events:
             self._read_mailbox()
@@ -311,14 +325,27 @@ class Worker:
             self._ready_at = now + max(delay, 2 * self.config.heartbeat)
         else:
             self._ready_at = now + delay
+            self._watch_writable(True)
             if delay >= 1.0:
-                log.info("broker %s not reachable; trying again in %.1f s", self.config.broker, delay)
+                log.info("broker %s not reachable; trying again in %.1f s or when it comes up",
+                         self.config.broker, delay)
+        log.debug("READY %s; next check in %.2f s", "sent" if sent else "not sent", self._ready_at - now)
+
+    def _watch_writable(self, on: bool) -> None:
+        """With IMMEDIATE a DEALER is writable only once connected: poll for that while READY waits.
+
+        Only while a READY is waiting: a connected socket is always writable,
+        so watching it for longer would spin the loop.
+        """
+        if on != self._watch_out:
+            self._watch_out = on
+            self._poller.modify(self._sock, zmq.POLLIN | (zmq.POLLOUT if on else 0))
 
     def _backoff(self) -> float:
         """The next READY retry delay: doubling, capped, jittered so workers don't retry in step."""
         delay = self._ready_delay
         self._ready_delay = min(self.config.reconnect_max, self._ready_delay * 2)
-        return delay * random.uniform(0.5, 1.5)
+        return delay * random.uniform(0.5, 1.0)
 
     def _send(self, frames: list[bytes]) -> bool:
         try:
@@ -544,7 +571,16 @@ def run_worker(config: WorkerConfig, control_fd: int | None = None) -> int:
     worker = Worker(config, pipeline, control)
     if stop_reasons:
         worker.request_stop(stop_reasons[0])
-    code = worker.run()
+    try:
+        code = worker.run()
+    except WorkerError as e:
+        log.error("%s", e)
+        return ExitCode.CONFIG
+    except Exception:
+        # Last resort: the traceback goes to stderr, which the supervisor
+        # forwards to the broker's error log with its crash report.
+        log.critical("worker crashed", exc_info=True)
+        return ExitCode.SOFTWARE
     if worker.abandoned:
         # A rating thread is still inside the pipeline (its thread pool would
         # hold the interpreter open at exit): our state is saved, just go.

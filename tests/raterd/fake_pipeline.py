@@ -13,6 +13,7 @@ be given different behaviours job by job:
 * ``hang<S>-...``  sleep S seconds ignoring the deadline and without progress (a wedged rating);
 * ``boom-...``     raise RuntimeError (rate() "raises only on bugs");
 * ``grow<M>-...``  keep M MiB allocated for the rest of the process (memory ceiling tests);
+* ``chatty<S>-...`` report progress in a tight loop for S seconds (thousands of reports);
 * anything else    pulse twice over ``$SITETRUTH_FAKE_SLEEP`` seconds (default 0.05), answer Q.
 
 ``$SITETRUTH_FAKE_INIT``: ``fail`` makes building the pipeline raise (a
@@ -33,7 +34,7 @@ from typing import Any
 
 from protocol.vocabulary import Rating, RatingInfo
 
-_MODE = re.compile(r"^(slow|hang|boom|grow)(\d*)-")
+_MODE = re.compile(r"^(slow|hang|boom|grow|chatty)(\d*)-")
 _hoard: list[bytearray] = []
 
 
@@ -62,6 +63,13 @@ class FakePipeline:
             raise RuntimeError(f"boom: fake pipeline bug while rating {domain}")
         if mode == "hang":
             time.sleep(arg)
+        elif mode == "chatty":
+            end, i = time.monotonic() + arg, 0
+            while time.monotonic() < end:
+                i += 1
+                report("fetched", f"/p{i}", i, 0)
+                if i % 100 == 0:
+                    time.sleep(0.001)
         elif mode == "grow":
             _hoard.append(bytearray(int(arg * 1024 * 1024)))      # bytearray pages are touched: resident
             report("fetched", "/", 1, 1)

@@ -7,7 +7,8 @@ Fixtures (import them into a test module to use them)::
               brokers.stop(rb) stops one early (e.g. to restart it on the same port)
     raterd    raterd(endpoint, *flags, env={...}, pipeline=FAKE) -> Raterd (a real
               ``python -m raterd.cli`` process in its own process group; killed with
-              its workers at the end of the test if still running)
+              its workers at the end of the test if still running);
+              raterd.worker(WorkerConfig(...)) -> Raterd (one worker, no supervisor)
 
 Helpers read what a user would look at: the broker's stats (raters, counters,
 recent results), /proc (nice values, who is alive) and the store's error log.
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from broker import BrokerConfig
+from raterd.worker import WorkerConfig
 from store import open_store
 from store.scratch import scratch_store_url
 from tests.broker.conftest import RunningBroker
@@ -106,25 +108,39 @@ class Raterd:
         self._log.close()
 
 
-@pytest.fixture
-def raterd(tmp_path) -> Iterator[Callable[..., Raterd]]:
-    started: list[Raterd] = []
+class _Starter:
+    def __init__(self, tmp_path) -> None:
+        self.tmp_path = tmp_path
+        self.started: list[Raterd] = []
 
-    def start(endpoint: str, *flags: str, env: dict[str, str] | None = None, pipeline: str | None = FAKE,
-              name: str = "raterd") -> Raterd:
+    def __call__(self, endpoint: str, *flags: str, env: dict[str, str] | None = None, pipeline: str | None = FAKE,
+                 name: str = "raterd") -> Raterd:
+        """``sitetruth-raterd --broker endpoint *flags`` (with the fake pipeline unless pipeline=None)."""
         args = [sys.executable, "-m", "raterd.cli", "--broker", endpoint, *flags]
         if pipeline:
             args += ["--pipeline", pipeline]
+        return self._start(args, env, name)
+
+    def worker(self, config: WorkerConfig, env: dict[str, str] | None = None, name: str = "worker") -> Raterd:
+        """One worker process on its own, without a supervisor (``python -m raterd.worker``)."""
+        return self._start([sys.executable, "-m", "raterd.worker", "--config-json", config.to_json()], env, name)
+
+    def _start(self, args: list[str], env: dict[str, str] | None, name: str) -> Raterd:
+        # The developer's own SITETRUTH_* settings must not leak into these runs.
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("SITETRUTH_")}
         full_env["PYTHONPATH"] = ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")
         full_env["PYTHONUNBUFFERED"] = "1"
         full_env.update(env or {})
-        proc = Raterd(args, str(tmp_path / f"{name}.log"), full_env)
-        started.append(proc)
+        proc = Raterd(args, str(self.tmp_path / f"{name}.log"), full_env)
+        self.started.append(proc)
         return proc
 
-    yield start
-    for proc in started:
+
+@pytest.fixture
+def raterd(tmp_path) -> Iterator[_Starter]:
+    starter = _Starter(tmp_path)
+    yield starter
+    for proc in starter.started:
         proc.cleanup()
 
 

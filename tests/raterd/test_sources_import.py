@@ -306,10 +306,13 @@ def test_lookups_during_an_import_see_old_then_new_never_a_mix(index, tmp_path, 
 
     def read() -> None:
         for _ in range(100_000):  # bounded; the import ends long before
+            # Looked at before reading, so the last pair is read after the
+            # import returned and must see the new generation.
+            finished = done.is_set()
             old = bool(registry_match(worker, "Acme Widgets Ltd", "SW1A 1AA"))
             new = bool(registry_match(worker, "Acme Widgets Ltd", "EC2A 4NE"))
             results.append((old, new))
-            if done.is_set():
+            if finished:
                 return
 
     reader = threading.Thread(target=read)

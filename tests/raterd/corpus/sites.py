@@ -106,7 +106,7 @@ ACME = CorpusSite(
         "/about-us": page("About | Acme Widgets", "<h1>About us</h1><p>Family widget makers since 1998.</p>",
                           links=UK_NAV),
     },
-    expect=Expect("A", "", location={"name": "Acme Widgets Ltd", "street": "1 High Street", "city": "London",
+    expect=Expect("A", "", location={"name": "Acme Widgets Ltd.", "street": "1 High Street", "city": "London",
                                      "postcode": "SW1A 1AA", "country": "GB"},
                   evidence=({"kind": "confirmation", "source": "companies-house", "value": "~01234567"},
                             {"kind": "confirmation", "value": "~postcode match"},
@@ -234,19 +234,19 @@ PINECREST = CorpusSite(
                   evidence=({"kind": "phone", "value": "+18025550188", "page": "/about-us"},)),
 )
 
-# Latin-1 bytes announced as UTF-8 by the server: the charset sniffer must
+# windows-1252 (Latin-1 with the euro sign) bytes announced as UTF-8 by the server: the charset sniffer must
 # notice and read them as windows-1252, or "Bäckerei Müller" comes out mangled.
 _MUELLER_NAV = (("/impressum.html", "Impressum"), ("/kontakt.html", "Kontakt"))
 MUELLER = CorpusSite(
-    note="German bakery, pages in ISO-8859-1 but the Content-Type says UTF-8 (wrong charset)",
+    note="German bakery, pages in windows-1252 but the Content-Type says UTF-8 (wrong charset)",
     pages={
         "/": Response(body=page("Bäckerei Müller", "<h1>Brot und Brezen</h1>",
                                 shop_items([("Brezn", "0,90 €"), ("Bauernbrot", "4,20 €")], "In den Warenkorb"),
-                                links=_MUELLER_NAV, lang="de", charset=None).encode("latin-1"),
+                                links=_MUELLER_NAV, lang="de", charset=None).encode("cp1252"),
                       content_type="text/html; charset=utf-8"),
         "/impressum.html": Response(body=page("Impressum", "<h1>Impressum</h1><p>Angaben gemäß § 5 TMG</p>"
                                                            "<p>Bäckerei Müller GmbH<br>Hauptstraße 12<br>80331 München</p>",
-                                              lang="de", charset=None).encode("latin-1"),
+                                              lang="de", charset=None).encode("cp1252"),
                                     content_type="text/html; charset=utf-8"),
     },
     expect=Expect("Q", "unverified", location={"name": "Bäckerei Müller GmbH", "street": "Hauptstraße 12",
@@ -254,19 +254,19 @@ MUELLER = CorpusSite(
                   evidence=({"kind": "name", "value": "Bäckerei Müller GmbH", "page": "/impressum.html"},)),
 )
 
-# Latin-1 with no charset anywhere: read as windows-1252 by the fallback.
+# windows-1252 with no charset anywhere: read as windows-1252 by the fallback.
 _MARAIS_NAV = (("/mentions-legales", "Mentions légales"), ("/nous-contacter", "Nous contacter"), ("/panier", "Mon panier"))
 MARAIS = CorpusSite(
-    note="French bookshop, mentions légales in French, latin-1 pages without any charset declaration",
+    note="French bookshop, mentions légales in French, windows-1252 pages without any charset declaration",
     pages={
         "/": Response(body=page("Librairie du Marais", "<h1>Livres anciens et modernes</h1>",
                                 shop_items([("Les Misérables", "12,00 €")], "Ajouter au panier"),
-                                links=_MARAIS_NAV, lang="fr", charset=None).encode("latin-1"),
+                                links=_MARAIS_NAV, lang="fr", charset=None).encode("cp1252"),
                       content_type="text/html"),
         "/mentions-legales": Response(body=page(
             "Mentions légales", "<h1>Mentions légales</h1><p>Raison sociale : Librairie du Marais SARL<br>"
                                 "Siège social : 12 rue de la Paix, 75002 Paris<br>RCS Paris B 732 829 320</p>",
-            lang="fr", charset=None).encode("latin-1"), content_type="text/html"),
+            lang="fr", charset=None).encode("cp1252"), content_type="text/html"),
     },
     expect=Expect("Q", "unverified", location={"name": "Librairie du Marais SARL", "street": "12 rue de la Paix",
                                                "city": "Paris", "postcode": "75002", "country": "FR"},
@@ -435,6 +435,13 @@ BOTFREE = CorpusSite(
     expect=Expect("X", "blocked", evidence=({"kind": "robots", "value": "~disallows SiteTruthBot"},)),
 )
 
+STAFF_ONLY = CorpusSite(
+    note="robots.txt itself is refused (HTTP 403): taken as keep-out, as most crawlers do",
+    pages={"/robots.txt": Response(403, b"<h1>Forbidden</h1>"), "/": page("Staff portal", "<p>Log in</p>")},
+    expect=Expect("X", "blocked", evidence=({"kind": "robots", "value": "~answered HTTP 403"},),
+                  absent=({"kind": "page"},)),
+)
+
 # -- U ----------------------------------------------------------------------------------------------
 
 GARDEN = CorpusSite(
@@ -503,6 +510,7 @@ CORPUS: dict[str, CorpusSite] = {
     "account-verify-sample.com": ACCOUNT_VERIFY,
     "members-lounge.co.uk": MEMBERS,
     "botfree-boutique.com": BOTFREE,
+    "staff-only-portal.com": STAFF_ONLY,
     "notes-from-the-garden.org": GARDEN,
     "no-such-shop.co.uk": NO_SUCH,
     "refused-connection.com": REFUSED,
