@@ -372,6 +372,12 @@ class Broker:
                 self._hand_back(job, identity)
             self.counters["ready"] += 1
             return
+        if isinstance(msg, ErrorReport):
+            # Accepted from any peer on the rater socket (raters are our own
+            # machines): a supervisor reports a worker crash before, or
+            # without, ever registering itself.
+            self._error_report(msg, rater)
+            return
         if rater is None:
             if isinstance(msg, Result):
                 # A rater finishing work from before our restart: keep the rating.
@@ -409,14 +415,16 @@ class Broker:
             for job in self.raters.remove(identity):
                 self._hand_back(job, identity)
             self.counters["disconnects"] += 1
-        elif isinstance(msg, ErrorReport):
-            self.journal.submit("errors", [ErrorRecord(
-                at=time.time(), host=msg.host or rater.host, process=msg.process or f"raterd[{rater.pid}]",
-                component=msg.component or "rater", message=msg.message, traceback=msg.traceback,
-                domain=msg.domain)])
-            self.counters["error_reports"] += 1
         else:
             self.counters["malformed_rater"] += 1
+
+    def _error_report(self, msg: ErrorReport, rater: Rater | None) -> None:
+        host = msg.host or (rater.host if rater else "")
+        process = msg.process or (f"raterd[{rater.pid}]" if rater else "raterd")
+        self.journal.submit("errors", [ErrorRecord(
+            at=time.time(), host=host, process=process, component=msg.component or "rater",
+            message=msg.message, traceback=msg.traceback, domain=msg.domain)])
+        self.counters["error_reports"] += 1
 
     def _send_rater(self, identity: bytes, msg) -> bool:
         try:

@@ -141,8 +141,11 @@ class Supervisor:
 
     # ---- public --------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
-        """Stop all workers gracefully (safe from a signal handler)."""
+        """Stop all workers gracefully (safe from a signal handler); asked twice, kill them."""
         self._signals += 1
+        self._stop(reason)
+
+    def _stop(self, reason: str) -> None:
         if not self._stop_reason:
             self._stop_reason = reason
 
@@ -333,7 +336,7 @@ class Supervisor:
         if code == ExitCode.CONFIG and not self._ever_registered and not self._stop_reason:
             # Nothing has ever worked: a configuration error, not a crash to retry forever.
             self._exit_code = ExitCode.CONFIG
-            self.request_stop(f"configuration error: worker {child.name} {describe_exit(code)}")
+            self._stop(f"configuration error: worker {child.name} {describe_exit(code)}")
         # A dead current worker leaves its slot empty unless a successor took over; a dead
         # successor is needed still (its predecessor wants to retire). Never while stopping.
         restart = not self._stop_reason and ((was_current and slot.current is None) or was_successor)

@@ -21,7 +21,12 @@ it) of ``--urls-per-request`` random known domains, for ``--seconds``.
    through the broker (from 50 client IPs) so every rater holds a job and a
    deep queue waits; the same load is run again while the broker dispatches,
    receives pulses and stores results. The table says how many raters were
-   busy and how deep the queue was at the end of the phase.
+   busy and how deep the queue was at the end of the phase. The queue is
+   then cancelled (admin ``cancel``) and the raters go idle again.
+
+The two phases alternate for ``--rounds`` rounds, so whichever runs first
+(on a cold or a busier machine) does not decide the comparison; the "all"
+rows add up every round of a phase.
 
 Prints a table; ``--json`` prints the same figures as one JSON object. No
 figure is asserted: this is a measurement, not a test. The machine is shared
@@ -45,7 +50,7 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from protocol import RateReply, RateRequest, StatsRequest  # noqa: E402
+from protocol import AdminRequest, RateReply, RateRequest, StatsRequest  # noqa: E402
 from protocol.client import BrokerClient  # noqa: E402
 from store import StoredRating, open_store  # noqa: E402
 from tests.support.processes import Proc, free_port, start_broker_process, start_fake_rater  # noqa: E402
@@ -91,6 +96,7 @@ def run_load(port: int, domains: list[str], args: argparse.Namespace) -> dict[st
     wall = max(args.seconds, 1e-9)
     n = len(lat)
     return {
+        "_latencies": lat,
         "requests": n,
         "errors": sum(p["errors"] for p in parts),
         "requests_per_s": round(n / wall, 1),
@@ -110,7 +116,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--store", default="", help="store URL (default: SQLite in a temporary directory)")
-    p.add_argument("--seconds", type=float, default=8.0, help="load per phase (default %(default)s)")
+    p.add_argument("--seconds", type=float, default=5.0, help="load per phase (default %(default)s)")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="idle/busy rounds, alternating, so neither phase always runs first (default %(default)s)")
     p.add_argument("--clients", type=int, default=4, help="client processes (default %(default)s)")
     p.add_argument("--urls-per-request", type=int, default=10, help="default %(default)s")
     p.add_argument("--domains", type=int, default=1000, help="rated domains in the store (default %(default)s)")
@@ -141,9 +149,7 @@ def main() -> int:
             procs.append(start_fake_rater(raters_ep, f"bench{n}", _Dir(tmp), mode=f"sleep:{args.rater_sleep}",
                                           seconds=args.seconds * 4 + 120))
         client = BrokerClient(clients_ep, timeout=10)
-        end = time.monotonic() + 20
-        while broker_stats(client)["totals"]["raters"] < args.raters and time.monotonic() < end:
-            time.sleep(0.1)
+        wait_for(client, lambda t: t["raters"] >= args.raters, 20)
 
         # Warm the frontend's cache: every domain once.
         for i in range(0, len(domains), 50):
@@ -156,49 +162,81 @@ def main() -> int:
         warm = argparse.Namespace(**{**vars(args), "seconds": 1.0})
         run_load(fport, domains, warm)
 
-        results: dict[str, Any] = {}
-        results["idle"] = run_load(fport, domains, args)
-        stats = broker_stats(client)
-        results["idle"].update(raters_busy=stats["totals"]["in_flight"], queued=stats["totals"]["queued"])
+        phases: dict[str, list[dict[str, Any]]] = {"idle": [], "busy": []}
+        for rnd in range(args.rounds):
+            # Raters idle: nothing queued, nothing in flight.
+            wait_for(client, lambda t: t["live"] == 0 and t["free_slots"] >= args.raters, 30)
+            r = run_load(fport, domains, args)
+            stats = broker_stats(client)
+            r.update(raters_busy=stats["totals"]["in_flight"], queued=stats["totals"]["queued"])
+            phases["idle"].append(r)
 
-        # Every rater busy, a deep queue behind them.
-        unknown = [f"queued{i}.org" for i in range(args.queue_depth)]
-        for i in range(0, len(unknown), 500):
-            reply = client.call(lambda r, i=i: RateRequest(req_id=r, client_ip=f"198.51.100.{(i // 500) % 50 + 1}",
-                                                           priority=1, domains=tuple(unknown[i:i + 500])))
-            if not isinstance(reply, RateReply):
-                raise SystemExit(f"broker refused the queue fill: {reply}")
-        end = time.monotonic() + 20
-        while broker_stats(client)["totals"]["in_flight"] < args.raters and time.monotonic() < end:
-            time.sleep(0.1)
-        results["busy"] = run_load(fport, domains, args)
-        stats = broker_stats(client)
-        results["busy"].update(raters_busy=stats["totals"]["in_flight"], queued=stats["totals"]["queued"],
-                               completed_during=stats["counters"].get("completed", 0))
+            # Every rater busy, a deep queue behind them.
+            unknown = [f"queued{rnd}-{i}.org" for i in range(args.queue_depth)]
+            for i in range(0, len(unknown), 500):
+                chunk, ip = tuple(unknown[i:i + 500]), f"198.51.100.{(i // 500) % 50 + 1}"
+                reply = client.call(lambda q, c=chunk, a=ip: RateRequest(req_id=q, client_ip=a, priority=1,
+                                                                         domains=c))
+                if not isinstance(reply, RateReply):
+                    raise SystemExit(f"broker refused the queue fill: {reply}")
+            wait_for(client, lambda t: t["in_flight"] >= args.raters, 30)
+            r = run_load(fport, domains, args)
+            stats = broker_stats(client)
+            r.update(raters_busy=stats["totals"]["in_flight"], queued=stats["totals"]["queued"])
+            phases["busy"].append(r)
+            # Back to idle for the next round: drop what is left of the queue.
+            client.call(lambda q, u=unknown: AdminRequest(req_id=q, action="cancel", args={"domains": u}))
         client.close()
     finally:
         for proc in reversed(procs):
             proc.stop()
 
-    idle, busy = results["idle"], results["busy"]
+    idle, busy = combine(phases["idle"], args), combine(phases["busy"], args)
     ratio = round(busy["requests_per_s"] / idle["requests_per_s"], 3) if idle["requests_per_s"] else None
-    out = {"config": {"seconds": args.seconds, "clients": args.clients, "urls_per_request": args.urls_per_request,
-                      "domains": args.domains, "raters": args.raters, "rater_sleep": args.rater_sleep,
-                      "queue_depth": args.queue_depth, "threads": args.threads,
+    out = {"config": {"seconds": args.seconds, "rounds": args.rounds, "clients": args.clients,
+                      "urls_per_request": args.urls_per_request, "domains": args.domains, "raters": args.raters,
+                      "rater_sleep": args.rater_sleep, "queue_depth": args.queue_depth, "threads": args.threads,
                       "store": "sqlite" if not args.store else args.store.split(":", 1)[0], "cpus": os.cpu_count()},
-           "idle": idle, "busy": busy, "busy_vs_idle_throughput": ratio}
+           "idle": idle, "busy": busy, "busy_vs_idle_throughput": ratio,
+           "rounds": {name: [{k: v for k, v in r.items() if not k.startswith("_")} for r in rs]
+                      for name, rs in phases.items()}}
     if args.json:
         print(json.dumps(out))
         return 0
     print(f"frontend, cached lookups: {args.clients} clients x {args.urls_per_request} urls/request, "
-          f"{args.seconds:g} s per phase, {args.raters} raters, {os.cpu_count()} CPUs")
-    print(f"{'phase':<14}{'requests/s':>11}{'lookups/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+          f"{args.rounds} rounds x {args.seconds:g} s per phase, {args.raters} raters, {os.cpu_count()} CPUs")
+    print(f"{'phase':<20}{'requests/s':>11}{'lookups/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
           f"{'raters busy':>13}{'queued':>8}")
-    for name, r in (("raters idle", idle), ("raters busy", busy)):
-        print(f"{name:<14}{r['requests_per_s']:>11}{r['lookups_per_s']:>11}{r['p50_ms']:>9}{r['p99_ms']:>9}"
+    rows = [(f"raters {name} #{i + 1}", r) for i in range(args.rounds) for name, r in
+            (("idle", phases["idle"][i]), ("busy", phases["busy"][i]))]
+    rows += [("raters idle, all", idle), ("raters busy, all", busy)]
+    for name, r in rows:
+        print(f"{name:<20}{r['requests_per_s']:>11}{r['lookups_per_s']:>11}{r['p50_ms']:>9}{r['p99_ms']:>9}"
               f"{r['errors']:>8}{r['raters_busy']:>13}{r['queued']:>8}")
     print(f"throughput held under rating load: {100 * ratio:.0f}% of idle" if ratio else "no throughput measured")
     return 0
+
+
+def combine(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    """Figures over every round of one phase (latency percentiles over all requests)."""
+    lat = sorted(x for r in runs for x in r["_latencies"])
+    n, wall = len(lat), args.seconds * len(runs)
+    return {
+        "requests": n, "errors": sum(r["errors"] for r in runs),
+        "requests_per_s": round(n / wall, 1), "lookups_per_s": round(n * args.urls_per_request / wall, 1),
+        "p50_ms": round(1000 * lat[n // 2], 2) if n else None,
+        "p99_ms": round(1000 * lat[min(n - 1, int(n * 0.99))], 2) if n else None,
+        "raters_busy": min(r["raters_busy"] for r in runs), "queued": min(r["queued"] for r in runs),
+    }
+
+
+def wait_for(client: BrokerClient, predicate: Any, timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate(broker_stats(client)["totals"]):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"broker did not reach the expected state in {timeout} s: {broker_stats(client)['totals']}")
 
 
 class _Dir:

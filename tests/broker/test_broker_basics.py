@@ -135,3 +135,27 @@ def test_client_garbage_gets_error_reply(store_url, start_broker):
     reply = decode(sock.recv_multipart())
     assert isinstance(reply, ErrorReply) and reply.code == "protocol"
     sock.close()
+
+
+def test_error_report_from_unregistered_peer_lands_in_error_log(store_url, start_broker):
+    import zmq
+
+    from protocol import ErrorReport
+
+    rb = start_broker(store_url)
+    sock = rb.context.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 1000)
+    sock.connect(rb.raters)
+    sock.send_multipart(ErrorReport(component="raterd.supervisor", message="worker 3 killed by SIGKILL",
+                                    traceback="last stderr lines...", host="node7", process="raterd[42]").to_frames())
+    rb.wait_for(lambda s: s["counters"].get("error_reports", 0) == 1, what="report counted")
+    sock.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open_store(store_url) as s:
+            errors = s.recent_errors(10)
+        if errors:
+            break
+        time.sleep(0.05)
+    assert [(e.host, e.component, e.message) for e in errors] == [
+        ("node7", "raterd.supervisor", "worker 3 killed by SIGKILL")]
