@@ -34,7 +34,7 @@ class Job:
 
     __slots__ = ("domain", "client_ip", "priority", "enqueued_at", "attempts",
                  "job_id", "rater", "dispatched_at", "lease_until", "last_error",
-                 "progress", "durable", "last_rater")
+                 "progress", "durable", "last_rater", "done")
 
     def __init__(self, domain: str, client_ip: str, priority: int, enqueued_at: float,
                  attempts: int = 0, durable: bool = False) -> None:
@@ -51,10 +51,15 @@ class Job:
         self.progress = ""
         self.durable = durable          # its row is committed in the store
         self.last_rater: bytes | None = None  # who failed it last: retry elsewhere if we can
+        self.done = False               # rated; stays live until the rating is committed
 
     @property
     def in_flight(self) -> bool:
         return self.rater is not None
+
+    @property
+    def queued(self) -> bool:
+        return self.rater is None and not self.done
 
     def __repr__(self) -> str:
         state = "in flight" if self.in_flight else "queued"
@@ -130,7 +135,7 @@ class FairQueue:
         """
         job = self._jobs.get(domain)
         if job is not None:
-            if priority < job.priority and not job.in_flight and job.client_ip == client_ip:
+            if priority < job.priority and job.queued and job.client_ip == client_ip:
                 q = self._ips[job.client_ip]
                 q.remove(job)
                 job.priority = priority
@@ -200,13 +205,31 @@ class FairQueue:
             ring.rotate(-1)
         return None
 
+    def retire(self, job: Job) -> None:
+        """The job is rated (or given up): never dispatch it again, but keep it
+        live, so requests for its domain coalesce onto it, until :meth:`finish`
+        is called once the rating is committed. Without this window a request
+        arriving between the RESULT and the commit would find neither a job
+        nor a stored rating and the site would be rated twice.
+        """
+        if self._jobs.get(job.domain) is not job or job.done:
+            return
+        q = self._ips[job.client_ip]
+        if not job.in_flight and q.remove(job):
+            self._queued -= 1
+            if q.size == 0:
+                self._drop_from_ring(job.client_ip)
+        job.rater = None
+        job.job_id = None
+        job.done = True
+
     def finish(self, job: Job) -> None:
         """Forget a job for good: rated, failed for good, or cancelled."""
         if self._jobs.get(job.domain) is not job:
             return
         del self._jobs[job.domain]
         q = self._ips[job.client_ip]
-        if not job.in_flight and q.remove(job):
+        if job.queued and q.remove(job):
             self._queued -= 1
             if q.size == 0:
                 self._drop_from_ring(job.client_ip)

@@ -289,7 +289,7 @@ class Broker:
                 self.counters["coalesced"] += 1
             if not job.durable:
                 waiting.add(domain)
-            items.append(DomainStatus(domain=domain, state=JobState.RATING if job.in_flight else JobState.QUEUED,
+            items.append(DomainStatus(domain=domain, state=JobState.QUEUED if job.queued else JobState.RATING,
                                       progress=job.progress[:200]))
         self.counters["accepted"] += len(created)
         if created:
@@ -328,6 +328,9 @@ class Broker:
                 self.store_ok = outcome.ok
             elif outcome.kind == "enqueue":
                 self._enqueue_done(outcome.token, outcome.ok)
+            elif outcome.kind == "complete" and isinstance(outcome.token, Job):
+                # The rating is committed: only now may a new request make a new job.
+                self.fq.finish(outcome.token)
 
     def _enqueue_done(self, token: int, ok: bool) -> None:
         jobs = self._batches.pop(token, [])
@@ -335,7 +338,7 @@ class Broker:
             live = self.fq.get(job.domain) is job
             if ok:
                 job.durable = True
-            elif live and not job.in_flight:
+            elif live and job.queued:
                 # Never acknowledged, never written: forget it. (In flight, it
                 # is rated anyway and the rating stored when the store returns.)
                 self.fq.finish(job)
@@ -440,17 +443,17 @@ class Broker:
 
     def _accept_result(self, msg: Result, rater: Rater | None) -> None:
         job = self.fq.get(msg.domain)
-        if job is None:
+        if job is None or job.done:
             # Rated already (e.g. by another rater after this one's lease ran out).
             self.counters["stale_results"] += 1
             return
-        self.fq.finish(job)
+        self.fq.retire(job)
         now = time.time()
         ttl = self.config.error_ttl if msg.ratinginfo == RatingInfo.ERROR else self.config.rating_ttl
         self.journal.submit("complete", [StoredRating(
             domain=msg.domain, rating=str(msg.rating), ratinginfo=str(msg.ratinginfo),
             location=dict(msg.location) if msg.location else None, evidence=list(msg.evidence),
-            rated_at=now, expires_at=now + ttl)])
+            rated_at=now, expires_at=now + ttl)], token=job)
         self.counters["completed"] += 1
         self._count_completion()
         self.recent.append({"domain": msg.domain, "rating": str(msg.rating), "ratinginfo": str(msg.ratinginfo),
@@ -489,13 +492,13 @@ class Broker:
         self.counters["requeued"] += 1
 
     def _give_up(self, job: Job, reason: str) -> None:
-        self.fq.finish(job)
+        self.fq.retire(job)
         now = time.time()
         self.journal.submit("complete", [StoredRating(
             domain=job.domain, rating=str(Rating.U), ratinginfo=str(RatingInfo.ERROR), location=None,
             evidence=[{"kind": "error", "value": f"gave up after {job.attempts} attempts: {reason}"[:2000],
                        "source": "broker"}],
-            rated_at=now, expires_at=now + self.config.error_ttl)])
+            rated_at=now, expires_at=now + self.config.error_ttl)], token=job)
         self.counters["gave_up"] += 1
         self.recent.append({"domain": job.domain, "rating": "U", "ratinginfo": "error",
                             "elapsed": 0.0, "rater": "", "at": now})

@@ -158,18 +158,17 @@ class RatingService:
         self.brokers.close_all()
 
     # ------------------------------------------------------------ lookups
-    def lookup(self, domains: Sequence[str], *, use_cache: bool = True) -> dict[str, StoredRating]:
-        """Stored ratings of ``domains`` (expired included); {} for all on a store failure.
+    def lookup(self, domains: Sequence[str]) -> dict[str, StoredRating]:
+        """Stored ratings of ``domains`` (expired included); only the cached ones on a store failure.
 
         Unexpired ratings read from the store are cached (without their
         evidence: the API never shows it) until ``cache_ttl`` or their own
         expiry, whichever comes first, so a cached rating is never stale.
         """
-        found = self.cache.get_many(domains) if use_cache else {}
+        found = self.cache.get_many(domains)
         misses = [d for d in domains if d not in found]
-        if use_cache:
-            self.metrics.cache.labels("hit").inc(len(found))
-            self.metrics.cache.labels("miss").inc(len(misses))
+        self.metrics.cache.labels("hit").inc(len(found))
+        self.metrics.cache.labels("miss").inc(len(misses))
         if not misses:
             return found
         if time.monotonic() < self._store_down_until:
@@ -185,10 +184,9 @@ class RatingService:
         now = time.time()
         for domain, rating in stored.items():
             found[domain] = rating
-            if use_cache and not rating.expired(now):
+            if not rating.expired(now):
                 self.cache.put(domain, replace(rating, evidence=[]), max_age=rating.expires_at - now)
-        if use_cache:
-            self.metrics.cache_entries.set(len(self.cache))
+        self.metrics.cache_entries.set(len(self.cache))
         return found
 
     def details(self, domain: str) -> StoredRating | None:

@@ -96,3 +96,24 @@ def test_owner_can_raise_priority_of_queued_job():
     fq.add("b.com", "ip", 5, 1)
     fq.add("b.com", "ip", 0, 2)
     assert [j.domain for j in drain(fq)] == ["b.com", "a.com"]
+
+
+def test_retired_job_coalesces_until_finished_and_is_never_dispatched():
+    fq = FairQueue()
+    job, _ = fq.add("rated.com", "a", 1, 0)
+    fq.add("other.com", "a", 1, 1)
+    popped = fq.pop()
+    popped.rater = b"r1"
+    fq.retire(popped)                        # RESULT arrived; commit pending
+    assert fq.add("rated.com", "b", 1, 2) == (job, False)   # no second job in the gap
+    assert [j.domain for j in drain(fq)] == ["other.com"]
+    assert fq.outstanding("a") == 2
+    fq.finish(job)                           # commit acknowledged
+    assert fq.add("rated.com", "b", 1, 3)[1] is True
+
+
+def test_retire_removes_a_requeued_job_from_its_queue():
+    fq = FairQueue()
+    job, _ = fq.add("x.com", "a", 1, 0)
+    fq.retire(job)                           # a stale RESULT for a queued job
+    assert fq.queued == 0 and fq.pop() is None and len(fq) == 1

@@ -139,11 +139,12 @@ def test_cli_address_in_use_exits_2(tmp_path, seeded_sqlite):
         proc.stop()
 
 
-def _gunicorn(tmp_path, store: str, broker: str, *extra: str, env: dict | None = None) -> tuple[Proc, int]:
+def _gunicorn(tmp_path, store: str, broker: str, *extra: str, env: dict | None = None,
+             threads: int = 4) -> tuple[Proc, int]:
     pytest.importorskip("gunicorn", reason="gunicorn is in the test extras: pip install -e '.[test]'")
     port = free_port()
     environ = {"SITETRUTH_STORE": store, "SITETRUTH_BROKER": broker, **(env or {})}
-    proc = start([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
+    proc = start([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", str(threads), "-b", f"127.0.0.1:{port}",
                   "--graceful-timeout", "5", *extra, "frontend.wsgi:application"],
                  str(tmp_path / "gunicorn.log"), ready_text="Booting worker", env=environ)
     wait_until(lambda: _answers(port), timeout=20, what="gunicorn to answer")
@@ -184,14 +185,23 @@ def test_gunicorn_workers_reach_store_and_broker(seeded_sqlite, start_broker, tm
 def test_gunicorn_multiprocess_metrics_add_up_workers(seeded_sqlite, tmp_path):
     mp = tmp_path / "prom"
     mp.mkdir()
-    proc, port = _gunicorn(tmp_path, seeded_sqlite, "tcp://127.0.0.1:1", env={"PROMETHEUS_MULTIPROC_DIR": str(mp)})
+    # Sync workers (one request at a time each) and requests that each wait 0.5 s for a broker that
+    # is not there: while one worker waits, the other must take the next connection.
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(mp), "SITETRUTH_BROKER_TIMEOUT": "0.5", "SITETRUTH_BROKER_BACKOFF": "0"}
+    proc, port = _gunicorn(tmp_path, seeded_sqlite, f"tcp://127.0.0.1:{free_port()}", env=env, threads=1)
     try:
+        slow = [threading.Thread(target=lambda n=n: get(port, f"{API}?url=unknown{n}.com")) for n in range(4)]
+        for t in slow:
+            t.start()
+            time.sleep(0.05)
+        for t in slow:
+            t.join(30)
         for _ in range(30):
             assert get(port, f"{API}?url=example.com")[0] == 200
-        time.sleep(0.2)
         text = get(port, "/metrics")[2].decode()
         assert 'sitetruth_frontend_requests_total{endpoint="rate",status="200"} 30.0' in text
-        assert len({p.name.split("_")[-1] for p in mp.glob("counter_*.db")}) == 2  # both workers counted
+        assert 'sitetruth_frontend_requests_total{endpoint="rate",status="503"} 4.0' in text
+        assert len({p.name for p in mp.glob("counter_*.db")}) == 2  # both workers counted
     finally:
         proc.stop()
 
