@@ -45,13 +45,16 @@ from protocol.vocabulary import Rating, RatingInfo  # noqa: E402
 
 class FakeRater:
     def __init__(self, endpoint: str, name: str, mode: str = "noop", heartbeat: float = 0.5,
-                 context: zmq.Context | None = None, exit_on_crash: bool = False) -> None:
+                 context: zmq.Context | None = None, exit_on_crash: bool = False,
+                 job_log: str | None = None) -> None:
         self.endpoint = endpoint
         self.name = name
         self.mode = mode
         self.heartbeat = heartbeat
         self.context = context or zmq.Context.instance()
         self.exit_on_crash = exit_on_crash
+        # "domain wall-clock-time" per JOB received, for latency measured from another process.
+        self.job_log = open(job_log, "a", buffering=1) if job_log else None
         self.jobs: list[tuple[str, float]] = []      # (domain, received at)
         self.results = 0
         self.registrations = 0
@@ -111,6 +114,8 @@ class FakeRater:
                     self._ready(sock)
                 elif isinstance(msg, Job):
                     self.jobs.append((msg.domain, time.monotonic()))
+                    if self.job_log:
+                        self.job_log.write(f"{msg.domain} {time.time():.6f}\n")
                     mode = self._mode_for(msg.domain)
                     if mode == "noop":
                         self._answer(sock, msg)
@@ -157,8 +162,10 @@ def main() -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--mode", default="noop")
     p.add_argument("--seconds", type=float, default=600, help="exit after this long (bounded)")
+    p.add_argument("--job-log", help="append 'domain time' for every JOB received")
     args = p.parse_args()
-    rater = FakeRater(args.broker, args.name, args.mode, context=zmq.Context(), exit_on_crash=True)
+    rater = FakeRater(args.broker, args.name, args.mode, context=zmq.Context(), exit_on_crash=True,
+                      job_log=args.job_log)
     rater.start()
     rater._thread.join(args.seconds)
     return 0

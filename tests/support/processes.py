@@ -80,7 +80,10 @@ def start_broker_process(store_url: str, tmp_path, clients_port: int, raters_por
     return Proc(args, str(tmp_path / f"{name}.log"), ready_text="broker listening")
 
 
-def start_fake_rater(endpoint: str, name: str, tmp_path, mode: str = "noop", seconds: float = 300) -> Proc:
+def start_fake_rater(endpoint: str, name: str, tmp_path, mode: str = "noop", seconds: float = 300,
+                     job_log: str | None = None) -> Proc:
     args = [sys.executable, os.path.join(ROOT, "tests", "support", "fake_rater.py"),
             "--broker", endpoint, "--name", name, "--mode", mode, "--seconds", str(seconds)]
+    if job_log:
+        args += ["--job-log", job_log]
     return Proc(args, str(tmp_path / f"rater-{name}.log"))
