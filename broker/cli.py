@@ -20,10 +20,11 @@ import sys
 import zmq
 
 from protocol.config import parse_args
-from store import SchemaError, StoreConfigError, StoreError, StoreUnavailable
+from store import SchemaError, StoreConfigError, StoreUnavailable
 
 from .config import BrokerConfig
-from .server import Broker, write_fatal
+from .errorlog import write_fatal
+from .server import Broker
 
 __all__ = ["main", "build_parser"]
 

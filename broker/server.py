@@ -38,7 +38,6 @@ import os
 import socket
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 
 import zmq
@@ -70,10 +69,11 @@ from protocol import (
 )
 from protocol import Job as JobMessage
 from protocol.vocabulary import Rating, RatingInfo
-from store import ErrorRecord, QueuedJob, StoredRating, StoreError, open_store
+from store import ErrorRecord, QueuedJob, StoredRating, open_store
 
 from . import admin, stats
 from .config import BrokerConfig
+from .errorlog import JournalLogHandler
 from .fairqueue import FairQueue, Job
 from .journal import Journal
 from .raters import Rater, RaterTable
@@ -141,7 +141,7 @@ class Broker:
         self.raters_sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self.client_endpoint = self.clients.getsockopt_string(zmq.LAST_ENDPOINT)
         self.rater_endpoint = self.raters_sock.getsockopt_string(zmq.LAST_ENDPOINT)
-        self._log_handler = _JournalLogHandler(self)
+        self._log_handler = JournalLogHandler(self)
         logging.getLogger().addHandler(self._log_handler)
         log.info("broker up: clients %s, raters %s, %d jobs loaded",
                  self.client_endpoint, self.rater_endpoint, len(self.fq))
@@ -561,36 +561,3 @@ def _progress_text(msg: Pulse) -> str:
     if msg.detail:
         text += f" {msg.detail}"
     return text[:300]
-
-
-class _JournalLogHandler(logging.Handler):
-    """Puts the broker's own ERROR log records into the store's error log."""
-
-    def __init__(self, broker: Broker) -> None:
-        super().__init__(logging.ERROR)
-        self.broker = broker
-        self.host = socket.gethostname()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            tb = "".join(traceback.format_exception(*record.exc_info)) if record.exc_info else ""
-            self.broker.journal.submit("errors", [ErrorRecord(
-                at=record.created, host=self.host, process=f"broker[{os.getpid()}]",
-                component=record.name, message=record.getMessage()[:60000], traceback=tb)])
-        except Exception:  # logging must never raise
-            self.handleError(record)
-
-
-def write_fatal(store_url: str, component: str) -> None:
-    """Last-resort handler: put the current exception's traceback in the error log."""
-    tb = traceback.format_exc()
-    try:
-        store = open_store(store_url)
-        try:
-            store.append_errors([ErrorRecord(at=time.time(), host=socket.gethostname(),
-                                             process=f"{component}[{os.getpid()}]", component=component,
-                                             message="fatal error: process exiting", traceback=tb)])
-        finally:
-            store.close()
-    except StoreError as e:
-        log.error("could not record the fatal error in the store: %s", e)

@@ -37,7 +37,6 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 import pytest
-import zmq
 
 from protocol import RateReply, RateRequest, StatsRequest
 from protocol.client import BrokerClient, BrokerUnavailable
