@@ -20,6 +20,10 @@ Everything runs in one go so the ratios are measured side by side on the same
   the per-IP sequence in the SELECT), marks the row "in process", rates (no-op),
   stores the rating in InnoDB and deletes the row, and polls again at once
   while there is work, sleeping 0.5 s (and, second run, 0.05 s) when idle.
+* **the ceiling**: a bare relay speaking the same protocol to the same
+  no-op raters, with no store and no bookkeeping: no broker design in
+  Python can beat it on this machine, so it says how much of the gap to a
+  target is the design and how much is the machine.
 * **memory per queued job**: ``--queued`` jobs loaded into the broker's
   in-memory queue (tracemalloc, plus the RSS growth of a real broker process
   reloading them from SQLite).
@@ -156,6 +160,51 @@ def _until(predicate, timeout: float, poll: float = 0.05) -> None:
             return
         time.sleep(poll)
     raise TimeoutError("benchmark condition not reached")
+
+
+# ------------------------------------------------- the ceiling of this machine
+def bench_relay(jobs: int, raters: int, tmp: _Tmp) -> dict:
+    """The floor under any broker written in Python on this machine.
+
+    A bare relay speaking the real protocol to the same no-op rater
+    processes: no store, no queues, no bookkeeping. What it reaches is the
+    most *any* design with these raters can reach here; the broker's figure
+    is best read against it.
+    """
+    from protocol import Job, Ready, Result, decode, join_envelope, split_envelope
+
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.ROUTER)
+    port = free_port()
+    sock.bind(f"tcp://127.0.0.1:{port}")
+    procs = [start_fake_rater(f"tcp://127.0.0.1:{port}", f"relay{i}", tmp) for i in range(raters)]
+    try:
+        free: list[bytes] = []
+        end = time.monotonic() + 30
+        while len(free) < raters and time.monotonic() < end:
+            if sock.poll(1000):
+                identity, frames = split_envelope(sock.recv_multipart())
+                if isinstance(decode(frames), Ready):
+                    free.append(identity)
+        todo = [f"relay{n}.com" for n in range(jobs)]
+        done = 0
+        t0 = time.monotonic()
+        while done < jobs:
+            while free and todo:
+                sock.send_multipart(join_envelope(free.pop(), Job(
+                    job_id=str(len(todo)), domain=todo.pop(), attempt=1, lease=20.0, deadline=30.0).to_frames()))
+            if not sock.poll(10_000):
+                raise TimeoutError("relay: raters stopped answering")
+            identity, frames = split_envelope(sock.recv_multipart())
+            if isinstance(decode(frames), Result):
+                done += 1
+                free.append(identity)
+        return {"jobs_per_s": jobs / (time.monotonic() - t0), "jobs": jobs}
+    finally:
+        for p in procs:
+            p.kill()
+        sock.close(0)
+        ctx.term()
 
 
 # ---------------------------------------------------------- the 2008 design
@@ -350,6 +399,8 @@ def main() -> int:
                 log(f"polling design, {interval} s ...")
                 results["runs"][f"polling_{interval}s"] = bench_polling(
                     url, interval, args.jobs, args.raters, max(20, args.samples // (4 if interval > 0.1 else 2)))
+        log("bare relay (the ceiling with these raters) ...")
+        results["runs"]["relay_ceiling"] = bench_relay(args.jobs, args.raters, tmp)
         log(f"memory with {args.queued:,} queued jobs ...")
         results["memory"] = bench_memory(args.queued, tmp)
     runs = results["runs"]
@@ -376,6 +427,11 @@ def main() -> int:
               f"{r['p50_ms']:>9.3f} {r['p99_ms']:>9.3f} {r['p50_hot_ms']:>9.3f}")
     print("latency: request sent -> JOB received by a rater; p50/p99 with requests arriving at random\n"
           "moments (idle system), 'p50 hot' with requests sent back to back.")
+    ceiling = runs["relay_ceiling"]["jobs_per_s"]
+    print(f"{'bare relay, no store (ceiling)':<34} {ceiling:>10.0f} {ceiling / best_poll:>10.1f}")
+    print(f"this broker reaches {runs['broker_sqlite']['jobs_per_s'] / ceiling:.0%} (SQLite) and "
+          f"{runs['broker_mariadb']['jobs_per_s'] / ceiling:.0%} (MariaDB) of what a bare relay reaches "
+          f"with the same raters on this machine")
     m = results["memory"]
     print(f"\nmemory per queued job with {m['queued']:,} queued: {m['bytes_per_job_tracemalloc']:.0f} B "
           f"(tracemalloc), {m['bytes_per_job_process_rss']:.0f} B (broker process RSS growth)")
