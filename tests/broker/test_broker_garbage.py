@@ -86,8 +86,9 @@ def test_broker_survives_garbage_and_completes_real_work(store_url, start_broker
         for t in blasters:
             t.join(120)
         assert errors == []
-        st = rb.wait_for(lambda s: s["counters"].get("completed", 0) == len(real), timeout=60,
-                         what="all real jobs completed")
+        # Completed, and committed: a rated job stays live until its rating is in the store.
+        st = rb.wait_for(lambda s: s["counters"].get("completed", 0) == len(real) and s["totals"]["live"] == 0,
+                         timeout=60, what="all real jobs completed and committed")
     finally:
         for r in raters:
             r.stop()
