@@ -94,7 +94,7 @@ class _PendingReply:
 
     identity: bytes
     req_id: int
-    items: list[DomainStatus]
+    items: list[tuple[str, JobState, str]]     # (domain, state, progress), made into DomainStatus at reply time
     waiting: set[str] = field(default_factory=set)
     done: bool = False
 
@@ -293,13 +293,15 @@ class Broker:
                                                  outstanding=outstanding, limit=self.config.max_per_ip))
             return
         now = time.time()
-        items: list[DomainStatus] = []
+        # Plain tuples here; the validated DomainStatus messages are built
+        # when the reply is sent, after this turn's dispatch.
+        items: list[tuple[str, JobState, str]] = []
         created: list[Job] = []
         waiting: set[str] = set()
         valid_set = set(valid)
         for domain in req.domains:
             if domain not in valid_set:
-                items.append(DomainStatus(domain=domain[:253], state=JobState.INVALID))
+                items.append((domain[:253], JobState.INVALID, ""))
                 continue
             job, is_new = self.fq.add(domain, ip, req.priority, now)
             if is_new:
@@ -308,8 +310,7 @@ class Broker:
                 self.counters["coalesced"] += 1
             if not job.durable:
                 waiting.add(domain)
-            items.append(DomainStatus(domain=domain, state=JobState.QUEUED if job.queued else JobState.RATING,
-                                      progress=job.progress[:200]))
+            items.append((domain, JobState.QUEUED if job.queued else JobState.RATING, job.progress[:200]))
         self.counters["accepted"] += len(created)
         if created:
             self._seq += 1
@@ -322,7 +323,7 @@ class Broker:
             for domain in waiting:
                 self._waiters.setdefault(domain, []).append(pending)
         else:
-            self._send_client(identity, RateReply(req_id=req.req_id, items=tuple(items)))
+            self._send_client(identity, _rate_reply(req.req_id, items))
 
     def _send_client(self, identity: bytes, msg) -> None:
         try:
@@ -373,7 +374,7 @@ class Broker:
                         retry_after=self.config.retry_after))
                 elif not pending.waiting:
                     pending.done = True
-                    self._send_client(pending.identity, RateReply(req_id=pending.req_id, items=tuple(pending.items)))
+                    self._send_client(pending.identity, _rate_reply(pending.req_id, pending.items))
 
     # ---- raters ------------------------------------------------------------
     def _on_rater(self, frames: list[bytes]) -> None:
@@ -571,6 +572,10 @@ class Broker:
         for rater in list(self.raters):
             if now - rater.last_sent >= self.config.heartbeat:
                 self._send_rater(rater.identity, Heartbeat())
+
+
+def _rate_reply(req_id: int, items: list[tuple[str, JobState, str]]) -> RateReply:
+    return RateReply(req_id=req_id, items=tuple(DomainStatus(domain=d, state=st, progress=pr) for d, st, pr in items))
 
 
 def _progress_text(msg: Pulse) -> str:
