@@ -111,13 +111,18 @@ def parse_args(
 
 
 def _explicit_dests(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> set[str]:
-    """Which options the command line itself set (those win over env and file)."""
-    import sys
+    """Which options the command line itself set (those win over env and file).
 
-    tokens = list(sys.argv[1:] if argv is None else argv)
-    given: set[str] = set()
-    for action in parser._actions:
-        for opt in action.option_strings:
-            if any(t == opt or t.startswith(opt + "=") for t in tokens):
-                given.add(action.dest)
-    return given
+    Parsed a second time with every default suppressed: whatever lands in
+    the namespace was given, whichever way it was spelled (``--workers 4``,
+    ``--workers=4``, an abbreviation such as ``--work 4``).
+    """
+    saved = [(action, action.default) for action in parser._actions]
+    try:
+        for action, _ in saved:
+            action.default = argparse.SUPPRESS
+        given, _ = parser.parse_known_args(argv)
+    finally:
+        for action, default in saved:
+            action.default = default
+    return set(vars(given))
