@@ -11,7 +11,8 @@ rule  when                                                             rating  r
 3     no web site: name does not resolve, refused, no home page        ``U``   ``no_website``
 4     robots.txt forbids us                                            ``X``   ``blocked``
 5     business identified (name *and* street address) and at least     ``A``   ``""``
-      one strong independent confirmation (registry, OV/EV cert)
+      one strong independent confirmation (registry, OV/EV cert) of
+      *that* name
 6     business identified, not confirmed                               ``Q``   ``unverified``
 7     commercial (``is_commercial``) but the business is not           ``X``   ``no_location``
       identified (no street address, or no name)
@@ -19,7 +20,11 @@ rule  when                                                             rating  r
 ====  ===============================================================  ======  =================
 
 "Identified" means :meth:`SiteFindings.best_name` (score >= ``NAME_MIN_SCORE``)
-and :meth:`SiteFindings.best_address` are both found. Rule 7 deliberately
+and :meth:`SiteFindings.best_address` are both found. A confirmation counts
+only for the business the site is rated as: its ``matched_name`` must be the
+best name once case, punctuation and legal form are set aside, so a register
+entry for some other company the site mentions ("payments by Acme Pay Ltd")
+cannot make the site an ``A``. Rule 7 deliberately
 also covers a shop whose address was found but whose name was not: calling
 it ``non_commercial`` would be false, and without a name nobody can be
 held to the address. The location (API v3) is given for ``A`` and ``Q``
@@ -38,6 +43,7 @@ from typing import Any
 
 from protocol.vocabulary import Rating, RatingInfo
 from raterd.extract.commerce import commerce_score, is_commercial
+from raterd.extract.organisation import normalise_org_name, strip_legal_form
 from raterd.findings import Evidence, SiteFindings
 
 __all__ = ["Decision", "decide", "MAX_EVIDENCE"]
@@ -70,7 +76,8 @@ def decide(findings: SiteFindings) -> Decision:
     name = findings.best_name()
     address = findings.best_address()
     identified = name is not None and address is not None
-    strong = [c for c in findings.confirmations if c.strength == "strong"]
+    strong = [c for c in findings.confirmations
+              if c.strength == "strong" and name is not None and _same_business(c.matched_name, name.name)]
     commercial = is_commercial(findings.selling)
 
     if findings.blocklisted:
@@ -96,6 +103,15 @@ def decide(findings: SiteFindings) -> Decision:
         location = address.location_dict(name.name)
     evidence = _evidence(findings, rule, commercial)
     return Decision(rating=rating, ratinginfo=info, location=location, evidence=evidence)
+
+
+def _same_business(a: str, b: str) -> bool:
+    """Two spellings of one organisation ("ACME WIDGETS LIMITED" and "Acme Widgets Ltd.")."""
+    ka, kb = strip_legal_form(normalise_org_name(a)), strip_legal_form(normalise_org_name(b))
+    if ka and kb:
+        return ka == kb
+    # Scripts the normaliser does not handle: compare the plain text.
+    return bool(a.strip()) and a.casefold().split() == b.casefold().split()
 
 
 def _evidence(findings: SiteFindings, rule: str, commercial: bool) -> list[dict[str, str]]:

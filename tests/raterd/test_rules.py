@@ -277,3 +277,15 @@ def test_sample_store_without_address_is_no_location():
 def test_sample_malformed_page_is_rated_without_error():
     d = rate("broken.example", [("malformed.html", "http://broken.example/")])
     assert d.rating == Rating.U and d.ratinginfo == RatingInfo.NON_COMMERCIAL
+
+
+def test_confirmation_of_another_business_does_not_make_an_a():
+    # The site is rated as Acme; a register entry for the payment company it
+    # mentions is true, but says nothing about who runs this site.
+    other = Confirmation("companies_house", "09999999 ACME PAY LIMITED, EC1A 1BB", "Acme Pay Limited")
+    decision = decide(site(names=[NAME], addresses=[ADDRESS], confirmations=[other]))
+    assert (decision.rating, decision.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED)
+    # The same register entry spelled with another legal form is the same business.
+    decision = decide(site(names=[NAME], addresses=[ADDRESS], confirmations=[
+        Confirmation("companies_house", "01234567 ACME WIDGETS LIMITED", "ACME WIDGETS LIMITED")]))
+    assert decision.rating == Rating.A
