@@ -58,6 +58,15 @@ class Rater:
     def name(self) -> str:
         return f"{self.host}/{self.worker}"
 
+    def held_jobs(self) -> list[Job]:
+        """Jobs this rater still holds for the broker.
+
+        ``jobs`` also keeps jobs taken back from it (lease expired, cancelled,
+        rated elsewhere): their slot stays occupied until the rater answers,
+        but the job itself now belongs to the queue or another rater.
+        """
+        return [job for jid, job in self.jobs.items() if job.job_id == jid and job.rater == self.identity]
+
 
 class RaterTable:
     def __init__(self, liveness_timeout: float) -> None:
@@ -157,7 +166,7 @@ class RaterTable:
     def expired_leases(self, now: float, max_job_seconds: float) -> list[tuple[Rater, Job]]:
         out = []
         for rater in self._raters.values():
-            for job in rater.jobs.values():
+            for job in rater.held_jobs():
                 if now > job.lease_until or now - job.dispatched_at > max_job_seconds:
                     out.append((rater, job))
         return out

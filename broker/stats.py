@@ -51,8 +51,8 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
         key=lambda q: (-q["queued"], q["ip"]))[:MAX_QUEUES]
     raters = []
     for r in broker.raters:
-        live = [j for jid, j in r.jobs.items() if j.job_id == jid and j.rater == r.identity]
-        job = live[0] if live else None
+        held = r.held_jobs()
+        job = held[0] if held else None
         raters.append({
             "id": rater_id(r.identity), "host": r.host, "pid": r.pid, "worker": r.worker,
             "version": r.version, "state": r.state, "capacity": r.capacity, "draining": r.draining,
