@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 
 import pytest
 import zmq
 
 from broker import Broker, BrokerConfig
-from protocol import RateReply, RateRequest, StatsRequest
+from protocol import RateReply, RateRequest
 from protocol.client import BrokerClient
+from tests.support.waiting import stats_of, wait_for_stats
 
 
 class RunningBroker:
@@ -34,20 +34,11 @@ class RunningBroker:
         return client.call(lambda i: RateRequest(req_id=i, client_ip=ip, priority=priority, domains=tuple(domains)))
 
     def stats(self, client: BrokerClient | None = None) -> dict:
-        return (client or self.client()).call(lambda i: StatsRequest(req_id=i, recent=100)).stats
+        return stats_of(client or self.client())
 
     def wait_for(self, predicate, timeout: float = 20.0, what: str = "condition"):
         """Poll broker stats until ``predicate(stats)`` is true (bounded)."""
-        c = self.client()
-        end = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < end:
-            last = self.stats(c)
-            if predicate(last):
-                return last
-            time.sleep(0.05)
-        raise AssertionError(f"timed out after {timeout}s waiting for {what}; last stats: "
-                             f"totals={last and last['totals']} counters={last and last['counters']}")
+        return wait_for_stats(self.client(), predicate, timeout, what)
 
     def stop(self) -> None:
         for c in self._clients:

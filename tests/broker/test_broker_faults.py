@@ -9,30 +9,17 @@ import time
 
 import pytest
 
-from protocol import RateReply, RateRequest, StatsRequest
-from protocol.client import BrokerClient, BrokerUnavailable
+from protocol import RateReply, RateRequest
+from protocol.client import BrokerClient
 from store import open_store
 from tests.support.processes import free_port, start_broker_process, start_fake_rater
+from tests.support.waiting import wait_for_stats
 
 pytestmark = pytest.mark.slow
 
 
-def _stats(client: BrokerClient) -> dict:
-    return client.call(lambda i: StatsRequest(req_id=i, recent=50)).stats
-
-
 def _wait(client: BrokerClient, predicate, timeout: float, what: str) -> dict:
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        try:
-            last = _stats(client)
-            if predicate(last):
-                return last
-        except BrokerUnavailable:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}: {last and (last['totals'], last['counters'])}")
+    return wait_for_stats(client, predicate, timeout, what, interval=0.1)
 
 
 def _migrated(store_url: str) -> None:
