@@ -278,10 +278,8 @@ class Broker:
         self.counters["rate_requests"] += 1
         if not self.store_ok or len(self._batches) >= self.config.max_unacked:
             self.counters["unavailable"] += 1
-            reason = (f"store unavailable: {self.journal.last_error}" if not self.store_ok
-                      else f"store is slow: {len(self._batches)} batches waiting for commit")
-            self._send_client(identity, Unavailable(req_id=req.req_id, reason=reason[:500],
-                                                    retry_after=self.config.retry_after))
+            self._send_unavailable(identity, req.req_id, None if not self.store_ok else
+                                   f"store is slow: {len(self._batches)} batches waiting for commit")
             return
         ip = req.client_ip
         valid = [d for d in dict.fromkeys(req.domains) if is_registrable_domain(d)]
@@ -324,6 +322,11 @@ class Broker:
                 self._waiters.setdefault(domain, []).append(pending)
         else:
             self._send_client(identity, _rate_reply(req.req_id, items))
+
+    def _send_unavailable(self, identity: bytes, req_id: int, reason: str | None = None) -> None:
+        reason = reason or f"store unavailable: {self.journal.last_error}"
+        self._send_client(identity, Unavailable(req_id=req_id, reason=reason[:500],
+                                                retry_after=self.config.retry_after))
 
     def _send_client(self, identity: bytes, msg) -> None:
         try:
@@ -369,9 +372,7 @@ class Broker:
                 if not ok:
                     pending.done = True
                     self.counters["unavailable"] += 1
-                    self._send_client(pending.identity, Unavailable(
-                        req_id=pending.req_id, reason=f"store unavailable: {self.journal.last_error}"[:500],
-                        retry_after=self.config.retry_after))
+                    self._send_unavailable(pending.identity, pending.req_id)
                 elif not pending.waiting:
                     pending.done = True
                     self._send_client(pending.identity, _rate_reply(pending.req_id, pending.items))
@@ -467,17 +468,22 @@ class Broker:
             # Rated already (e.g. by another rater after this one's lease ran out).
             self.counters["stale_results"] += 1
             return
-        self.fq.retire(job)
-        now = time.time()
-        ttl = self.config.error_ttl if msg.ratinginfo == RatingInfo.ERROR else self.config.rating_ttl
-        self._write("complete", [StoredRating(
-            domain=msg.domain, rating=str(msg.rating), ratinginfo=str(msg.ratinginfo),
-            location=dict(msg.location) if msg.location else None, evidence=list(msg.evidence),
-            rated_at=now, expires_at=now + ttl)], token=job)
+        self._store_rating(job, msg.rating, msg.ratinginfo, dict(msg.location) if msg.location else None,
+                           list(msg.evidence), elapsed=msg.elapsed, rater=rater.name if rater else "")
         self.counters["completed"] += 1
         self._count_completion()
-        self.recent.append({"domain": msg.domain, "rating": str(msg.rating), "ratinginfo": str(msg.ratinginfo),
-                            "elapsed": round(msg.elapsed, 3), "rater": rater.name if rater else "", "at": now})
+
+    def _store_rating(self, job: Job, rating: Rating, ratinginfo: RatingInfo, location: dict | None,
+                      evidence: list, elapsed: float, rater: str) -> None:
+        """Retire the job and journal its rating; the job stays live until the commit."""
+        self.fq.retire(job)
+        now = time.time()
+        ttl = self.config.error_ttl if ratinginfo == RatingInfo.ERROR else self.config.rating_ttl
+        self._write("complete", [StoredRating(
+            domain=job.domain, rating=str(rating), ratinginfo=str(ratinginfo), location=location,
+            evidence=evidence, rated_at=now, expires_at=now + ttl)], token=job)
+        self.recent.append({"domain": job.domain, "rating": str(rating), "ratinginfo": str(ratinginfo),
+                            "elapsed": round(elapsed, 3), "rater": rater, "at": now})
 
     def _count_completion(self) -> None:
         now = time.monotonic()
@@ -512,16 +518,10 @@ class Broker:
         self.counters["requeued"] += 1
 
     def _give_up(self, job: Job, reason: str) -> None:
-        self.fq.retire(job)
-        now = time.time()
-        self._write("complete", [StoredRating(
-            domain=job.domain, rating=str(Rating.U), ratinginfo=str(RatingInfo.ERROR), location=None,
-            evidence=[{"kind": "error", "value": f"gave up after {job.attempts} attempts: {reason}"[:2000],
-                       "source": "broker"}],
-            rated_at=now, expires_at=now + self.config.error_ttl)], token=job)
+        self._store_rating(job, Rating.U, RatingInfo.ERROR, None,
+                           [{"kind": "error", "value": f"gave up after {job.attempts} attempts: {reason}"[:2000],
+                             "source": "broker"}], elapsed=0.0, rater="")
         self.counters["gave_up"] += 1
-        self.recent.append({"domain": job.domain, "rating": "U", "ratinginfo": "error",
-                            "elapsed": 0.0, "rater": "", "at": now})
         log.warning("gave up on %s after %d attempts: %s", job.domain, job.attempts, reason)
 
     # ---- dispatch and timers -------------------------------------------------
