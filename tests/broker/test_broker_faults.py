@@ -108,7 +108,9 @@ def test_hung_rater_loses_its_job_at_lease_end_but_stays_busy(store_url, tmp_pat
         client.call(lambda i: RateRequest(req_id=i, client_ip="192.0.2.1", priority=1,
                                           domains=("hang-job.com", "second-job.com")))
         procs.append(start_fake_rater(endpoint, "good", tmp_path))
-        st = _wait(client, lambda s: s["counters"].get("completed", 0) == 2, 15, "both jobs completed")
+        # Completed and committed (a rated job stays live until its rating is stored).
+        st = _wait(client, lambda s: s["counters"].get("completed", 0) == 2 and s["totals"]["live"] == 0, 15,
+                   "both jobs completed and committed")
         hung = next(r for r in st["raters"] if r["worker"] == "hung")
         # Alive (heartbeating) but not free: it never sent READY or RESULT again.
         assert hung["state"] == "busy" and hung["job"] == ""
@@ -130,7 +132,7 @@ def test_poison_job_becomes_error_rating_after_three_attempts(store_url, tmp_pat
         client.call(lambda i: RateRequest(req_id=i, client_ip="192.0.2.1", priority=1, domains=domains))
         st = _wait(client, lambda s: s["counters"].get("gave_up", 0) == 1 and s["counters"].get("completed", 0) == 20,
                    30, "poison given up, others done")
-        _wait(client, lambda s: s["journal"]["unacked_batches"] == 0, 5, "journal idle")
+        _wait(client, lambda s: s["totals"]["live"] == 0, 10, "every rating committed")
     assert st["counters"]["failed"] >= 2      # the rest may show up as a death (liveness) instead
     time.sleep(0.5)
     with open_store(store_url) as s:

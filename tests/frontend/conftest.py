@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from frontend import FrontendApp, FrontendConfig, make_app
-from tests.broker.conftest import RunningBroker
+from tests.support.running_broker import start_broker  # noqa: F401  (pytest fixture)
 from tests.support.web import ScriptedBroker, dead_endpoint, seed
 
 
@@ -60,22 +59,3 @@ def scripted_broker():
     yield start
     for b in made:
         b.stop()
-
-
-@pytest.fixture
-def start_broker():
-    """Call with a store URL (and BrokerConfig overrides) to get a RunningBroker (as in the broker tests)."""
-    from broker import BrokerConfig
-
-    running: list[RunningBroker] = []
-
-    def start(store_url: str, **overrides: Any) -> RunningBroker:
-        settings = {"bind_clients": "tcp://127.0.0.1:*", "bind_raters": "tcp://127.0.0.1:*", **overrides}
-        config = dataclasses.replace(BrokerConfig(), store=store_url, **settings)
-        rb = RunningBroker(config)
-        running.append(rb)
-        return rb
-
-    yield start
-    for rb in running:
-        rb.stop()

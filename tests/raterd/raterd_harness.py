@@ -30,7 +30,7 @@ from broker import BrokerConfig
 from raterd.worker import WorkerConfig
 from store import open_store
 from store.scratch import scratch_store_url
-from tests.broker.conftest import RunningBroker
+from tests.support.running_broker import RunningBroker
 from tests.support.processes import ROOT
 
 FAKE = "tests.raterd.fake_pipeline:factory"
