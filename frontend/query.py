@@ -25,13 +25,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
+from protocol import normalise_host, registrable_domain
 from protocol.messages import MAX_PRIORITY
 
 from .config import GUEST_KEY
 from .errors import HTTPError
 from .render import xml_safe
 
-__all__ = ["RateQuery", "UrlField", "parse_rate_query", "raw_query", "DEFAULT_PRIORITY", "FORMATS"]
+__all__ = ["RateQuery", "UrlField", "parse_rate_query", "raw_query", "host_and_domain", "DEFAULT_PRIORITY",
+           "FORMATS"]
 
 DEFAULT_PRIORITY = 1
 FORMATS = ("xml", "json")
@@ -53,6 +55,19 @@ class RateQuery:
     priority: int
     key: str
     format: str
+
+
+def host_and_domain(text: str) -> tuple[str, str]:
+    """``(host as asked, registrable domain)`` of a url field; DomainError as :func:`registrable_domain`.
+
+    The reply echoes the host (lower case, punycode, no port, userinfo, path or
+    trailing dot): the Ad Limiter add-on reduces hosts with its own rule
+    (``shop.example.de``) and files each reply item under that string. The
+    rating is the registrable domain's, which the reply also carries.
+    """
+    host = normalise_host(text)
+    # The host is already canonical, so this second parse cannot disagree.
+    return host, registrable_domain(host)
 
 
 def raw_query(query_string: str) -> bytes:

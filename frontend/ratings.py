@@ -3,11 +3,11 @@
 Where it sits: between the request parser (:mod:`frontend.query`) and the
 reply renderer (:mod:`frontend.render`)::
 
-    urls ──▶ registrable domains ──▶ TTL cache ──misses──▶ store (one batch query)
-                                        │                    │
-                                        ▼                    ▼
-                            fresh: final letter    missing or expired ──▶ broker
-                                                   (ONE RateRequest per HTTP request)
+    urls ──▶ hosts, registrable domains ──▶ TTL cache ──misses──▶ store (one batch query)
+                                               │                    │
+                                               ▼                    ▼
+                                   fresh: final letter    missing or expired ──▶ broker
+                                                          (ONE RateRequest per HTTP request)
 
 What each url is answered with:
 
@@ -21,11 +21,17 @@ What each url is answered with:
   queue position / progress when it gave one; a domain the broker refuses
   is ``U``/``no_domain``.
 
+Each item carries the host the client asked about (``domain``) and the
+registrable domain whose rating answers it (``rated_domain``).
+
 Broker trouble only matters for domains with no rating at all: when every
 item can be answered from the store, the reply is a normal 200 even with the
 broker down (an expired rating's refresh is simply asked for again by the
-next request). Otherwise: no answer / bad answer / refusal -> HTTP 503 with
-``Retry-After``; the broker's per-IP overload -> HTTP 502. After a broker
+next request). When some domains are known and others are not, the known
+ones get their letters and the others ``W``/``202`` (the client asks again).
+Only when no domain of the request is known does no answer / bad answer /
+refusal give HTTP 503 with ``Retry-After``; the broker's per-IP overload
+is HTTP 502 whenever something was to be queued. After a broker
 failure, requests skip the broker for ``broker_backoff`` seconds instead of
 each waiting for a timeout.
 
@@ -57,7 +63,6 @@ from protocol import (
     RateRequest,
     StatsRequest,
     Unavailable,
-    registrable_domain,
 )
 from protocol.client import BrokerClient, BrokerUnavailable
 from protocol.vocabulary import Rating, RatingInfo
@@ -68,7 +73,7 @@ from .cache import TTLCache
 from .config import FrontendConfig
 from .errors import HTTPError
 from .metrics import FrontendMetrics
-from .query import UrlField
+from .query import UrlField, host_and_domain
 from .render import STATUS_FINAL, STATUS_PENDING, Item
 
 __all__ = ["RatingService", "Resolved"]
@@ -87,15 +92,17 @@ class Resolved:
     """A url reduced to its domain, or the reason it has none."""
 
     field: UrlField
-    domain: str | None
+    host: str  # as the client asked (normalised); "" when unreadable
+    domain: str | None  # the registrable domain whose rating answers it
     error: RatingInfo | None = None
 
 
-def _domain_of(text: str) -> tuple[str | None, RatingInfo | None]:
+def _domain_of(text: str) -> tuple[str, str | None, RatingInfo | None]:
     try:
-        return registrable_domain(text), None
+        host, domain = host_and_domain(text)
+        return host, domain, None
     except DomainError as e:
-        return None, e.ratinginfo
+        return "", None, e.ratinginfo
 
 
 # Clients ask for the same few thousand hosts all day; parsing one (IDNA,
@@ -108,11 +115,10 @@ def resolve(fields: Sequence[UrlField]) -> list[Resolved]:
     out = []
     for f in fields:
         if f.text is None:
-            out.append(Resolved(f, None, RatingInfo.BAD_URL))
+            out.append(Resolved(f, "", None, RatingInfo.BAD_URL))
             continue
         lookup = _cached_domain_of if len(f.text) <= _CACHE_URLS_UP_TO else _domain_of
-        domain, error = lookup(f.text)
-        out.append(Resolved(f, domain, error))
+        out.append(Resolved(f, *lookup(f.text)))
     return out
 
 
@@ -204,24 +210,31 @@ class RatingService:
         stale = [d for d in domains if d in ratings and ratings[d].expired(now)]
         states: dict[str, DomainStatus] = {}
         if missing or stale:
-            states = self._ask_broker(missing + stale, client_ip, priority, required=bool(missing))
+            # The broker is required only when nothing in the request is known:
+            # with some ratings to give, the rest are W/202 and the client asks
+            # again for those, as it would for any queued domain.
+            states = self._ask_broker(missing + stale, client_ip, priority,
+                                      required=bool(missing), partial=bool(ratings))
 
         items = []
         counts: Counter[tuple[str, str]] = Counter()
         for r in resolved:
             if r.domain is None:
-                item = Item(r.field.echo, "", Rating.U.value, (r.error or RatingInfo.BAD_URL).value, STATUS_FINAL)
+                item = Item(r.field.echo, "", "", Rating.U.value, (r.error or RatingInfo.BAD_URL).value,
+                            STATUS_FINAL)
             elif r.domain in ratings:
                 stored = ratings[r.domain]
-                item = Item(r.field.echo, r.domain, stored.rating, stored.ratinginfo, STATUS_FINAL,
+                item = Item(r.field.echo, r.host, r.domain, stored.rating, stored.ratinginfo, STATUS_FINAL,
                             location=stored.location or {})
             else:
                 state = states.get(r.domain)
                 if state is not None and state.state is JobState.INVALID:
-                    item = Item(r.field.echo, r.domain, Rating.U.value, RatingInfo.NO_DOMAIN.value, STATUS_FINAL)
+                    item = Item(r.field.echo, r.host, r.domain, Rating.U.value, RatingInfo.NO_DOMAIN.value,
+                                STATUS_FINAL)
                 else:
-                    item = Item(r.field.echo, r.domain, Rating.W.value, RatingInfo.NONE.value, STATUS_PENDING,
-                                position=state.position if state else 0, progress=state.progress if state else "")
+                    item = Item(r.field.echo, r.host, r.domain, Rating.W.value, RatingInfo.NONE.value,
+                                STATUS_PENDING, position=state.position if state else 0,
+                                progress=state.progress if state else "")
             counts[item.rating, item.status] += 1
             items.append(item)
         for (rating, status), n in counts.items():
@@ -251,39 +264,45 @@ class RatingService:
         value = self.config.retry_after if seconds is None or seconds <= 0 else seconds
         return [("Retry-After", str(max(1, math.ceil(value))))]
 
-    def _fail(self, kind: str, required: bool, status: int, message: str,
+    def _fail(self, kind: str, required: bool, partial: bool, status: int, message: str,
               retry_after: float | None = None) -> dict[str, DomainStatus]:
+        """Raise the request's HTTP error, or return no states when the reply can do without the broker.
+
+        Overload (502) is the client's own doing and is always reported when
+        something was to be queued; an unavailable broker (503) only when no
+        item of the request could be answered.
+        """
         self.metrics.broker_errors.labels(kind).inc()
-        if not required:
+        if not required or (partial and status == 503):
             return {}
         headers = self._retry_after(retry_after) if status == 503 else []
         raise HTTPError(status, message, headers)
 
     def _ask_broker(self, domains: list[str], client_ip: str, priority: int,
-                    required: bool) -> dict[str, DomainStatus]:
+                    required: bool, partial: bool = False) -> dict[str, DomainStatus]:
         unavailable = ("Service unavailable: the rating queue cannot be reached. Ratings already known "
                        "are still served; ask again for the others in a few seconds.")
         if time.monotonic() < self._broker_down_until:
-            return self._fail("backoff", required, 503, unavailable)
+            return self._fail("backoff", required, partial, 503, unavailable)
         try:
             reply = self.broker_call(lambda i: RateRequest(req_id=i, client_ip=client_ip, priority=priority,
                                                            domains=tuple(domains)), self.config.broker_timeout)
         except BrokerUnavailable as e:
             self._warn("broker", "broker unavailable: %s", e)
-            return self._fail("unreachable", required, 503, unavailable)
+            return self._fail("unreachable", required, partial, 503, unavailable)
         except ProtocolError as e:
             self._warn("broker-protocol", "unreadable reply from the broker: %s", e)
-            return self._fail("protocol", required, 503, unavailable)
+            return self._fail("protocol", required, partial, 503, unavailable)
         if isinstance(reply, RateReply):
             return {s.domain: s for s in reply.items}
         if isinstance(reply, Overload):
-            return self._fail("overload", required, 502,
+            return self._fail("overload", required, partial, 502,
                               f"Overload: {reply.outstanding} ratings are already outstanding for your "
                               f"address (the limit is {reply.limit}). Wait for them to complete before "
                               f"asking for more.")
         if isinstance(reply, Unavailable):
             self._warn("broker-unavailable", "broker cannot take work: %s", reply.reason)
-            return self._fail("refused", required, 503,
+            return self._fail("refused", required, partial, 503,
                               "Service unavailable: the rating queue is not accepting work right now. "
                               "Ratings already known are still served; ask again later.",
                               retry_after=reply.retry_after)
@@ -291,4 +310,4 @@ class RatingService:
             log.error("broker refused our rate request: %s: %s", reply.code, reply.message)
         else:
             log.error("unexpected %s in answer to a rate request", type(reply).__name__)
-        return self._fail("protocol", required, 503, unavailable)
+        return self._fail("protocol", required, partial, 503, unavailable)

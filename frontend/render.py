@@ -5,8 +5,8 @@ answers every ``url`` with an :class:`Item`; this module serialises the list.
 
 XML: one root element ``<sitetruth:ratings>`` declaring the ``sitetruth``
 prefix for :data:`NAMESPACE`, then one empty ``<sitetruth:rating .../>`` per
-item, attributes in the contract's order (``url domain rating ratinginfo
-status``, then the v3 location fields that are known, then, for ``W`` items
+item, attributes in the contract's order (``url domain rated_domain rating
+ratinginfo status``, then the v3 location fields that are known, then, for ``W`` items
 only, ``position``/``progress`` when the broker gave them). Clients look the
 elements up by the qualified name ``sitetruth:rating``, so the prefix is part
 of the contract, not only the namespace. The tree is built with lxml, which
@@ -55,7 +55,8 @@ class Item:
     """One answered ``url`` field, as the client will see it."""
 
     url: str
-    domain: str
+    domain: str  # the host as the client asked about it: clients file the item under it
+    rated_domain: str  # the registrable domain whose rating this is
     rating: str
     ratinginfo: str
     status: str
@@ -67,7 +68,8 @@ class Item:
         # Everything is passed through xml_safe, whatever its source: a
         # location from the store is text from a web site too.
         out: dict[str, str | int] = {
-            "url": xml_safe(self.url), "domain": xml_safe(self.domain), "rating": self.rating,
+            "url": xml_safe(self.url), "domain": xml_safe(self.domain),
+            "rated_domain": xml_safe(self.rated_domain), "rating": self.rating,
             "ratinginfo": self.ratinginfo, "status": self.status,
         }
         for key in LOCATION_FIELDS:

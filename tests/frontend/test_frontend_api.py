@@ -61,19 +61,39 @@ def test_stored_ratings_on_both_back_ends(store_url, frontend_app):
     app = frontend_app(store=store_url)
     items = xml_items(call(app, API, "url=https://www.example.com/shop?x=1&url=shadyshop.org&key=guest"))
     assert items == [
-        {"url": "https://www.example.com/shop?x=1", "domain": "example.com", "rating": "A", "ratinginfo": "",
-         "status": "200", **LOCATION},
-        # example.org is on the public suffix list's private section? No: shadyshop.org -> example.org.
-        {"url": "shadyshop.org", "domain": items[1]["domain"], "rating": "X",
+        {"url": "https://www.example.com/shop?x=1", "domain": "www.example.com", "rated_domain": "example.com",
+         "rating": "A", "ratinginfo": "", "status": "200", **LOCATION},
+        {"url": "shadyshop.org", "domain": "shadyshop.org", "rated_domain": "shadyshop.org", "rating": "X",
          "ratinginfo": "no_location", "status": "200"},
     ]
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_each_item_is_filed_under_the_host_the_client_sent(store_url, frontend_app, fmt):
+    # The Ad Limiter add-on keeps three labels under two-letter country TLDs
+    # and looks each reply item up by its "domain": it must find the string it sent.
+    seed(store_url)
+    with open_store(store_url) as s:
+        s.complete([StoredRating.new("example.de", "Q", "unverified")])
+    app = frontend_app(store=store_url)
+    reply = call(app, API, f"url=shop.example.de&url=www.example.com&url=HTTPS://User@Shop.Example.DE.:8443/x"
+                           f"&url=b%C3%BCcher.example.com&format={fmt}")
+    items = xml_items(reply) if fmt == "xml" else json_items(reply)
+    by_domain = {item["domain"]: item for item in items}
+    assert by_domain["shop.example.de"]["rated_domain"] == "example.de"
+    assert by_domain["shop.example.de"]["rating"] == "Q"
+    assert by_domain["www.example.com"]["rated_domain"] == "example.com"
+    assert by_domain["www.example.com"]["rating"] == "A"
+    # lower case, no userinfo, port, path or trailing dot; punycode for an IDN
+    assert [i["domain"] for i in items[2:]] == ["shop.example.de", "xn--bcher-kva.example.com"]
+    assert [i["rated_domain"] for i in items[2:]] == ["example.de", "example.com"]
 
 
 def test_json_format_has_the_same_fields(seeded_sqlite, frontend_app):
     app = frontend_app(store=seeded_sqlite)
     items = json_items(call(app, "/api/v3/rate", "url=example.com&format=json"))
-    assert items == [{"url": "example.com", "domain": "example.com", "rating": "A", "ratinginfo": "",
-                      "status": "200", **LOCATION}]
+    assert items == [{"url": "example.com", "domain": "example.com", "rated_domain": "example.com", "rating": "A",
+                      "ratinginfo": "", "status": "200", **LOCATION}]
 
 
 def test_final_replies_may_be_cached_and_called_from_any_page(seeded_sqlite, frontend_app):
@@ -86,9 +106,9 @@ def test_final_replies_may_be_cached_and_called_from_any_page(seeded_sqlite, fro
 def test_unreadable_urls_are_items_not_errors(seeded_sqlite, frontend_app):
     app = frontend_app(store=seeded_sqlite)
     items = xml_items(call(app, API, "url=http://192.0.2.1/x&url=co.uk&url=mailto:a@b.c&url=localhost&url="))
-    assert [(i["rating"], i["ratinginfo"], i["status"], i["domain"]) for i in items] == [
-        ("U", "bad_url", "200", ""), ("U", "no_domain", "200", ""), ("U", "bad_url", "200", ""),
-        ("U", "no_domain", "200", ""), ("U", "bad_url", "200", "")]
+    assert [(i["rating"], i["ratinginfo"], i["status"], i["domain"], i["rated_domain"]) for i in items] == [
+        ("U", "bad_url", "200", "", ""), ("U", "no_domain", "200", "", ""), ("U", "bad_url", "200", "", ""),
+        ("U", "no_domain", "200", "", ""), ("U", "bad_url", "200", "", "")]
 
 
 # ---------------------------------------------------------------- misses and the broker
@@ -112,7 +132,7 @@ def test_fifty_urls_answered_in_order_with_one_broker_request(seeded_sqlite, fro
             assert (item["rating"], item["status"]) == ("X", "200")
         else:
             assert (item["rating"], item["ratinginfo"], item["status"]) == ("W", "", "202")
-            assert item["domain"] == url.removeprefix("www.")
+            assert (item["domain"], item["rated_domain"]) == (url, url.removeprefix("www."))
     assert r.headers["cache-control"] == "no-store"
     assert len(broker.requests) == 1
     req = broker.requests[0]
@@ -125,8 +145,8 @@ def test_pending_items_carry_the_brokers_progress(seeded_sqlite, frontend_app, s
     broker = scripted_broker(queued)
     app = frontend_app(store=seeded_sqlite, broker=broker.endpoint)
     items = json_items(call(app, API, "url=a-new.com&url=b-new.com&format=json"))
-    assert items[0] == {"url": "a-new.com", "domain": "a-new.com", "rating": "W", "ratinginfo": "",
-                        "status": "202", "progress": "fetching 1/5"}
+    assert items[0] == {"url": "a-new.com", "domain": "a-new.com", "rated_domain": "a-new.com", "rating": "W",
+                        "ratinginfo": "", "status": "202", "progress": "fetching 1/5"}
     assert items[1]["position"] == 1
 
 
@@ -137,12 +157,26 @@ def test_domain_the_broker_refuses_is_no_domain(seeded_sqlite, frontend_app, scr
     assert (items[0]["rating"], items[0]["ratinginfo"], items[0]["status"]) == ("U", "no_domain", "200")
 
 
-def test_broker_down_with_misses_is_503_with_retry_after(seeded_sqlite, frontend_app):
+def test_broker_down_and_nothing_known_is_503_with_retry_after(seeded_sqlite, frontend_app):
     app = frontend_app(store=seeded_sqlite, retry_after=7, broker_timeout=0.3)
-    r = call(app, API, "url=example.com&url=never-seen.com")
+    r = call(app, API, "url=never-seen.com&url=www.never-seen.com&url=other-unknown.org&url=1.2.3.4")
     assert_text_error(r, 503, "unavailable")
     assert r.headers["retry-after"] == "7"
     assert r.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_broker_down_with_known_and_unknown_gives_letters_and_w(seeded_sqlite, frontend_app, fmt):
+    app = frontend_app(store=seeded_sqlite, broker_timeout=0.3, broker_backoff=30)
+    query = f"url=example.com&url=never-seen.com&url=oldshop.net&url=1.2.3.4&format={fmt}"
+    for _ in range(2):  # the first waits for the broker's timeout, the second is inside the back-off
+        r = call(app, API, query)
+        items = xml_items(r) if fmt == "xml" else json_items(r)
+        assert [(i["domain"], i["rating"], i["status"]) for i in items] == [
+            ("example.com", "A", "200"), ("never-seen.com", "W", "202"), ("oldshop.net", "Q", "200"),
+            ("", "U", "200")]
+        assert r.headers["cache-control"] == "no-store"  # the client must ask again for the W
+    assert call(app, API, "url=never-seen.com").status == 503
 
 
 def test_broker_down_but_everything_stored_is_200(seeded_sqlite, frontend_app):
@@ -158,7 +192,7 @@ def test_expired_rating_served_with_old_letter_and_refresh_requested(seeded_sqli
     broker = scripted_broker(queued)
     app = frontend_app(store=seeded_sqlite, broker=broker.endpoint)
     items = xml_items(call(app, API, "url=oldshop.net&url=example.com"))
-    assert items[0] == {"url": "oldshop.net", "domain": "oldshop.net", "rating": "Q",
+    assert items[0] == {"url": "oldshop.net", "domain": "oldshop.net", "rated_domain": "oldshop.net", "rating": "Q",
                         "ratinginfo": "unverified", "status": "200", "name": "Old Shop"}
     assert [r.domains for r in broker.requests] == [("oldshop.net",)]
 

@@ -64,7 +64,8 @@ def test_api_request_with_nginx_params(fcgi):
     assert (r.status, r.protocol_status, r.app_status) == (200, 0, 0)
     assert r.headers["content-type"] == "text/xml; charset=utf-8"
     assert int(r.headers["content-length"]) == len(r.body)
-    assert [(i["domain"], i["rating"]) for i in ratings(r.body)] == [("example.com", "A"), ("", "U")]
+    assert [(i["domain"], i["rated_domain"], i["rating"]) for i in ratings(r.body)] == [
+        ("www.example.com", "example.com", "A"), ("", "", "U")]
     assert r.records[-2] == (STDOUT, 1, b"")  # the stream is closed before END_REQUEST
 
 

@@ -34,7 +34,8 @@ def test_first_reply_pending_later_the_final_letter(store_url, frontend_app, sta
         final = wait_until(lambda: (lambda it: it if it[0]["status"] == "200" else None)(items(call(app, API, query))),
                            what="the final rating")
         assert rater.jobs[0][0] == "fresh-site.com"
-    assert final[0] == {"url": "http://www.fresh-site.com/ad?id=1", "domain": "fresh-site.com", "rating": "Q",
+    assert final[0] == {"url": "http://www.fresh-site.com/ad?id=1", "domain": "www.fresh-site.com",
+                        "rated_domain": "fresh-site.com", "rating": "Q",
                         "ratinginfo": "unverified", "status": "200", "name": "Owner of fresh-site.com"}
 
 

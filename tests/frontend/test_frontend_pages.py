@@ -156,7 +156,7 @@ def test_static_assets_and_index(seeded_sqlite, frontend_app):
 def test_metrics_count_requests_latency_items_and_broker_errors(seeded_sqlite, frontend_app):
     app = frontend_app(store=seeded_sqlite, broker_timeout=0.3)
     call(app, API, "url=example.com&url=1.2.3.4")
-    call(app, API, "url=example.com&url=never-seen.com")  # broker down -> 503
+    call(app, API, "url=never-seen.com")  # broker down and nothing known -> 503
     call(app, API, "url=x&priority=x")
     r = call(app, "/metrics")
     assert r.status == 200 and r.headers["content-type"].startswith("text/plain; version=")

@@ -14,8 +14,8 @@ NS = {"st": NAMESPACE}
 
 
 def test_xml_shape_prefix_namespace_and_attribute_order():
-    items = [Item("www.example.com", "example.com", "A", "", "200", {"name": "Ex", "country": "US"}),
-             Item("new.com", "new.com", "W", "", "202", position=3, progress="fetching 2/5")]
+    items = [Item("www.example.com", "www.example.com", "example.com", "A", "", "200", {"name": "Ex", "country": "US"}),
+             Item("new.com", "new.com", "new.com", "W", "", "202", position=3, progress="fetching 2/5")]
     data = render_xml(items)
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     root = etree.fromstring(data)
@@ -25,21 +25,25 @@ def test_xml_shape_prefix_namespace_and_attribute_order():
     assert len(els) == 2
     # Clients look for the qualified name "sitetruth:rating" in the text.
     assert data.count(b"<sitetruth:rating ") == 2
-    assert list(els[0].attrib.keys()) == ["url", "domain", "rating", "ratinginfo", "status", "name", "country"]
-    assert dict(els[1].attrib) == {"url": "new.com", "domain": "new.com", "rating": "W", "ratinginfo": "",
+    assert list(els[0].attrib.keys()) == ["url", "domain", "rated_domain", "rating", "ratinginfo", "status", "name",
+                                        "country"]
+    assert dict(els[1].attrib) == {"url": "new.com", "domain": "new.com", "rated_domain": "new.com", "rating": "W",
+                                   "ratinginfo": "",
                                    "status": "202", "position": "3", "progress": "fetching 2/5"}
 
 
 def test_progress_only_on_pending_items_and_empty_location_fields_left_out():
-    item = Item("a.com", "a.com", "Q", "unverified", "200", {"name": "", "city": "X"}, position=4, progress="p")
-    assert item.fields() == {"url": "a.com", "domain": "a.com", "rating": "Q", "ratinginfo": "unverified",
+    item = Item("a.com", "a.com", "a.com", "Q", "unverified", "200", {"name": "", "city": "X"}, position=4, progress="p")
+    assert item.fields() == {"url": "a.com", "domain": "a.com", "rated_domain": "a.com", "rating": "Q",
+                             "ratinginfo": "unverified",
                              "status": "200", "city": "X"}
 
 
 def test_json_is_an_ascii_array_of_objects():
-    data = render_json([Item("ä<>\"&", "a.com", "A", "", "200")])
+    data = render_json([Item("ä<>\"&", "a.com", "a.com", "A", "", "200")])
     data.decode("ascii")
-    assert json.loads(data) == [{"url": "ä<>\"&", "domain": "a.com", "rating": "A", "ratinginfo": "",
+    assert json.loads(data) == [{"url": "ä<>\"&", "domain": "a.com", "rated_domain": "a.com", "rating": "A",
+                                 "ratinginfo": "",
                                  "status": "200"}]
 
 
@@ -53,7 +57,7 @@ def test_xml_safe_replaces_exactly_what_xml_cannot_carry():
 @given(st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=200),
        st.text(max_size=50))
 def test_any_text_gives_well_formed_xml_and_json_that_say_it_back(url, name):
-    item = Item(url, "example.com", "A", "", "200", {"name": name})
+    item = Item(url, "example.com", "example.com", "A", "", "200", {"name": name})
     root = etree.fromstring(render_xml([item]))
     el = root.find("st:rating", NS)
     assert el.get("url") == xml_safe(url)
