@@ -1,15 +1,27 @@
-"""``zmq-monitor``: a live, top-like view of a running broker.
+"""zmq-monitor: a live, top-like view of a running broker.
 
-Examples::
+Examples:
 
-    zmq-monitor                                  # live view of tcp://127.0.0.1:7710
-    zmq-monitor --broker tcp://broker1:7710 --once          # one plain-text snapshot
-    zmq-monitor --once --json | jq .totals                  # for scripts
-    zmq-monitor admin drain --arg rater=node7               # operator actions
-    zmq-monitor admin cancel --arg domains=spam.example,junk.example
+  zmq-monitor                                       live view of tcp://127.0.0.1:7710
+  zmq-monitor --broker tcp://broker1:7710 --once    one plain-text snapshot
+  zmq-monitor --once --json | jq .totals            the raw stats as JSON, for scripts
+  zmq-monitor admin pause                           stop dispatching (queueing goes on)
+  zmq-monitor admin drain --arg rater=node7/w0      a rater finishes its job and gets no more
+  zmq-monitor admin cancel --arg domains=spam.example,junk.example
+
+Admin actions and their arguments:
+
+  pause | resume                       no arguments
+  drain | undrain                      --arg rater=NAME (a rater as listed, its id or host) or --arg all=true
+  cancel                               --arg domains=D1,D2,...
+  weight                               --arg ip=IP --arg weight=N (N >= 1)
 
 It is an ordinary client of the broker's client socket (STATS and ADMIN
-requests); it needs no database access. The live view uses ``rich``.
+requests) and needs no database access. Raters are listed by the name the
+broker reports (node name and worker, e.g. node7/w0) and their process id.
+--json needs --once (or an admin action, whose reply it prints as JSON):
+a live view has no JSON form. Output piped into a command that stops
+reading early (head) ends quietly.
 
 Exit codes: 0 ok, 2 usage, 3 broker unavailable, 4 admin action refused.
 """
@@ -18,30 +30,53 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+
+import zmq
 
 from protocol import AdminRequest, ErrorReply, ProtocolError, StatsReply, StatsRequest
 from protocol.client import BrokerClient, BrokerUnavailable
 from protocol.config import parse_args
 
-__all__ = ["main", "render_text"]
+__all__ = ["main", "render_text", "rater_label", "ADMIN_USAGE"]
 
 EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_REFUSED = 0, 2, 3, 4
+
+# Each action's arguments as the broker expects them, checked here so a
+# mistake is a usage line before anything is sent.
+ADMIN_USAGE = {
+    "pause": "admin pause",
+    "resume": "admin resume",
+    "drain": "admin drain --arg rater=NAME | --arg all=true",
+    "undrain": "admin undrain --arg rater=NAME | --arg all=true",
+    "cancel": "admin cancel --arg domains=D1,D2,...",
+    "weight": "admin weight --arg ip=IP --arg weight=N",
+}
+
+
+class UsageError(Exception):
+    """A command line that cannot be run: printed with the usage line, exit 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zmq-monitor", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--broker", default="tcp://127.0.0.1:7710", help="broker client endpoint (default %(default)s)")
+    p.add_argument("--broker", default="tcp://127.0.0.1:7710", metavar="ENDPOINT",
+                   help="the broker's client endpoint (default %(default)s)")
     p.add_argument("--once", action="store_true", help="print one snapshot and exit")
-    p.add_argument("--json", action="store_true", help="with --once: the raw stats as one JSON object")
-    p.add_argument("--interval", type=float, default=1.0, help="live refresh interval s (default %(default)s)")
-    p.add_argument("--timeout", type=float, default=3.0, help="broker answer timeout s (default %(default)s)")
-    p.add_argument("--recent", type=int, default=15, help="recent completions to show (default %(default)s)")
+    p.add_argument("--json", action="store_true",
+                   help="with --once: the raw stats as one JSON object; with admin: the reply as JSON")
+    p.add_argument("--interval", type=float, default=1.0, metavar="S",
+                   help="live view refresh interval in seconds (default %(default)s)")
+    p.add_argument("--timeout", type=float, default=3.0, metavar="S",
+                   help="how long to wait for the broker's answer (default %(default)s)")
+    p.add_argument("--recent", type=int, default=15, metavar="N",
+                   help="recent ratings to show (default %(default)s)")
     p.add_argument("command", nargs="*", metavar="admin ACTION",
-                   help="run an operator action instead: admin pause|resume|drain|undrain|cancel|weight")
+                   help="run an operator action instead: admin " + "|".join(ADMIN_USAGE))
     p.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
                    help="argument of the admin action (repeatable; comma lists for domains)")
     return p
@@ -52,6 +87,21 @@ def fetch_stats(client: BrokerClient, recent: int) -> dict:
     if not isinstance(reply, StatsReply):
         raise ProtocolError(f"unexpected reply {type(reply).__name__}")
     return reply.stats
+
+
+def rater_label(rater: dict) -> str:
+    """How a rater is shown: the name the broker reports, without the process id.
+
+    A rater's id is ``NODE/WORKER/PID`` (the node name defaults to the host
+    name; ``sitetruth-raterd --node-name`` sets it), so two nodes on one host
+    are told apart by their node names; the PID is shown in its own column.
+    """
+    ident = str(rater.get("id") or "")
+    pid = str(rater.get("pid", ""))
+    head, sep, tail = ident.rpartition("/")
+    if sep and head and tail == pid:
+        return head
+    return ident or f"{rater.get('host', '?')}/{rater.get('worker', '?')}"
 
 
 def _age(seconds: float) -> str:
@@ -76,10 +126,11 @@ def render_text(stats: dict) -> str:
     ]
     for q in stats["queues"]:
         lines.append(f"{q['ip']:<40} {q['queued']:>8} {q['outstanding']:>8} {_age(q['oldest_age']):>8}")
-    lines += ["", f"{'RATER':<32} {'STATE':<9} {'JOB':<30} {'PROGRESS':<28} {'DONE':>6} {'SEEN':>7}"]
+    lines += ["", f"{'RATER':<28} {'PID':>7} {'STATE':<9} {'JOB':<30} {'PROGRESS':<24} {'DONE':>6} {'SEEN':>7}"]
     for r in stats["raters"]:
-        lines.append(f"{r['host'] + '/' + r['worker']:<32} {r['state']:<9} {r['job'][:30]:<30} "
-                     f"{r['progress'][:28]:<28} {r['jobs_done']:>6} {_age(r['last_seen_age']):>7}")
+        state = r["state"] + ("*" if r.get("draining") and r["state"] != "draining" else "")
+        lines.append(f"{rater_label(r)[:28]:<28} {r['pid']:>7} {state:<9} {r['job'][:30]:<30} "
+                     f"{r['progress'][:24]:<24} {r['jobs_done']:>6} {_age(r['last_seen_age']):>7}")
     lines += ["", "RECENT"]
     for c in stats["recent"]:
         lines.append(f"  {c['domain']:<40} {c['rating']} {c['ratinginfo']:<15} {c['elapsed']:>7.2f}s {c['rater']}")
@@ -107,12 +158,12 @@ def _render_rich(stats: dict):
         queues.add_column(col, justify="right" if col != "client ip" else "left")
     for q in stats["queues"][:15]:
         queues.add_row(q["ip"], str(q["queued"]), str(q["outstanding"]), _age(q["oldest_age"]))
-    raters = Table(title="raters", expand=True)
-    for col in ("rater", "state", "job", "progress", "done", "seen"):
+    raters = Table(title="raters (node/worker)", expand=True)
+    for col in ("rater", "pid", "state", "job", "progress", "done", "seen"):
         raters.add_column(col)
     colours = {"busy": "yellow", "free": "green", "draining": "magenta"}
     for r in stats["raters"]:
-        raters.add_row(f"{r['host']}/{r['worker']}", Text(r["state"], style=colours.get(r["state"], "")),
+        raters.add_row(rater_label(r), str(r["pid"]), Text(r["state"], style=colours.get(r["state"], "")),
                        r["job"], r["progress"], str(r["jobs_done"]), _age(r["last_seen_age"]))
     recent = Table(title="recent ratings", expand=True)
     for col in ("domain", "rating", "info", "secs", "rater"):
@@ -122,41 +173,120 @@ def _render_rich(stats: dict):
     return Group(head, summary, queues, raters, recent)
 
 
-def _admin(client: BrokerClient, command: list[str], pairs: list[str]) -> int:
-    if len(command) != 2 or command[0] != "admin":
-        print("zmq-monitor: expected 'admin ACTION'", file=sys.stderr)
-        return EXIT_USAGE
+def admin_request(command: list[str], pairs: list[str]) -> tuple[str, dict]:
+    """``admin ACTION`` and its ``--arg KEY=VALUE`` pairs as (action, args); UsageError if they don't fit."""
+    if not command or command[0] != "admin" or len(command) != 2:
+        raise UsageError("expected 'admin ACTION' (ACTION one of " + ", ".join(ADMIN_USAGE) + ")")
+    action = command[1]
+    if action not in ADMIN_USAGE:
+        raise UsageError(f"unknown admin action {action!r}; known: {', '.join(ADMIN_USAGE)}")
+    usage = f"usage: zmq-monitor {ADMIN_USAGE[action]}"
     args: dict = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep:
-            print(f"zmq-monitor: --arg needs KEY=VALUE, got {pair!r}", file=sys.stderr)
-            return EXIT_USAGE
+        if not sep or not key:
+            raise UsageError(f"--arg needs KEY=VALUE, got {pair!r}\n{usage}")
         if key == "domains":
-            args[key] = [d for d in value.split(",") if d]
+            args[key] = [d.strip() for d in value.split(",") if d.strip()]
         elif key == "weight":
-            args[key] = int(value)
+            try:
+                args[key] = int(value)
+            except ValueError:
+                raise UsageError(f"--arg weight={value}: not a whole number\n{usage}") from None
         elif key == "all":
             args[key] = value.lower() in ("1", "true", "yes")
         else:
             args[key] = value
-    reply = client.call(lambda i: AdminRequest(req_id=i, action=command[1], args=args))
-    if isinstance(reply, ErrorReply):
-        print(f"zmq-monitor: broker refused: {reply.message}", file=sys.stderr)
-        return EXIT_REFUSED
-    print(reply.detail)
-    return EXIT_OK if reply.ok else EXIT_REFUSED
+    allowed = {"pause": set(), "resume": set(), "drain": {"rater", "all"}, "undrain": {"rater", "all"},
+               "cancel": {"domains"}, "weight": {"ip", "weight"}}[action]
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise UsageError(f"admin {action} takes no {', '.join(unknown)} argument\n{usage}")
+    complete = {"drain": bool(args.get("rater")) or args.get("all") is True,
+                "cancel": bool(args.get("domains")),
+                "weight": bool(args.get("ip")) and "weight" in args}
+    complete["undrain"] = complete["drain"]
+    if not complete.get(action, True):
+        raise UsageError(usage)
+    if action == "weight" and args["weight"] < 1:
+        raise UsageError(f"--arg weight must be at least 1\n{usage}")
+    return action, args
+
+
+def _admin(client: BrokerClient, action: str, args: dict, as_json: bool) -> int:
+    targets = [args]
+    if action in ("drain", "undrain") and args.get("rater"):
+        # A rater as listed (node/worker) is one or more full ids at the broker.
+        named = args["rater"]
+        ids = [r["id"] for r in fetch_stats(client, 0)["raters"] if rater_label(r) == named and r["id"] != named]
+        if ids:
+            targets = [dict(args, rater=rid) for rid in ids]
+    replies = []
+    for target in targets:
+        reply = client.call(lambda i, a=target: AdminRequest(req_id=i, action=action, args=a))
+        if isinstance(reply, ErrorReply):
+            print(f"zmq-monitor: broker refused: {reply.message}", file=sys.stderr)
+            return EXIT_REFUSED
+        replies.append(reply)
+    ok = all(r.ok for r in replies)
+    for reply in replies:
+        if as_json:
+            print(json.dumps({"ok": reply.ok, "detail": reply.detail, "data": reply.data}, sort_keys=True))
+        else:
+            print(reply.detail)
+    return EXIT_OK if ok else EXIT_REFUSED
+
+
+def _check_endpoint(endpoint: str) -> None:
+    """A malformed --broker is a usage error, not a ZMQError traceback."""
+    context = zmq.Context.instance()
+    sock = context.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    try:
+        sock.connect(endpoint)
+    except zmq.ZMQError as e:
+        raise UsageError(f"--broker {endpoint}: {e.strerror} (expected e.g. tcp://127.0.0.1:7710)") from None
+    finally:
+        sock.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(build_parser(), argv)
+    parser = build_parser()
+    args = parse_args(parser, argv)
+    try:
+        return _run(args)
+    except UsageError as e:
+        print(f"zmq-monitor: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing left to say to it. Point
+        # stdout at /dev/null so the interpreter's final flush is quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    action = None
+    if args.command:
+        action, admin_args = admin_request(args.command, args.arg)
+    elif args.arg:
+        raise UsageError("--arg belongs to an admin action (zmq-monitor admin ACTION --arg KEY=VALUE)")
+    if args.json and not (args.once or action):
+        raise UsageError("--json needs --once (a live view has no JSON form): zmq-monitor --once --json")
+    if args.timeout <= 0 or args.interval <= 0:
+        raise UsageError("--timeout and --interval must be positive")
+    _check_endpoint(args.broker)
     client = BrokerClient(args.broker, timeout=args.timeout)
     try:
-        if args.command:
-            return _admin(client, args.command, args.arg)
+        if action:
+            return _admin(client, action, admin_args, args.json)
         if args.once:
             stats = fetch_stats(client, args.recent)
-            print(json.dumps(stats, indent=2, sort_keys=True) if args.json else render_text(stats))
+            text = json.dumps(stats, indent=2, sort_keys=True) if args.json else render_text(stats)
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
             return EXIT_OK
         return _live(client, args)
     except BrokerUnavailable as e:
