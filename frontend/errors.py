@@ -1,4 +1,4 @@
-"""The frontend's exceptions: one root, one kind per thing a caller does about it.
+"""The frontend's exceptions: one base under ``SiteTruthError``, one kind per thing a caller does about it.
 
 - :class:`HTTPError` -- the request gets this HTTP status and short text body
   (400 unreadable request, 403 bad key, 414 too many/too long, 502 overload,
@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+from protocol.errors import SiteTruthError
+
 __all__ = ["FrontendError", "HTTPError", "FrontendConfigError", "FastCGIError"]
 
 
-class FrontendError(Exception):
-    """Root of every error the frontend raises."""
+class FrontendError(SiteTruthError):
+    """Root of every error the frontend raises (under the project's ``SiteTruthError``)."""
 
 
 class HTTPError(FrontendError):

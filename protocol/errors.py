@@ -1,4 +1,11 @@
-"""The two errors the protocol package raises, and nothing else.
+"""The project's error root, and the two errors the protocol package raises.
+
+``SiteTruthError`` is the root of every error our code raises on purpose:
+each package has its base under it (``ProtocolError`` and ``DomainError``
+here, ``ConfigError`` in :mod:`protocol.config`, ``StoreError``,
+``FrontendError``, ``FetchError``, ``SourceError``, ``WorkerError``), so a
+caller that only needs "did SiteTruth refuse this?" catches one thing,
+while one that can do something specific catches the family it knows.
 
 ``ProtocolError`` is the one exception that decoding (and constructing) a
 message may raise: a daemon that reads a socket catches exactly this, logs it
@@ -18,7 +25,7 @@ from typing import Any
 
 from .vocabulary import RatingInfo
 
-__all__ = ["ProtocolError", "DomainError", "shorten", "ECHO_LIMIT"]
+__all__ = ["SiteTruthError", "ProtocolError", "DomainError", "shorten", "ECHO_LIMIT"]
 
 # How much of a peer's data an error message may quote.
 ECHO_LIMIT = 80
@@ -48,7 +55,11 @@ def shorten(value: Any, limit: int = ECHO_LIMIT) -> str:
     return text
 
 
-class ProtocolError(Exception):
+class SiteTruthError(Exception):
+    """Root of every error SiteTruth raises on purpose (not of bugs: those stay ``TypeError``...)."""
+
+
+class ProtocolError(SiteTruthError):
     """A frame list or a message field that breaks the wire contract.
 
     ``command`` is the command byte (an ``int``) when it was known at the time
@@ -99,7 +110,7 @@ def _command_name(value: int) -> str:
         return f"0x{value:02x}"
 
 
-class DomainError(ValueError):
+class DomainError(SiteTruthError, ValueError):
     """Text that is not a usable web-site domain.
 
     ``ratinginfo`` is :attr:`RatingInfo.BAD_URL` (unreadable URL, IP literal)

@@ -25,10 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocol.errors import SiteTruthError
+
 __all__ = ["WorkerConfig", "WorkerError", "PipelineLoadError", "load_pipeline"]
 
 
-class WorkerError(Exception):
+class WorkerError(SiteTruthError):
     """Root of the raterd process machinery's errors (worker and supervisor)."""
 
 

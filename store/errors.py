@@ -1,4 +1,4 @@
-"""The store's exceptions: one root, a base per kind of failure.
+"""The store's exceptions: one base under ``SiteTruthError``, a subclass per kind of failure.
 
 Every driver exception (``sqlite3.Error``, ``MySQLdb.Error``) is translated
 where it enters the store (``raise StoreUnavailable(...) from e``), so callers
@@ -17,6 +17,8 @@ failures. The split is by what the caller should *do*:
 
 from __future__ import annotations
 
+from protocol.errors import SiteTruthError
+
 __all__ = [
     "StoreError",
     "StoreUnavailable",
@@ -26,8 +28,8 @@ __all__ = [
 ]
 
 
-class StoreError(Exception):
-    """Root of every error the store raises."""
+class StoreError(SiteTruthError):
+    """Root of every error the store raises (under the project's ``SiteTruthError``)."""
 
 
 class StoreUnavailable(StoreError):

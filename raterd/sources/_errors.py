@@ -1,6 +1,6 @@
 """Errors of the outside-sources package (registries, blocklists, remote lookups).
 
-``SourceError`` is the one root: the importer CLI maps each subclass to a
+``SourceError`` is the one base (under the project's ``SiteTruthError``): the importer CLI maps each subclass to a
 named exit code, and the lookup side (:func:`registry_match`,
 :meth:`GleifClient.confirm`) records these instead of raising, so a broken
 source costs a rating its confirmation, never the worker.
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+
+from protocol.errors import SiteTruthError
 
 __all__ = [
     "SourceError",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class SourceError(Exception):
+class SourceError(SiteTruthError):
     """Something is wrong with an outside source.
 
     ``source`` names the source (``"companies-house"``, a blocklist name,
