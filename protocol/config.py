@@ -1,76 +1,355 @@
-"""Command-line conventions every SiteTruth program shares.
+"""Options every SiteTruth program reads: declared once, read from four places.
 
-The command contract (``shared/ARCHITECTURE.md``) says every flag has a
-``SITETRUTH_*`` environment twin and that a TOML file given with ``--config``
-may hold them all. Precedence, highest first: the command line, the
-environment, the config file, the documented default. Each program builds its
-``argparse`` parser as usual and lets :func:`parse_args` fill in the rest, so
-the defaults stay written in one place: the ``add_argument`` calls.
+Each program's settings are a frozen dataclass (``BrokerConfig``,
+``FrontendConfig``, ``WorkerConfig``...). A field declared with
+:func:`option` is a user-facing option, and everything else is derived from
+that one declaration:
 
-Config file keys are the long flag names without dashes, with ``-`` or ``_``
-(``bind-clients = "tcp://..."``); a ``[sitetruth]`` table or top-level keys.
+- the command-line flag (``max_unacked`` -> ``--max-unacked``), its type,
+  metavar, group and ``--help`` line with the default;
+- the environment twin (``SITETRUTH_MAX_UNACKED``);
+- the key in the TOML file given with ``--config FILE`` (``max-unacked`` or
+  ``max_unacked``, top level or in a ``[sitetruth]`` table; a table named
+  after the program, such as ``[sitetruth-broker]``, holds keys only that
+  program knows, so one file can serve a whole cluster);
+- the value in the dataclass, after :func:`load` parsed and merged them.
+
+Precedence, highest first: the command line, the environment, the config
+file, the declared default. Bad values from any of them are usage errors
+(exit code 2) that name where the value came from.
+
+Adding an option is a one-place change: add a field to the program's config
+dataclass, with its reason as a comment::
+
+    # Why this default is what it is.
+    curve_secret_file: str = option("", metavar="FILE", help="the broker's CURVE secret key file")
+
+The field's type annotation picks the parsing: ``str``, ``int``, ``float``;
+``bool`` gives ``--name/--no-name``; ``X | None`` accepts X; ``tuple[X, ...]``
+and ``frozenset[X]`` make a repeatable flag (comma-separated in the
+environment, a TOML array in the file). ``parse=`` takes any other
+converter (raise ``ValueError`` or ``argparse.ArgumentTypeError`` for bad
+text). Code that uses the value reads the field; nothing else changes. Fields
+without :func:`option` (``WorkerConfig.name``) are internal: no flag.
+
+Programs whose parser is not derived (sub-commands, positional arguments)
+still get env twins and ``--config`` from :func:`parse_args`. Every ``--help``
+is rendered as plain text: the module docstrings the help is cut from are
+written for developers (reStructuredText: double back-quotes, ``:mod:``
+roles, ``Examples::``), and :func:`plain_text` strips that markup.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import logging
 import os
+import re
 import tomllib
-from collections.abc import Mapping, Sequence
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-__all__ = ["env_name", "parse_args", "ConfigFileError"]
+from .errors import SiteTruthError
+
+__all__ = [
+    "ConfigError",
+    "ConfigFileError",
+    "Option",
+    "option",
+    "options_of",
+    "add_options",
+    "from_args",
+    "program_parser",
+    "load",
+    "env_name",
+    "parse_args",
+    "plain_text",
+    "PlainHelpFormatter",
+    "log_level",
+]
+
+T = TypeVar("T")
+_KEY = "sitetruth.option"
 
 
-class ConfigFileError(ValueError):
-    """The ``--config`` file cannot be read or holds an unknown key."""
+class ConfigError(SiteTruthError, ValueError):
+    """An option's value (flag, environment, config file) or the config file itself is unusable."""
 
 
-def env_name(dest: str) -> str:
-    """``bind_clients`` -> ``SITETRUTH_BIND_CLIENTS``."""
-    return "SITETRUTH_" + dest.upper().replace("-", "_")
+# The name the first version of this module used; callers may still catch it.
+ConfigFileError = ConfigError
+
+
+def env_name(name: str) -> str:
+    """``bind_clients`` or ``bind-clients`` -> ``SITETRUTH_BIND_CLIENTS``."""
+    return "SITETRUTH_" + name.upper().replace("-", "_")
+
+
+# ----------------------------------------------------------------- declaring
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One option as declared on a config field (see :func:`option`)."""
+
+    name: str                       # the dataclass field (and argparse dest)
+    default: Any
+    help: str
+    flag: str                       # "--max-unacked"
+    parse: Callable[[str], Any]     # text -> one value
+    kind: str                       # "value", "switch" or "list"
+    container: type | None = None   # tuple or frozenset for lists
+    metavar: str | None = None
+    group: str | None = None
+    default_text: str | None = None
+    choices: tuple[Any, ...] | None = None
+
+    @property
+    def env(self) -> str:
+        return env_name(self.flag.lstrip("-"))
+
+    @property
+    def file_keys(self) -> tuple[str, ...]:
+        keys = {self.name, self.flag.lstrip("-").replace("-", "_")}
+        return tuple(sorted(keys))
+
+
+def option(
+    default: Any = None,
+    *,
+    help: str,
+    metavar: str | None = None,
+    flag: str | None = None,
+    parse: Callable[[str], Any] | None = None,
+    group: str | None = None,
+    default_text: str | None = None,
+    choices: Sequence[Any] | None = None,
+) -> Any:
+    """Declare a dataclass field as a user-facing option (use as the field's default).
+
+    ``flag`` overrides the derived flag (``keys`` is given as ``--key``; the
+    env twin and file key follow the flag). ``default_text`` replaces the
+    default shown in ``--help`` (``"number of CPUs"``); ``""`` shows none.
+    """
+    meta = {"help": help, "metavar": metavar, "flag": flag, "parse": parse, "group": group,
+            "default_text": default_text, "choices": tuple(choices) if choices is not None else None}
+    return dataclasses.field(default=default, metadata={_KEY: meta})
+
+
+def options_of(cls: type) -> list[Option]:
+    """The options declared on config dataclass ``cls``, in field order."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        meta = f.metadata.get(_KEY)
+        if meta is None:
+            continue
+        kind, container, parse = _kind(hints[f.name], f"{cls.__name__}.{f.name}")
+        out.append(Option(
+            name=f.name, default=f.default, help=meta["help"],
+            flag=meta["flag"] or "--" + f.name.replace("_", "-"),
+            parse=meta["parse"] or parse, kind=kind, container=container, metavar=meta["metavar"],
+            group=meta["group"], default_text=meta["default_text"], choices=meta["choices"]))
+    return out
+
+
+def _kind(hint: Any, where: str) -> tuple[str, type | None, Callable[[str], Any]]:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return _kind(rest[0], where)
+    if hint is bool:
+        return "switch", None, _boolean
+    if hint in (str, int, float):
+        return "value", None, hint
+    if origin in (tuple, frozenset, list) and args:
+        item = args[0]
+        return "list", (tuple if origin is list else origin), (item if item in (str, int, float) else str)
+    # A declaration with its own parse= does not need a known type.
+    return "value", None, str
+
+
+def _boolean(text: str | bool) -> bool:
+    if isinstance(text, bool):
+        return text
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected a boolean (yes/no, true/false, 1/0), got {text!r}")
+
+
+# ----------------------------------------------------------------- deriving
+
+
+def _help_line(opt: Option) -> str:
+    text = opt.help
+    if opt.default_text is not None:
+        shown = opt.default_text
+    elif opt.kind == "switch" or opt.default in (None, "", (), frozenset()):
+        shown = ""
+    elif opt.kind == "list":
+        shown = ", ".join(str(v) for v in opt.default)
+    else:
+        shown = str(opt.default)
+    if shown:
+        text += f" (default: {shown})"
+    return text.replace("%", "%%")
+
+
+def add_options(parser: argparse.ArgumentParser, cls: type, *, exclude: Sequence[str] = ()) -> list[Option]:
+    """Add the flags of ``cls``'s options to ``parser`` (in their groups); return the options."""
+    groups: dict[str, Any] = {}
+    options = [o for o in options_of(cls) if o.name not in exclude]
+    for opt in options:
+        target: Any = parser
+        if opt.group:
+            if opt.group not in groups:
+                groups[opt.group] = parser.add_argument_group(opt.group)
+            target = groups[opt.group]
+        kwargs: dict[str, Any] = {"dest": opt.name, "help": _help_line(opt)}
+        if opt.kind == "switch":
+            kwargs.update(action=argparse.BooleanOptionalAction, default=opt.default)
+        else:
+            kwargs.update(type=_argparse_type(opt), metavar=opt.metavar)
+            if opt.choices is not None:
+                kwargs["choices"] = opt.choices
+            if opt.kind == "list":
+                # None, not the declared tuple: argparse would append to the default.
+                kwargs.update(action="append", default=None)
+            else:
+                kwargs["default"] = opt.default
+        target.add_argument(opt.flag, **kwargs)
+    return options
+
+
+def _argparse_type(opt: Option) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return opt.parse(text)
+        except (ValueError, TypeError) as e:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: {e}") from None
+
+    convert.__name__ = getattr(opt.parse, "__name__", "value")
+    return convert
+
+
+def from_args(cls: type[T], args: argparse.Namespace, **extra: Any) -> T:
+    """An instance of ``cls`` from the parsed options, plus internal fields in ``extra``."""
+    values = {}
+    for opt in options_of(cls):
+        if not hasattr(args, opt.name):
+            continue
+        value = getattr(args, opt.name)
+        if opt.kind == "list":
+            value = opt.default if value is None else opt.container(value)
+        values[opt.name] = value
+    values.update(extra)
+    return cls(**values)
+
+
+def log_level(text: str) -> str:
+    """A logging level name (``debug`` -> ``DEBUG``); ValueError for anything else."""
+    name = str(text).strip().upper()
+    if not isinstance(logging.getLevelName(name), int):
+        raise ValueError("not a logging level (DEBUG, INFO, WARNING, ERROR, CRITICAL)")
+    return name
+
+
+def program_parser(prog: str, doc: str, *, log_levels: bool = True) -> argparse.ArgumentParser:
+    """A parser whose help is ``doc`` as plain text (first paragraph: description).
+
+    Adds ``--config FILE`` and, unless ``log_levels`` is false, ``--log-level``:
+    the two options every daemon has and no config dataclass holds.
+    """
+    head, _, rest = doc.strip().partition("\n\n")
+    epilog = rest.rstrip() + "\n\n" if rest.strip() else ""
+    epilog += ("Every option has a SITETRUTH_* environment twin (--log-level -> SITETRUTH_LOG_LEVEL; "
+               "lists comma-separated) and may be set in the TOML file given with --config. "
+               "Command line beats environment beats file beats default.")
+    parser = argparse.ArgumentParser(prog=prog, description=head, epilog=epilog,
+                                     formatter_class=PlainHelpFormatter)
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help="TOML file holding any of these options (env SITETRUTH_CONFIG)")
+    if log_levels:
+        parser.add_argument("--log-level", type=_argparse_type(Option(
+            "log_level", "INFO", "", "--log-level", log_level, "value")), default="INFO", metavar="LEVEL",
+            help="DEBUG, INFO, WARNING, ERROR (default: INFO)")
+    return parser
+
+
+def load(cls: type[T], parser: argparse.ArgumentParser, argv: Sequence[str] | None = None,
+         environ: Mapping[str, str] | None = None, **extra: Any) -> tuple[T, argparse.Namespace]:
+    """Parse ``argv`` with env twins and config file, and build ``cls`` from the result."""
+    args = parse_args(parser, argv, environ)
+    try:
+        return from_args(cls, args, **extra), args
+    except (TypeError, ValueError) as e:
+        parser.error(str(e))
+        raise  # pragma: no cover - parser.error exits
+
+
+# ----------------------------------------------------------------- reading
 
 
 def _convert(action: argparse.Action, raw: object, origin: str) -> object:
     """Turn an environment/config value into what the flag itself would give."""
-    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
-        if isinstance(raw, bool):
-            value = raw
-        else:
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                value = True
-            elif text in ("0", "false", "no", "off", ""):
-                value = False
-            else:
-                raise ConfigFileError(f"{origin}: expected a boolean, got {raw!r}")
-        return value if isinstance(action, argparse._StoreTrueAction) else not value
-    if isinstance(action, argparse._AppendAction):
-        if isinstance(raw, list):
-            items = raw
-        else:
-            # Environment lists are comma- or newline-separated.
-            items = [p for p in str(raw).replace("\n", ",").split(",") if p.strip()]
-        convert = action.type or str
-        return [convert(str(item).strip()) for item in items]
-    convert = action.type or str
     try:
-        return convert(raw if isinstance(raw, str) or action.type is None else str(raw))
-    except (TypeError, ValueError) as e:
-        raise ConfigFileError(f"{origin}: invalid value {raw!r} ({e})") from e
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction,
+                               argparse.BooleanOptionalAction)):
+            value = _boolean(raw)  # type: ignore[arg-type]
+            return (not value) if isinstance(action, argparse._StoreFalseAction) else value
+        convert = action.type or str
+        if isinstance(action, argparse._AppendAction):
+            if isinstance(raw, list):
+                items = raw
+            else:
+                # Environment lists are comma- or newline-separated.
+                items = [p for p in str(raw).replace("\n", ",").split(",") if p.strip()]
+            return [convert(str(item).strip()) for item in items]
+        if isinstance(raw, (dict, list)):
+            raise ValueError("expected a single value")
+        value = convert(str(raw) if not isinstance(raw, str) else raw)
+    except (TypeError, ValueError, argparse.ArgumentTypeError) as e:
+        raise ConfigError(f"{origin}: {_reason(e, raw)}") from e
+    if action.choices is not None and value not in action.choices:
+        raise ConfigError(f"{origin}: {raw!r} is not one of {', '.join(map(str, action.choices))}")
+    return value
 
 
-def _load_config(path: str) -> dict[str, object]:
+def _reason(error: Exception, raw: object) -> str:
+    text = str(error)
+    return text if text.startswith(("invalid value", "expected")) else f"invalid value {raw!r} ({text})"
+
+
+def _load_config(path: str, prog: str) -> dict[str, object]:
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
     except OSError as e:
-        raise ConfigFileError(f"cannot read config file {path}: {e.strerror}") from e
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from e
     except tomllib.TOMLDecodeError as e:
-        raise ConfigFileError(f"config file {path} is not valid TOML: {e}") from e
-    table = data.get("sitetruth", data)
-    if not isinstance(table, dict):
-        raise ConfigFileError(f"config file {path}: [sitetruth] must be a table")
-    return {str(k).replace("-", "_"): v for k, v in table.items() if not isinstance(v, dict)}
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from e
+    shared = data.get("sitetruth", data)
+    if not isinstance(shared, dict):
+        raise ConfigError(f"config file {path}: [sitetruth] must be a table")
+    own = data.get(prog, {}) if prog else {}
+    if not isinstance(own, dict):
+        raise ConfigError(f"config file {path}: [{prog}] must be a table")
+    merged = {str(k).replace("-", "_"): v for k, v in shared.items() if not isinstance(v, dict)}
+    merged.update({str(k).replace("-", "_"): v for k, v in own.items()})
+    return merged
+
+
+def _flag_name(action: argparse.Action) -> str:
+    """The long flag without dashes (``--trusted-proxy`` -> ``trusted-proxy``): env twin and file key."""
+    longs = [s for s in action.option_strings if s.startswith("--") and not s.startswith("--no-")]
+    return (longs[0] if longs else action.option_strings[0]).lstrip("-")
 
 
 def parse_args(
@@ -80,32 +359,45 @@ def parse_args(
 ) -> argparse.Namespace:
     """Parse ``argv`` with env twins and an optional ``--config`` TOML file.
 
-    Adds ``--config`` to the parser if it is missing. Errors in the
-    environment or config file are reported through ``parser.error`` (exit
-    code 2) like any other usage error.
+    Adds ``--config`` to the parser if it is missing and renders its help as
+    plain text. An option's env twin and file key come from its long flag
+    (``--trusted-proxy`` -> ``SITETRUTH_TRUSTED_PROXY``, ``trusted-proxy``).
+    Errors in the environment or config file are reported through
+    ``parser.error`` (exit code 2) like any other usage error.
     """
     environ = os.environ if environ is None else environ
-    if not any("--config" in a.option_strings for a in parser._actions):
-        parser.add_argument("--config", metavar="FILE", default=environ.get("SITETRUTH_CONFIG"),
-                            help="TOML file holding any of these options (env SITETRUTH_CONFIG)")
+    make_plain(parser)
+    config_actions = [a for a in parser._actions if "--config" in a.option_strings]
+    if not config_actions:
+        config_actions = [parser.add_argument("--config", metavar="FILE", default=None,
+                                              help="TOML file holding any of these options (env SITETRUTH_CONFIG)")]
+    if config_actions[0].default is None:
+        config_actions[0].default = environ.get("SITETRUTH_CONFIG")
     args = parser.parse_args(argv)
     given = _explicit_dests(parser, argv)
+    path = getattr(args, "config", None)
     try:
-        config = _load_config(args.config) if getattr(args, "config", None) else {}
+        config = _load_config(path, parser.prog) if path else {}
         for action in parser._actions:
             dest = action.dest
-            if dest in ("help", "config") or not action.option_strings or dest in given:
+            if dest in ("help", "config") or not action.option_strings:
                 continue
-            name = env_name(dest)
-            if name in environ:
-                setattr(args, dest, _convert(action, environ[name], f"${name}"))
-            elif dest in config:
-                setattr(args, dest, _convert(action, config.pop(dest), f"config {dest}"))
-        known = {a.dest for a in parser._actions}
-        unknown = sorted(k for k in config if k not in known)
+            if isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                continue
+            name = _flag_name(action)
+            env = env_name(name)
+            keys = sorted(k for k in {name.replace("-", "_"), dest} if k in config)
+            values = [config.pop(k) for k in keys]
+            if dest in given:
+                continue
+            if env in environ:
+                setattr(args, dest, _convert(action, environ[env], f"${env}"))
+            elif keys:
+                setattr(args, dest, _convert(action, values[0], f"config file {path}: {keys[0]}"))
+        unknown = sorted(config)
         if unknown:
-            raise ConfigFileError(f"config file {args.config}: unknown option(s) {', '.join(unknown)}")
-    except ConfigFileError as e:
+            raise ConfigError(f"config file {path}: unknown option(s) {', '.join(unknown)}")
+    except ConfigError as e:
         parser.error(str(e))
     return args
 
@@ -126,3 +418,56 @@ def _explicit_dests(parser: argparse.ArgumentParser, argv: Sequence[str] | None)
         for action, default in saved:
             action.default = default
     return set(vars(given))
+
+
+# ----------------------------------------------------------------- plain help
+
+_LITERAL = re.compile(r"``(.+?)``", re.S)
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
+_INTERPRETED = re.compile(r"(?<![`\w])`([^`\n]+)`(?![`\w])")
+
+
+def plain_text(text: str) -> str:
+    """``text`` without reStructuredText markup, for a terminal.
+
+    ``literal`` -> literal, :mod:`x` -> x, `x` -> x; a paragraph ending
+    in "::" ends in ":" (or nothing, for a "::" on its own).
+    """
+    text = _ROLE.sub(r"\1", text)
+    text = _LITERAL.sub(r"\1", text)
+    text = _INTERPRETED.sub(r"\1", text)
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        stripped = line.rstrip()
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if not stripped.endswith("::") or following:
+            continue
+        body = stripped[:-2]
+        # "Examples::" -> "Examples:"; "text ::" and a lone "::" -> no colon at all.
+        lines[i] = body.rstrip() if (not body.strip() or body.endswith((" ", "\t"))) else body + ":"
+    return "\n".join(lines)
+
+
+class _PlainMixin:
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return super()._fill_text(plain_text(text), width, indent)  # type: ignore[misc]
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = super()._get_help_string(action)  # type: ignore[misc]
+        return None if text is None else plain_text(text)
+
+
+class PlainHelpFormatter(_PlainMixin, argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of description and epilog (examples stay lined up), drops the markup."""
+
+
+def make_plain(parser: argparse.ArgumentParser) -> None:
+    """Render ``parser``'s help (and its sub-commands') as plain text, keeping its formatter's layout."""
+    base = parser.formatter_class
+    if isinstance(base, type) and not issubclass(base, _PlainMixin):
+        parser.formatter_class = type(f"Plain{base.__name__}", (_PlainMixin, base), {})
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                make_plain(sub)
+
