@@ -1,45 +1,93 @@
-"""Broker settings: every default in one place, with the reasons for it."""
+"""Broker settings: every option declared once, with the reason for its default.
+
+Each field declared with :func:`protocol.config.option` is a flag of
+``sitetruth-broker`` (``max_unacked`` -> ``--max-unacked``), an environment
+twin (``SITETRUTH_MAX_UNACKED``) and a key of the ``--config`` TOML file;
+see :mod:`protocol.config` for how to add one. Tests build a
+:class:`BrokerConfig` directly.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from protocol.config import ConfigError, option
+from protocol.wire import MAX_BODY_BYTES
 
 __all__ = ["BrokerConfig"]
+
+_SOCKETS, _DELIVERY, _STORE = "sockets", "delivery and leases", "ratings and the store"
 
 
 @dataclass(frozen=True)
 class BrokerConfig:
-    store: str = "sqlite:///./sitetruth.db"
-    bind_clients: str = "tcp://127.0.0.1:7710"
-    bind_raters: str = "tcp://127.0.0.1:7711"
+    store: str = option("sqlite:///./sitetruth.db", metavar="URL",
+                        help="store URL: mysql://user:pass@host/db or sqlite:///path")
+    bind_clients: str = option("tcp://127.0.0.1:7710", metavar="ENDPOINT", group=_SOCKETS,
+                               help="socket for frontends and zmq-monitor")
+    bind_raters: str = option("tcp://127.0.0.1:7711", metavar="ENDPOINT", group=_SOCKETS,
+                              help="socket for raters")
     # Outstanding (queued + in flight) jobs one client IP may own; over it the
     # request gets an overload reply (HTTP 502 at the frontend).
-    max_per_ip: int = 100
+    max_per_ip: int = option(100, metavar="N", group=_DELIVERY,
+                             help="outstanding jobs per client IP before requests are refused as overload")
     # Dispatches that may end without a RESULT before the job is stored as
     # U/error with its traceback in the error log.
-    max_attempts: int = 3
+    max_attempts: int = option(3, metavar="N", group=_DELIVERY,
+                               help="dispatches without a result before a job is stored as U/error")
     # Raters and broker heartbeat each other this often; a rater silent for
     # ``liveness`` seconds is dead and its jobs go back to the queue.
-    heartbeat: float = 1.0
-    liveness: float = 5.0
+    heartbeat: float = option(1.0, metavar="S", group=_DELIVERY, help="heartbeat interval in seconds")
+    liveness: float = option(5.0, metavar="S", group=_DELIVERY,
+                             help="a rater silent this many seconds is dead; its jobs are re-queued")
     # A job's lease: how long a rater may go without a PULSE. The rating
     # deadline is 30 s and raters pulse every page, so 20 s of silence means
     # a hung rating. ``max_job`` is the ceiling pulses cannot stretch.
-    lease: float = 20.0
-    max_job: float = 120.0
+    lease: float = option(20.0, metavar="S", group=_DELIVERY,
+                          help="a job without progress (PULSE) for this long is re-queued")
+    max_job: float = option(120.0, metavar="S", group=_DELIVERY,
+                            help="hard ceiling on one rating in seconds, progress or not")
     # Sent to raters with each JOB: the rating's own deadline.
-    rating_deadline: float = 30.0
+    rating_deadline: float = option(30.0, metavar="S", group=_DELIVERY,
+                                    help="deadline in seconds sent to raters with each job")
     # Ratings stay valid this long; error ratings are retried much sooner so
     # one bad day of a site (or of ours) does not stick for a month.
-    rating_ttl: float = 30 * 24 * 3600.0
-    error_ttl: float = 24 * 3600.0
+    rating_ttl: float = option(30 * 24 * 3600.0, metavar="S", group=_STORE, default_text="2592000 = 30 days",
+                               help="seconds a rating stays valid before it is rated again")
+    error_ttl: float = option(24 * 3600.0, metavar="S", group=_STORE, default_text="86400 = 1 day",
+                              help="seconds a U/error rating stays before the site is tried again")
     # How many recent completions the stats keep.
-    recent: int = 50
+    recent: int = option(50, metavar="N", group=_STORE, help="recent completions kept for zmq-monitor")
     # Largest frame the sockets accept (libzmq drops bigger messages and the
     # peer's connection before Python sees them).
-    max_message: int = 2 * 1024 * 1024
+    max_message: int = option(2 * 1024 * 1024, metavar="BYTES", group=_SOCKETS,
+                              help="largest message the sockets accept; bigger ones drop the peer")
     # Enqueue batches waiting for their commit before new work is refused as
     # "unavailable": a slow store must push back, not grow our memory.
-    max_unacked: int = 2000
+    max_unacked: int = option(2000, metavar="N", group=_STORE,
+                              help="requests waiting for the store's commit before new work is refused")
     # Retry-After (seconds) suggested in "unavailable" replies.
-    retry_after: float = 5.0
+    retry_after: float = option(5.0, metavar="S", group=_STORE,
+                                help="Retry-After seconds suggested when the broker refuses work")
+
+    def check(self) -> BrokerConfig:
+        """Raise ConfigError for values no broker could run with; return self."""
+        at_least_one = ("max_per_ip", "max_attempts", "max_unacked")
+        positive = ("heartbeat", "liveness", "lease", "max_job", "rating_deadline", "rating_ttl", "error_ttl",
+                    "retry_after")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            flag = "--" + f.name.replace("_", "-")
+            if f.name in at_least_one and value < 1:
+                raise ConfigError(f"{flag} must be at least 1, not {value}")
+            if f.name in positive and not value > 0:
+                raise ConfigError(f"{flag} must be more than 0 seconds, not {value}")
+        if self.recent < 0:
+            raise ConfigError(f"--recent must not be negative, not {self.recent}")
+        if self.max_message < MAX_BODY_BYTES:
+            # Smaller would drop messages the protocol allows (a rater's error report).
+            raise ConfigError(f"--max-message must be at least {MAX_BODY_BYTES} bytes (the largest message body), "
+                              f"not {self.max_message}")
+        if self.liveness <= self.heartbeat:
+            raise ConfigError(f"--liveness ({self.liveness}) must be longer than --heartbeat ({self.heartbeat})")
+        return self

@@ -46,6 +46,7 @@ import dataclasses
 import logging
 import os
 import re
+import textwrap
 import tomllib
 import types
 import typing
@@ -269,9 +270,10 @@ def program_parser(prog: str, doc: str, *, log_levels: bool = True) -> argparse.
     """
     head, _, rest = doc.strip().partition("\n\n")
     epilog = rest.rstrip() + "\n\n" if rest.strip() else ""
-    epilog += ("Every option has a SITETRUTH_* environment twin (--log-level -> SITETRUTH_LOG_LEVEL; "
-               "lists comma-separated) and may be set in the TOML file given with --config. "
-               "Command line beats environment beats file beats default.")
+    epilog += textwrap.fill(
+        "Every option has a SITETRUTH_* environment twin (--log-level -> SITETRUTH_LOG_LEVEL; lists "
+        "comma-separated) and a key in the TOML file given with --config (log-level = \"DEBUG\", at the "
+        f"top, in [sitetruth] or in [{prog}]). Command line beats environment beats file beats default.", 78)
     parser = argparse.ArgumentParser(prog=prog, description=head, epilog=epilog,
                                      formatter_class=PlainHelpFormatter)
     parser.add_argument("--config", metavar="FILE", default=None,
