@@ -37,6 +37,7 @@ __all__ = [
     "SecurityError",
     "KeyFileError",
     "Role",
+    "KEY_ROLES",
     "Peer",
     "KeyPair",
     "ClientKeys",
@@ -76,6 +77,12 @@ class Role(enum.Enum):
     RATER = "rater"    # raterd workers, on the broker's rater socket
     CLIENT = "client"  # frontends, on the client socket
     ADMIN = "admin"    # zmq-monitor operators, on the client socket
+    # No keys configured (insecure mode, loopback endpoints only): every peer
+    # is a local process and may send what any role may. Never a key's role.
+    LOCAL = "local"
+
+
+KEY_ROLES = (Role.RATER, Role.CLIENT, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ class Peer:
         """The Peer of a User-Id that the broker's authenticator wrote."""
         role, sep, name = text.partition(":")
         try:
-            if sep:
+            if sep and Role(role) in KEY_ROLES:
                 return cls(Role(role), check_key_name(name))
         except ValueError:  # an unknown role, or a name that is no key name (KeyFileError)
             pass

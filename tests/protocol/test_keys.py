@@ -167,7 +167,7 @@ def test_keyset_refuses_one_key_in_two_roles_and_the_brokers_own_key(tmp_path):
 def test_user_id_round_trip_and_refusal():
     assert Peer.from_user_id("admin:ops-1") == Peer(Role.ADMIN, "ops-1")
     assert Peer(Role.RATER, "n").user_id == "rater:n"
-    for bad in ("", "rater", "root:x", "rater:", "rater:a:b", "rater:a/b"):
+    for bad in ("", "rater", "root:x", "rater:", "rater:a:b", "rater:a/b", "local:x"):
         with pytest.raises(SecurityError):
             Peer.from_user_id(bad)
 
