@@ -13,19 +13,29 @@ different prices were seen:
 signal (``method``)    what                                                   weight
 =====================  =====================================================  ======
 ``payment_form``       card-number / CVC inputs (``autocomplete="cc-number"``)    4
-``add_to_cart``        "Add to cart", "In den Warenkorb", "Ajouter au panier",    3
-                       "Añadir al carrito", "Aggiungi al carrello", ...; cart
-                       form actions
+``add_to_cart``        "Add to cart", "In den Warenkorb", "Lägg i varukorgen",    3
+                       "Kosárba", "Adicionar ao carrinho", "장바구니 담기",
+                       "カートに入れる", "加入購物車"... (30+ markets, see
+                       ``_selling_words``); a bare "Buy"/"Köp"/"구매하기"
+                       *button*; cart form actions
 ``product_schema``     schema.org Product / Offer with a price                    3
 ``product_meta``       ``og:type=product``, ``product:price:amount``              3
-``payment_button``     PayPal / Stripe / Klarna / Braintree / Adyen scripts,      3
-                       PayPal checkout forms
+``payment_button``     PayPal / Stripe / Klarna / Adyen / Mollie and local        3
+                       services (Toss, Inicis, Mercado Pago, Przelewy24,
+                       GoPay, SimplePay, Vipps, TWINT, PayFast...)
 ``platform``           shop software markers (Shopify, WooCommerce, Magento,      3
-                       PrestaShop, BigCommerce, Shopware, OpenCart, Ecwid...)
-``cart_link``          a link to the cart / basket / checkout                     2
-``order_link``         "Order now", "Bestellen", "Commander", ...                 1
+                       PrestaShop, Shopware, Cafe24, UNAS, Shoptet, VTEX,
+                       Nuvemshop, MakeShop, Shopline...)
+``cart_link``          a link to the cart / basket / checkout ("Warenkorb",       2
+                       "Kosár", "Carrinho", "Koszyk", "장바구니", "カート")
+``order_link``         "Order now", "Bestellen", "Commander", "주문하기", a       1
+                       bare "Buy" *link* (it may lead to another shop)
 ``price``              1 distinct price: 0.5; 2-4: 1; 5 or more: 2              <= 2
 =====================  =====================================================  ======
+
+Prices are read in the formats shops print: "1.299,00 kr", "€ 12,50",
+"R$ 49,90", "₩39,000", "39.000원", "1 299 Ft", "CHF 29.–", "¥3,980(税込)",
+"Kč 590", "zł 49,99", "R 1 299,00".
 
 ``is_commercial`` is true at ``COMMERCIAL_THRESHOLD`` = 3: any one strong
 signal, or a cart link plus prices; prices alone never reach it.
@@ -38,7 +48,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from raterd.extract._dom import fold, visible_text
+from raterd.extract._dom import visible_text
+from raterd.extract._selling_words import ADD_TO_CART, BUY_VERBS, CART, CART_PATH_WORDS, ORDER, fold_words
 from raterd.extract._structured import Structured, read_structured
 from raterd.findings import Evidence
 
@@ -57,33 +68,33 @@ SIGNAL_WEIGHTS = {
 COMMERCIAL_THRESHOLD = 3.0
 _MAX_PRICES = 10
 
-_ADD_TO_CART = re.compile(
-    r"^(?:add to (?:cart|basket|bag|trolley)|buy now|buy it now|purchase|add to shopping cart"
-    r"|in den warenkorb(?: legen)?|jetzt kaufen|sofort kaufen|in den einkaufswagen"
-    r"|ajouter au panier|acheter(?: maintenant)?|anadir al carrito|agregar al carrito|comprar(?: ahora)?|anadir a la cesta"
-    r"|aggiungi al carrello|acquista(?: ora)?|compra ora"
-    r"|in winkelwagen|toevoegen aan winkelwagen|in winkelmand|koop nu|bestel nu)$"
-)
-_CART_TEXT = re.compile(
-    r"^(?:(?:my |your |view |shopping )?(?:cart|basket|bag)|checkout|check out|proceed to checkout|warenkorb|zur kasse|kasse"
-    r"|(?:mon )?panier|commander|carrito|cesta|tramitar pedido|carrello|cassa|vai alla cassa|winkelwagen|winkelmand|afrekenen)"
-    r"(?: \d+)?$"
-)
 _CART_PATH = re.compile(
-    r"(?:^|/)(?:cart|basket|checkout|warenkorb|kasse|panier|carrito|cesta|carrello|winkelwagen|winkelmand|"
-    r"shopping-?cart|shoppingcart|bag)(?:/|$|\.|\?)|[?&](?:route=checkout|add-to-cart=|add_to_cart)",
+    rf"(?:^|/)(?:{'|'.join(map(re.escape, CART_PATH_WORDS))})(?:/|$|\.|\?|#)"
+    r"|[?&](?:route=checkout|add-to-cart=|add_to_cart)",
     re.I,
 )
-_ORDER_TEXT = re.compile(r"^(?:order now|order online|order here|bestellen|jetzt bestellen|commander|commandez|pedir|hacer pedido"
-                         r"|ordina(?: ora)?|bestellen|bestel)$")
+_COUNT = re.compile(r"(?: \d+)+$")  # "Cart (2)" folds to "cart 2"
 _CARD_FIELD = re.compile(r"(?:^|[_\-\[.])(?:cc-?(?:number|num|exp|csc)|card-?_?(?:number|num|no)|cardnumber|cvc|cvv|ccv|csc"
                          r"|security-?_?code|expir(?:y|ation)-?_?(?:date|month|year))(?:$|[_\-\].])", re.I)
 _PAYMENT_SCRIPTS = re.compile(
     r"js\.stripe\.com|checkout\.stripe\.com|paypal\.com/sdk|paypalobjects\.com|paypal\.com/cgi-bin/webscr"
     r"|klarna(?:cdn|services)?\.(?:com|net)|braintreegateway\.com|js\.braintreegateway|adyen\.com|checkoutshopper"
-    r"|pay\.google\.com|applepay|squareup\.com/v2/paymentform|js\.squareup|mollie\.com|sumup\.com",
+    r"|pay\.google\.com|applepay|squareup\.com/v2/paymentform|js\.squareup|mollie\.com|sumup\.com"
+    # Local payment services whose scripts or forms only a checkout loads:
+    # KR (PortOne/iamport, Toss, KG Inicis, NHN KCP, Naver Pay), BR (Mercado Pago,
+    # PagSeguro), PL (Przelewy24, PayU), CZ/SK (GoPay, Comgate), HU (SimplePay,
+    # Barion), Nordics (Vipps, MobilePay, Nets Easy, Svea), CH (TWINT, Datatrans,
+    # Saferpay, Payrexx), ZA (PayFast, Yoco, Peach), AU/NZ (Afterpay), JP (GMO-PG).
+    r"|cdn\.iamport\.kr|cdn\.portone\.io|js\.tosspayments\.com|stdpay\.inicis\.com|pay\.kcp\.co\.kr|pay\.naver\.com"
+    r"|sdk\.mercadopago\.com|mercadopago\.com\.br/integrations|stc\.pagseguro\.uol\.com\.br"
+    r"|secure\.przelewy24\.pl|secure\.payu\.com|gw\.sandbox\.gopay\.com|gate\.gopay\.cz|pay\.comgate\.cz"
+    r"|securepay\.simplepay\.hu|secure\.barion\.com|api\.vipps\.no|checkout\.dibspayment\.eu|mobilepay\.dk/checkout"
+    r"|checkout\.svea\.com|pay\.twint\.ch|pay\.datatrans\.com|saferpay\.com|payrexx\.com|payfast\.co\.za"
+    r"|js\.yoco\.com|peachpayments\.com|js\.afterpay\.com|static\.mul-pay\.jp",
     re.I,
 )
+# Asset hosts and markup of shop software: written by the software, never by
+# an article that mentions it.
 _PLATFORMS = (
     ("shopify", re.compile(r"cdn\.shopify\.com|myshopify\.com|Shopify\.theme|shopify-section", re.I)),
     ("woocommerce", re.compile(r"woocommerce|wc-ajax|wc-block", re.I)),
@@ -95,13 +106,42 @@ _PLATFORMS = (
     ("ecwid", re.compile(r"ecwid", re.I)),
     ("wix_stores", re.compile(r"wixstores|wix-ecommerce", re.I)),
     ("squarespace_commerce", re.compile(r"squarespace-commerce|sqs-add-to-cart", re.I)),
+    ("cafe24", re.compile(r"echosting\.cafe24\.com|cafe24img\.com|/order/basket\.html", re.I)),
+    ("godomall", re.compile(r"godomall|/order/cart\.php", re.I)),
+    ("makeshop", re.compile(r"makeshop\.jp|/shop/basket\.html", re.I)),
+    ("colorme", re.compile(r"shop-pro\.jp|colorme", re.I)),
+    ("base", re.compile(r"thebase\.in|base-ec", re.I)),
+    ("shopline", re.compile(r"shoplineapp\.com|shoplineimg\.com", re.I)),
+    ("unas", re.compile(r"unas\.hu|/shop_cart\.php", re.I)),
+    ("shoprenter", re.compile(r"shoprenter\.hu|cdn\.shoprenter", re.I)),
+    ("shoptet", re.compile(r"cdn\.myshoptet\.com|shoptet\.(?:cz|sk)", re.I)),
+    ("shoper", re.compile(r"shoper\.pl|shoperpanel", re.I)),
+    ("idosell", re.compile(r"idosell\.com|iai-shop\.com", re.I)),
+    ("nuvemshop", re.compile(r"nuvemshop|tiendanube|d26lpennugtm8s\.cloudfront\.net", re.I)),
+    ("vtex", re.compile(r"vteximg\.com|vtexassets\.com|vtexcommerce", re.I)),
+    ("lojaintegrada", re.compile(r"lojaintegrada", re.I)),
+    ("tray", re.compile(r"tcdn\.com\.br|traycorp", re.I)),
+    ("lightspeed", re.compile(r"webshopapp\.com|seoshop", re.I)),
+    ("dandomain", re.compile(r"dandomain\.dk|/shop/showbasket\.html", re.I)),
 )
-_CURRENCY_BEFORE = r"(?:US\$|CA\$|C\$|A\$|AU\$|NZ\$|HK\$|\$|£|€|¥|USD|EUR|GBP|CHF|CAD|AUD|Fr\.)"
-_CURRENCY_AFTER = r"(?:€|EUR|£|GBP|\$|USD|CHF|CAD|zł|kr|Kč)"
+
+# Prices as shops print them: the currency sign or code before or after the
+# amount, in the amount formats of the markets ("1.299,00 kr", "€ 12,50",
+# "R$ 49,90", "₩39,000", "39.000원", "1 299 Ft", "CHF 29.–", "HK$120",
+# "¥3,980(税込)", "Kč 590", "zł 49,99", "$1,299.00 MXN", "R 1 299,00").
+_CODES = r"USD|EUR|GBP|CHF|CAD|AUD|NZD|HKD|SGD|BRL|MXN|JPY|KRW|SEK|NOK|DKK|PLN|CZK|HUF|ZAR"
+_CURRENCY_BEFORE = (r"(?:US\$|CA\$|C\$|A\$|AU\$|NZ\$|HK\$|S\$|SG\$|R\$|MX\$|\$|£|€|¥|￥|₩|zł|Kč|kr\.?|Kr\.?"
+                    rf"|SFr\.|Fr\.|{_CODES})")
+_CURRENCY_AFTER = rf"(?:€|£|\$|¥|￥|₩|원|円|zł|kr\.?|Kr\.?|Kč|Ft|{_CODES})"
 # Bounded repetition: "123 123 123 ..." must not make the scan quadratic.
-_AMOUNT = r"\d{1,3}(?:[.,\u202f\u00a0 ]\d{3}){0,4}(?:[.,]\d{2}|[.,]-)?|\d{1,9}(?:[.,]\d{2})?"
+# Thousands go by ".", ",", "'" (Switzerland), or a (thin, no-break) space;
+# "29.–" and "1 299,-" are whole amounts.
+_AMOUNT = r"\d{1,3}(?:[.,'’\u202f\u00a0 ]\d{3}){0,4}(?:[.,]\d{2}|[.,][-–])?|\d{1,9}(?:[.,]\d{2}|[.,][-–])?"
+# South Africa's bare "R" is also a letter: only "R 199.99" / "R1 299,00", with cents.
+_RAND = r"R\s?(?P<r>\d{1,3}(?:[,\u00a0 ]\d{3}){0,4}[.,]\d{2}|\d{1,9}[.,]\d{2})"
 _PRICE = re.compile(
-    rf"(?<![\w$£€¥])(?:{_CURRENCY_BEFORE}\s?(?P<a>{_AMOUNT})(?![\d%])|(?P<b>{_AMOUNT})\s?{_CURRENCY_AFTER}(?![\w]))"
+    rf"(?<![\w$£€¥])(?:{_CURRENCY_BEFORE}\s?(?P<a>{_AMOUNT})(?![\d%])|{_RAND}(?![\d%])"
+    rf"|(?P<b>{_AMOUNT})\s?{_CURRENCY_AFTER}(?![A-Za-z]))"
 )
 
 
@@ -110,7 +150,27 @@ def _texts(el: etree._Element) -> list[str]:
     for attr in ("value", "aria-label", "title"):
         if el.get(attr):
             out.append(el.get(attr) or "")
-    return [fold(t) for t in out if t and len(t) < 200]
+    return [_COUNT.sub("", fold_words(t)) for t in out if t and len(t) < 200]
+
+
+def _button_signal(el: etree._Element, texts: list[str]) -> tuple[str, str] | None:
+    """``(method, text)`` for an add-to-cart, cart or order button or link, else None."""
+    for text in texts:
+        if text in ADD_TO_CART:
+            return "add_to_cart", text
+    for text in texts:
+        if text in BUY_VERBS:
+            # A bare "Buy" button is a shop's; a bare "Buy" link may lead to someone else's shop.
+            return ("order_link" if el.tag == "a" else "add_to_cart"), text
+    if el.tag != "a":
+        return None
+    for text in texts:
+        if text in CART:
+            return "cart_link", text
+    for text in texts:
+        if text in ORDER:
+            return "order_link", text
+    return None
 
 
 def find_selling(doc: etree._Element, url: str, text: str | None = None, html_text: str | None = None,
@@ -135,20 +195,18 @@ def find_selling(doc: etree._Element, url: str, text: str | None = None, html_te
         texts = _texts(el)
         if el.tag == "input" and (el.get("type") or "").lower() not in ("submit", "button", "image"):
             texts = []
-        if any(_ADD_TO_CART.match(t) for t in texts):
-            add("add_to_cart", next(t for t in texts if _ADD_TO_CART.match(t)))
-        elif el.tag == "a":
-            href = el.get("href") or ""
+        signal = _button_signal(el, texts)
+        if el.tag == "a" and (signal is None or signal[0] in ("cart_link", "order_link")):
             path = ""
             try:
-                parts = urlsplit(href)
+                parts = urlsplit(el.get("href") or "")
                 path = parts.path + ("?" + parts.query if parts.query else "")
             except ValueError:
                 pass
-            if any(_CART_TEXT.match(t) for t in texts) or (path and _CART_PATH.search(path)):
-                add("cart_link", (urlsplit(href).path if path else "") or next((t for t in texts if t), "cart"))
-            elif any(_ORDER_TEXT.match(t) for t in texts):
-                add("order_link", next(t for t in texts if _ORDER_TEXT.match(t)))
+            if (signal is not None and signal[0] == "cart_link") or (path and _CART_PATH.search(path)):
+                signal = ("cart_link", (parts.path if path else "") or next((t for t in texts if t), "cart"))
+        if signal is not None:
+            add(*signal)
         if len(out) >= 40:
             break
 

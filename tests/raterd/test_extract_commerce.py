@@ -128,3 +128,89 @@ def test_huge_page_is_bounded():
     body = "<p>$1.99</p>" * 20_000 + '<a href="/cart">Cart</a>' * 5000
     found = selling(body)
     assert len(found) <= 60 and {"price", "cart_link"} <= {e.method for e in found}
+
+
+# -- more markets: the words and price formats of 30+ countries ------------------------------
+
+@pytest.mark.parametrize("button", [
+    "<button>장바구니 담기</button>", "<button>바로구매</button>", "<button>Kosárba</button>",
+    "<button>Kosárba teszem</button>", "<button type='submit'>Adicionar ao carrinho</button>",
+    "<button>Adicionar à sacola</button>", "<input type='submit' value='Lägg i varukorgen'>",
+    "<button>Legg i handlekurv</button>", "<button>Læg i kurv</button>", "<button>Dodaj do koszyka</button>",
+    "<button>Do košíku</button>", "<button>Vložiť do košíka</button>", "<button>Lisää ostoskoriin</button>",
+    "<button>Toevoegen aan winkelwagen</button>", "<button>加入購物車</button>", "<button>カートに入れる</button>",
+    "<button>カートに追加する</button>", "<button>ＡＤＤ ＴＯ ＣＡＲＴ</button>", "<button>Voeg by mandjie</button>",
+    "<button>Agregar al carrito</button>", "<button>Ajouter au chariot</button>",
+    # a bare "buy" on a button is a shop's own
+    "<button>Comprar</button>", "<button>Köp</button>", "<button>Kjøp</button>", "<button>Køb</button>",
+    "<button>Koupit</button>", "<button>Kúpiť</button>", "<button>Kup</button>", "<button>구매하기</button>",
+    "<button>購入する</button>",
+])
+def test_add_to_cart_in_the_languages_of_more_markets(button):
+    assert "add_to_cart" in methods(button)
+
+
+@pytest.mark.parametrize("link", [
+    '<a href="/x">장바구니</a>', '<a href="/order/basket.html">x</a>', '<a href="/x">Kosár (3)</a>',
+    '<a href="/x">Pénztár</a>', '<a href="/x">Meu carrinho</a>', '<a href="/x">Finalizar compra</a>',
+    '<a href="/x">Varukorg</a>', '<a href="/x">Handlekurv</a>', '<a href="/x">Indkøbskurv</a>',
+    '<a href="/x">Koszyk</a>', '<a href="/x">Košík</a>', '<a href="/x">Ostoskori</a>',
+    '<a href="/x">Winkelwagen</a>', '<a href="/x">購物車</a>', '<a href="/x">カート</a>',
+    '<a href="/x">Gå til kassen</a>', '<a href="/x">Przejdź do kasy</a>', '<a href="/kosik/">x</a>',
+    '<a href="/carrinho">x</a>', '<a href="/koszyk">x</a>', '<a href="/varukorg">x</a>',
+])
+def test_cart_links_in_the_languages_of_more_markets(link):
+    assert "cart_link" in methods(link)
+
+
+def test_a_bare_buy_link_is_only_an_order_link():
+    # An author's "Buy" link to a bookshop makes the author's site no shop.
+    assert methods('<a href="https://books.example.net/item/1">Buy</a>') == {"order_link"}
+    assert methods('<a href="https://books.example.net/item/1">Comprar</a>') == {"order_link"}
+    assert not is_commercial(selling('<a href="https://books.example.net/item/1">Buy</a><p>$12.99</p><p>$15.99</p>'))
+
+
+def test_words_inside_a_sentence_are_not_buttons():
+    assert methods("<a href='/news/1'>Why we stopped using the add to cart button</a>") == set()
+    assert methods("<button>Read more about Kosár</button>") == set()
+
+
+@pytest.mark.parametrize("text, price", [
+    ("1.299,00 kr", "1.299,00 kr"), ("€ 12,50", "€ 12,50"), ("12,50 €", "12,50 €"), ("R$ 49,90", "R$ 49,90"),
+    ("₩39,000", "₩39,000"), ("39.000원", "39.000원"), ("1 299 Ft", "1 299 Ft"), ("CHF 29.–", "CHF 29.–"),
+    ("HK$120", "HK$120"), ("¥3,980(税込)", "¥3,980"), ("3,980円（税込）", "3,980円"), ("Kč 590", "Kč 590"),
+    ("1 299,- Kč", "1 299,- Kč"), ("zł 49,99", "zł 49,99"), ("49,99 zł", "49,99 zł"), ("$1,299.00 MXN", "$1,299.00"),
+    ("R 1 299,00", "R 1 299,00"), ("R199.99", "R199.99"), ("CHF 1'299.00", "CHF 1'299.00"), ("kr 1 299", "kr 1 299"),
+    ("349 kr.", "349 kr."), ("S$25.00", "S$25.00"), ("NOK 499", "NOK 499"), ("12 900 HUF", "12 900 HUF"),
+])
+def test_price_formats_of_more_markets(text, price):
+    assert [e.value for e in selling(f"<p>{text}</p>") if e.method == "price"] == [price]
+
+
+@pytest.mark.parametrize("text", ["a 100 ft long boat", "Room R2", "Block R 12", "50 %", "Page 12 of 30"])
+def test_more_things_that_are_not_prices(text):
+    assert [e for e in selling(f"<p>{text}</p>") if e.method == "price"] == []
+
+
+@pytest.mark.parametrize("marker, platform", [
+    ('<script src="//echosting.cafe24.com/js/x.js"></script>', "cafe24"),
+    ('<link rel="stylesheet" href="https://cdn.myshoptet.com/tpl/x.css">', "shoptet"),
+    ('<img src="https://example.vteximg.com.br/arquivos/x.png">', "vtex"),
+    ('<script src="https://cdn.shoprenter.hu/x.js"></script>', "shoprenter"),
+])
+def test_local_shop_platforms(marker, platform):
+    assert Evidence("selling", platform, URL, "platform") in selling(marker)
+
+
+@pytest.mark.parametrize("src", ["https://js.tosspayments.com/v1/payment", "https://sdk.mercadopago.com/js/v2",
+                                 "https://secure.przelewy24.pl/x.js", "https://securepay.simplepay.hu/x"])
+def test_local_payment_services(src):
+    assert "payment_button" in methods(f'<script src="{src}"></script>')
+
+
+def test_a_news_site_quoting_prices_in_many_currencies_is_not_a_shop():
+    body = ("<h1>Markets</h1><p>Gold closed at $2,034.50, the pound at €1.17 and the index at 39.000원.</p>"
+            "<p>Tickets cost 12,50 € and 1 299 Ft; a flat in Oslo kr 4 500 000.</p>"
+            '<a href="/news/economy">Economy</a> <a href="/subscribe">Subscribe</a>')
+    found = selling(body)
+    assert {e.method for e in found} == {"price"} and not is_commercial(found)
