@@ -1,22 +1,26 @@
-"""Frontend settings: every default in one place, with the reason for it.
+"""Frontend settings: every option declared once, with the reason for its default.
 
 :class:`FrontendConfig` is what :func:`frontend.app.make_app` and the servers
-take. ``sitetruth-frontend`` (:mod:`frontend.cli`) and the gunicorn entry
-point (:mod:`frontend.wsgi`) build one from flags, ``SITETRUTH_*``
-environment twins and an optional TOML file; tests build one directly.
+take. Each field declared with :func:`protocol.config.option` is a flag of
+``sitetruth-frontend`` (:mod:`frontend.cli`), a ``SITETRUTH_*`` environment
+twin (the only source for the gunicorn entry point, :mod:`frontend.wsgi`)
+and a key of the ``--config`` TOML file; see :mod:`protocol.config` for how
+to add one. Tests build a FrontendConfig directly.
 """
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 from dataclasses import dataclass
 
+from protocol.config import option
 from protocol.messages import MAX_DOMAINS_PER_REQUEST
 from store import DEFAULT_STORE_URL, StoreConfigError, parse_store_url
 
 from .errors import FrontendConfigError
 
-__all__ = ["FrontendConfig", "load_keys", "parse_networks", "DEFAULT_INTERNAL_ALLOW", "GUEST_KEY"]
+__all__ = ["FrontendConfig", "load_keys", "octal_mode", "parse_networks", "DEFAULT_INTERNAL_ALLOW", "GUEST_KEY"]
 
 # The key the public documentation tells casual clients to use.
 GUEST_KEY = "guest"
@@ -28,55 +32,89 @@ GUEST_KEY = "guest"
 DEFAULT_INTERNAL_ALLOW = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 
 
+def octal_mode(text: str) -> int:
+    """``"660"`` -> 0o660: a file mode as operators write it."""
+    try:
+        value = int(str(text), 8)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an octal file mode (e.g. 660)") from None
+    if not 0 <= value <= 0o777:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file mode")
+    return value
+
+
+_SERVER, _ACCESS, _LIMITS = "serving", "who may do what", "limits and timing"
+
+
 @dataclass(frozen=True)
 class FrontendConfig:
     # Where the built-in HTTP server listens (HOST:PORT, [v6]:PORT).
-    listen: str = "127.0.0.1:8080"
+    listen: str = option("127.0.0.1:8080", metavar="HOST:PORT", group=_SERVER, help="HTTP address")
     # The broker's client endpoint.
-    broker: str = "tcp://127.0.0.1:7710"
+    broker: str = option("tcp://127.0.0.1:7710", metavar="ENDPOINT", help="the broker's client endpoint")
     # The system of record, and a read replica for rating lookups and pages
     # ("" = the same as ``store``). The frontend never writes.
-    store: str = DEFAULT_STORE_URL
-    store_read: str = ""
+    store: str = option(DEFAULT_STORE_URL, metavar="URL",
+                        help="store URL: mysql://user:pass@host/db or sqlite:///path")
+    store_read: str = option("", metavar="URL", default_text="--store",
+                             help="read replica for rating lookups and pages")
     # FastCGI instead of HTTP: a UNIX socket path or HOST:PORT ("" = off).
-    fastcgi: str = ""
+    fastcgi: str = option("", metavar="SOCKET", group=_SERVER,
+                          help="serve FastCGI on a UNIX socket path (or unix:PATH, or HOST:PORT) instead of HTTP")
     # Permissions of the FastCGI UNIX socket: the web server's user must be
     # able to write to it; group access is the safe default.
-    fastcgi_mode: int = 0o660
+    fastcgi_mode: int = option(0o660, metavar="MODE", parse=octal_mode, default_text="660", group=_SERVER,
+                               help="permissions of the FastCGI socket file")
+    # One common-log-format line per request, for operators used to reading
+    # web server logs ("" = off, "-" = standard output).
+    access_log: str = option("", metavar="FILE|-", group=_SERVER,
+                             help="write an access log in common log format to FILE (- for standard output)")
     # Accepted application keys; empty = every key is accepted (the default
     # configuration, in which "guest" and the add-ons' own keys all work). A
     # request without a key counts as "guest".
-    keys: frozenset[str] = frozenset()
+    keys: frozenset[str] = option(frozenset(), flag="--key", metavar="KEY", group=_ACCESS,
+                                  help="accepted application key (repeatable); without any, every key is accepted")
+    # Read at start and added to ``keys``: lets the keys stay out of ``ps``.
+    keys_file: str = option("", metavar="FILE", group=_ACCESS, help="file of accepted keys, one per line")
     # Proxies whose X-Forwarded-For is believed (addresses or CIDRs).
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = option((), flag="--trusted-proxy", metavar="CIDR", group=_ACCESS,
+                                              help="believe X-Forwarded-For from this address or network "
+                                                   "(repeatable)")
     # Client networks that may read the internal pages.
-    internal_allow: tuple[str, ...] = DEFAULT_INTERNAL_ALLOW
+    internal_allow: tuple[str, ...] = option(DEFAULT_INTERNAL_ALLOW, metavar="CIDR", group=_ACCESS,
+                                             default_text="loopback and private ranges",
+                                             help="networks that may see /status and /metrics (repeatable)")
     # In-process cache in front of the store. Short, so a rating the broker
     # just stored (or an operator's correction) shows within seconds, yet
     # long enough that a hot domain costs one query per TTL per process.
-    cache_ttl: float = 30.0
-    cache_size: int = 50_000
+    cache_ttl: float = option(30.0, metavar="S", group=_LIMITS,
+                              help="seconds a rating stays in the in-process cache (0 = off)")
+    cache_size: int = option(50_000, metavar="N", group=_LIMITS, help="entries in the in-process cache")
     # A broker reply normally takes milliseconds (one group commit); a
     # request that has to wait longer is answered 503 rather than held.
-    broker_timeout: float = 2.0
+    broker_timeout: float = option(2.0, metavar="S", group=_LIMITS, help="seconds to wait for the broker's reply")
     # After the broker failed, requests with misses get 503 at once for this
     # long instead of each paying a timeout (one probe per period).
-    broker_backoff: float = 1.0
+    broker_backoff: float = option(1.0, metavar="S", group=_LIMITS,
+                                   help="after a broker failure, answer 503 at once for this many seconds")
     # Retry-After (s) on our own 503s; the broker's value wins when it sends one.
-    retry_after: int = 5
+    retry_after: int = option(5, metavar="S", group=_LIMITS, help="Retry-After seconds on 503 replies")
     # Request limits: more url fields, or a longer query string, is HTTP 414.
     # 100 is five times the documented minimum of 20; 64 KiB is what
     # Python's HTTP servers accept as a request line anyway.
-    max_urls: int = 100
-    max_query_bytes: int = 64 * 1024
+    max_urls: int = option(100, metavar="N", group=_LIMITS, help="url fields per request before 414")
+    max_query_bytes: int = option(64 * 1024, metavar="BYTES", group=_LIMITS,
+                                  help="query string bytes before 414")
     # Worker threads of the built-in HTTP and FastCGI servers.
-    threads: int = 16
+    threads: int = option(16, metavar="N", group=_SERVER, help="worker threads of the HTTP or FastCGI server")
     # IPv6 clients are queued per /64: one subscriber usually holds a whole
     # /64 and could otherwise rotate addresses past the per-IP cap.
-    ipv6_prefix: int = 64
+    ipv6_prefix: int = option(64, metavar="BITS", group=_LIMITS,
+                              help="IPv6 clients are queued per prefix of this length")
     # Cache-Control max-age for replies whose items are all final; replies
     # with any W/202 item are "no-store".
-    cache_max_age: int = 600
+    cache_max_age: int = option(600, metavar="S", group=_LIMITS,
+                                help="Cache-Control max-age of replies whose ratings are all final")
 
     @property
     def read_store(self) -> str:
@@ -99,6 +137,8 @@ class FrontendConfig:
             raise FrontendConfigError("--threads must be between 1 and 1024")
         if not 0 <= self.ipv6_prefix <= 128:
             raise FrontendConfigError("--ipv6-prefix must be between 0 and 128")
+        if self.cache_max_age < 0:
+            raise FrontendConfigError("--cache-max-age must be >= 0")
         for key in self.keys:
             if not key or not key.isprintable():
                 raise FrontendConfigError(f"unusable application key {key[:40]!r}")

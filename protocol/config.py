@@ -274,7 +274,7 @@ def program_parser(prog: str, doc: str, *, log_levels: bool = True) -> argparse.
         "Every option has a SITETRUTH_* environment twin (--log-level -> SITETRUTH_LOG_LEVEL; lists "
         "comma-separated) and a key in the TOML file given with --config (log-level = \"DEBUG\", at the "
         f"top, in [sitetruth] or in [{prog}]). Command line beats environment beats file beats default.", 78)
-    parser = argparse.ArgumentParser(prog=prog, description=head, epilog=epilog,
+    parser = argparse.ArgumentParser(prog=prog, description=textwrap.fill(plain_text(head), 78), epilog=epilog,
                                      formatter_class=PlainHelpFormatter)
     parser.add_argument("--config", metavar="FILE", default=None,
                         help="TOML file holding any of these options (env SITETRUTH_CONFIG)")
