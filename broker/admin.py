@@ -7,8 +7,8 @@ pause      {}                                          stop dispatching (queuein
 resume     {}                                          dispatch again
 drain      {"rater": ID-or-HOST} (or {"all": true})    matching raters finish their job, get no more
 undrain    same as drain                               they take work again
-cancel     {"domains": [..]}                           drop those jobs (queued or in flight)
-weight     {"ip": IP, "weight": N}                     deficit round-robin weight of a client IP
+cancel     {"domains": [..]}                           drop those jobs (queued or in flight; not rated ones)
+weight     {"ip": IP, "weight": N}                     DRR weight of a client IP (1 forgets it)
 =========  ==========================================  ===========================
 
 Each returns ``(ok, detail, data)`` for the ADMIN_REPLY.
@@ -21,42 +21,45 @@ from typing import TYPE_CHECKING
 from .stats import rater_id
 
 if TYPE_CHECKING:
-    from .server import Broker
+    from .core import BrokerCore
 
 __all__ = ["handle", "ACTIONS"]
 
 ACTIONS = ("pause", "resume", "drain", "undrain", "cancel", "weight")
 
 
-def handle(broker: Broker, action: str, args: dict) -> tuple[bool, str, dict]:
+def handle(core: BrokerCore, action: str, args: dict) -> tuple[bool, str, dict]:
     if action == "pause":
-        broker.paused = True
+        core.paused = True
         return True, "dispatching paused", {}
     if action == "resume":
-        broker.paused = False
+        core.paused = False
         return True, "dispatching resumed", {}
     if action in ("drain", "undrain"):
-        return _drain(broker, args, action == "drain")
+        return _drain(core, args, action == "drain")
     if action == "cancel":
-        return _cancel(broker, args)
+        return _cancel(core, args)
     if action == "weight":
         ip, weight = args.get("ip"), args.get("weight")
         if not isinstance(ip, str) or not ip or isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
             return False, "weight needs {'ip': str, 'weight': int >= 1}", {}
-        broker.fq.set_weight(ip, weight)
+        try:
+            core.set_weight(ip, weight)
+        except ValueError as e:
+            return False, str(e), {}
         return True, f"weight of {ip} set to {weight}", {}
     return False, f"unknown action {action!r}; known: {', '.join(ACTIONS)}", {}
 
 
-def _drain(broker: Broker, args: dict, draining: bool) -> tuple[bool, str, dict]:
+def _drain(core: BrokerCore, args: dict, draining: bool) -> tuple[bool, str, dict]:
     target = args.get("rater")
     everyone = args.get("all") is True
     if not everyone and (not isinstance(target, str) or not target):
         return False, "drain needs {'rater': id-or-host} or {'all': true}", {}
     matched = []
-    for rater in list(broker.raters):
+    for rater in list(core.raters):
         if everyone or target in (rater_id(rater.identity), rater.host, rater.name):
-            broker.raters.set_draining(rater, draining)
+            core.set_draining(rater, draining)
             matched.append(rater_id(rater.identity))
     if not matched:
         return False, f"no rater matches {target!r}", {"raters": []}
@@ -64,16 +67,11 @@ def _drain(broker: Broker, args: dict, draining: bool) -> tuple[bool, str, dict]
     return True, f"{verb} {len(matched)} rater(s)", {"raters": matched}
 
 
-def _cancel(broker: Broker, args: dict) -> tuple[bool, str, dict]:
+def _cancel(core: BrokerCore, args: dict) -> tuple[bool, str, dict]:
     domains = args.get("domains")
     if not isinstance(domains, (list, tuple)) or not all(isinstance(d, str) for d in domains):
         return False, "cancel needs {'domains': [str, ...]}", {}
-    cancelled = []
-    for domain in domains:
-        job = broker.fq.get(domain)
-        if job is not None:
-            broker.fq.finish(job)
-            cancelled.append(domain)
-    if cancelled:
-        broker.journal.submit("remove", cancelled)
+    # The removal goes through the core's ordered writes, after any pending
+    # enqueue of the same domain (never around it: that would leave a row).
+    cancelled = core.cancel(domains)
     return True, f"cancelled {len(cancelled)} of {len(domains)}", {"cancelled": cancelled}

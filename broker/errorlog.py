@@ -8,7 +8,7 @@
   (the journal may be the thing that broke).
 
 Errors that raters report (FAILED, ERROR_REPORT) are journalled by the event
-loop in :mod:`broker.server`.
+loop through :mod:`broker.core`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import traceback
 from typing import TYPE_CHECKING
 
 from store import ErrorRecord, StoreError, open_store
+
+from .ops import AppendErrors
 
 if TYPE_CHECKING:
     from .server import Broker
@@ -41,9 +43,9 @@ class JournalLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             tb = "".join(traceback.format_exception(*record.exc_info)) if record.exc_info else ""
-            self.broker.journal.submit("errors", [ErrorRecord(
+            self.broker.journal.submit(AppendErrors((ErrorRecord(
                 at=record.created, host=self.host, process=f"broker[{os.getpid()}]",
-                component=record.name, message=record.getMessage()[:60000], traceback=tb)])
+                component=record.name, message=record.getMessage()[:60000], traceback=tb),)))
         except Exception:  # logging must never raise
             self.handleError(record)
 

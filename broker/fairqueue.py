@@ -34,7 +34,7 @@ class Job:
 
     __slots__ = ("domain", "client_ip", "priority", "enqueued_at", "attempts",
                  "job_id", "rater", "dispatched_at", "lease_until", "last_error",
-                 "progress", "durable", "last_rater", "done")
+                 "progress", "durable", "last_rater", "done", "batch")
 
     def __init__(self, domain: str, client_ip: str, priority: int, enqueued_at: float,
                  attempts: int = 0, durable: bool = False) -> None:
@@ -52,6 +52,7 @@ class Job:
         self.durable = durable          # its row is committed in the store
         self.last_rater: bytes | None = None  # who failed it last: retry elsewhere if we can
         self.done = False               # rated; stays live until the rating is committed
+        self.batch: int | None = None   # the enqueue batch that will make it durable, while one is pending
 
     @property
     def in_flight(self) -> bool:
@@ -121,6 +122,10 @@ class FairQueue:
         self._ips: dict[str, _IPQueue] = {}
         self._ring: deque[str] = deque()       # IPs with queued jobs, in service order
         self._queued = 0
+        # Operator-set weights live apart from the per-IP queues: they outlive
+        # an IP's last job and cost nothing while it is idle. Setting the
+        # default weight forgets the entry.
+        self._weights: dict[str, int] = {}
 
     # ---- adding -------------------------------------------------------
     def get(self, domain: str) -> Job | None:
@@ -165,7 +170,7 @@ class FairQueue:
     def _queue_of(self, ip: str) -> _IPQueue:
         q = self._ips.get(ip)
         if q is None:
-            q = self._ips[ip] = _IPQueue(self.default_weight)
+            q = self._ips[ip] = _IPQueue(self._weights.get(ip, self.default_weight))
         return q
 
     def _enqueue(self, q: _IPQueue, job: Job, front: bool = False) -> None:
@@ -223,6 +228,25 @@ class FairQueue:
         job.job_id = None
         job.done = True
 
+    def unretire(self, job: Job) -> None:
+        """A retired job whose rating the store refused: queue it again, at the front."""
+        if self._jobs.get(job.domain) is not job or not job.done:
+            raise KeyError(f"job {job.domain} is not a retired live job")
+        job.done = False
+        self._enqueue(self._ips[job.client_ip], job, front=True)
+
+    def position(self, job: Job) -> int:
+        """1-based place of a queued job in its IP's queue (0 when not queued)."""
+        if not job.queued or self._jobs.get(job.domain) is not job:
+            return 0
+        q = self._ips[job.client_ip]
+        ahead = sum(len(b) for prio, b in q.buckets.items() if prio < job.priority)
+        bucket = q.buckets.get(job.priority)
+        try:
+            return ahead + (bucket.index(job) if bucket is not None else 0) + 1
+        except ValueError:
+            return 0
+
     def finish(self, job: Job) -> None:
         """Forget a job for good: rated, failed for good, or cancelled."""
         if self._jobs.get(job.domain) is not job:
@@ -247,10 +271,29 @@ class FairQueue:
         self._ips[ip].deficit = 0
 
     # ---- weights and views -----------------------------------------------
+    MAX_WEIGHTS = 100_000
+
     def set_weight(self, ip: str, weight: int) -> None:
+        """DRR weight of ``ip``; kept while the IP is idle, forgotten when set back to the default."""
         if weight < 1:
             raise ValueError("weight must be >= 1")
-        self._queue_of(ip).weight = weight
+        if weight == self.default_weight:
+            self._weights.pop(ip, None)
+        else:
+            if ip not in self._weights and len(self._weights) >= self.MAX_WEIGHTS:
+                raise ValueError(f"too many weighted IPs (limit {self.MAX_WEIGHTS}); reset some to {self.default_weight}")
+            self._weights[sys.intern(ip)] = weight
+        q = self._ips.get(ip)
+        if q is not None:
+            q.weight = weight
+
+    def weights(self) -> dict[str, int]:
+        """Operator-set weights (IPs at the default weight are not listed)."""
+        return dict(self._weights)
+
+    def tracked_ips(self) -> int:
+        """IPs with live jobs (each has a queue object in memory)."""
+        return len(self._ips)
 
     def outstanding(self, ip: str) -> int:
         q = self._ips.get(ip)

@@ -1,42 +1,44 @@
 """The broker's write-ahead journal: one thread that owns the store connection.
 
-The event loop never touches the database. It hands operations to this
-thread (``submit``) and carries on; the thread executes them in order and
-reports outcomes back through a deque plus a one-byte wake-up on an
-``inproc`` PUSH socket the event loop polls.
+The event loop never touches the database. It hands typed operations
+(:mod:`broker.ops`) to this thread (``submit``) and carries on; the thread
+writes them and reports an :class:`~broker.ops.Outcome` for each through a
+deque plus a one-byte wake-up on an ``inproc`` PUSH socket the loop polls.
 
 Group commit: each time the thread wakes it takes *everything* waiting and
-writes all enqueues in one transaction, all completions in one, and so on.
-At light load a batch is one request; under load hundreds of requests share
-one commit, so the store is never on the per-message path.
+writes it in as few transactions as :func:`broker.ops.plan` allows. At light
+load a batch is one request; under load hundreds share one commit. ``plan``
+never reorders two writes of one domain, so a retire followed by a new
+enqueue of the same domain cannot come out the other way round.
 
-Ordering: operations run in submission order, except that same-kind
-operations of one drain are merged. That is safe unless a domain is
-completed and then enqueued again in the same drain (a new request for a
-domain just rated); the merge is cut at such a point so the new queue row is
-never deleted by the older completion.
+Failures: when the store is unreachable, the rest of that drain is not
+attempted. Enqueues are reported failed at once (the event loop answers
+"unavailable": nothing was acknowledged), while completions, attempt counts,
+removals and error records are kept, in order, and retried until the store
+returns: they describe work already done and must not be lost.
 
-Failures: when the store is unreachable an enqueue is reported failed at
-once (the event loop answers "unavailable", nothing was acknowledged), while
-completions, attempt counts and error records are kept and retried until the
-store returns: they describe work already done and must not be lost.
+Death: anything unexpected in this thread is caught, logged and reported as
+``alive = False`` plus a final wake-up; the event loop then stops
+acknowledging and exits, so a supervisor restarts the broker instead of it
+running on without a way to write.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 import zmq
 
 from store import StoreError, StoreUnavailable, open_store
 
-__all__ = ["Journal", "Outcome"]
+from .ops import AppendErrors, Group, Op, OpKind, Outcome, plan
+
+__all__ = ["Journal", "StoreState", "FAULT_ENV"]
 
 log = logging.getLogger(__name__)
 
@@ -44,52 +46,72 @@ log = logging.getLogger(__name__)
 # must not eat the broker's memory. The count of dropped records is logged.
 MAX_BUFFERED_ERRORS = 10_000
 
-
-@dataclass
-class Outcome:
-    """What happened to one submitted operation (kind, token, ok, detail)."""
-
-    kind: str
-    token: Any
-    ok: bool
-    detail: str = ""
+# Fault injection for the fault tests: "die-after:N" makes the journal thread
+# raise after N committed transactions. Read once, when a Journal is made.
+FAULT_ENV = "SITETRUTH_TEST_JOURNAL_FAULT"
 
 
-@dataclass
-class _Op:
-    kind: str                 # enqueue | complete | attempts | remove | errors
-    items: list
-    token: Any = None
-    submitted: float = field(default_factory=time.monotonic)
+class StoreState:
+    """Marker outcome: the store went down (ok False) or came back (ok True)."""
+
+    __slots__ = ("ok", "detail")
+
+    def __init__(self, ok: bool, detail: str) -> None:
+        self.ok = ok
+        self.detail = detail
+
+
+class JournalFault(RuntimeError):
+    """Raised inside the journal thread by the test fault hook."""
 
 
 class Journal:
     """Runs store writes in a thread of its own; see the module docstring."""
 
     def __init__(self, context: zmq.Context, store_url: str, wake_endpoint: str,
-                 retry_interval: float = 1.0) -> None:
+                 retry_interval: float = 1.0, die_after: int | None = None) -> None:
         self.store_url = store_url
         self.wake_endpoint = wake_endpoint
         self.retry_interval = retry_interval
         self._context = context
-        self._inbox: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
-        self.outcomes: collections.deque[Outcome] = collections.deque()
+        self._inbox: queue.SimpleQueue[Op | None] = queue.SimpleQueue()
+        self.outcomes: collections.deque[Outcome | StoreState] = collections.deque()
         self.store_ok = True
         self.last_error = ""
+        self.alive = False
+        self.death = ""             # why the thread died, if it did
         self.commits = 0            # transactions committed (for stats)
         self.rows = 0
+        self.last_commit = time.monotonic()
+        self._submitted = 0         # ops handed over; backlog = submitted - resolved
+        self._resolved = 0
         self._dropped_errors = 0
+        if die_after is None:
+            spec = os.environ.get(FAULT_ENV, "")
+            if spec.startswith("die-after:"):
+                die_after = int(spec.split(":", 1)[1])
+        self._die_after = die_after
         self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
         self._ready = threading.Event()
 
     # ---- event-loop side ---------------------------------------------------
     def start(self) -> None:
+        self.alive = True
         self._thread.start()
         self._ready.wait(10)
 
-    def submit(self, kind: str, items: list, token: Any = None) -> None:
+    def submit(self, op: Op) -> None:
         """Queue a write; thread-safe (the log handler calls it from anywhere)."""
-        self._inbox.put(_Op(kind, items, token))
+        self._submitted += 1
+        self._inbox.put(op)
+
+    @property
+    def backlog(self) -> int:
+        """Operations handed over and not yet committed or given up."""
+        return max(0, self._submitted - self._resolved)
+
+    def last_commit_age(self, now: float | None = None) -> float:
+        return (now if now is not None else time.monotonic()) - self.last_commit
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Flush what is queued (best effort within ``timeout``) and stop."""
@@ -102,46 +124,60 @@ class Journal:
         wake = self._context.socket(zmq.PUSH)
         wake.setsockopt(zmq.LINGER, 0)
         wake.connect(self.wake_endpoint)
-        store = open_store(self.store_url)
-        retry: list[_Op] = []        # completions etc. waiting for the store
-        self._ready.set()
-        stopping = False
+        store = None
+        retry: list[Op] = []
         try:
-            while True:
-                # Wait for work forever only when nothing is owed to the store;
-                # otherwise wake every retry_interval to see if it is back.
-                owed = bool(retry) or not self.store_ok or stopping
-                ops = self._drain(wait_forever=not owed, timeout=self.retry_interval)
-                if None in ops:
-                    stopping = True
-                    ops = [op for op in ops if op is not None]
-                if not ops:
-                    if self.store_ok and not retry:
-                        if stopping:
-                            break
-                        continue
-                    if not self._store_back(store):
-                        if stopping:
-                            break
-                        continue
-                    self._set_state(True, "")
-                    self._wake(wake)
-                    if not retry:
-                        continue
-                batch, retry = retry + ops, []
-                retry = self._execute(store, batch)
-                self._wake(wake)
-                if stopping and (not retry or not self.store_ok):
-                    break
+            store = open_store(self.store_url)
+            self._ready.set()
+            self._loop(store, wake, retry)
+        except BaseException as e:  # noqa: BLE001 - the thread must never die silently
+            self.death = f"{type(e).__name__}: {e}"
+            log.critical("journal thread died: %s", self.death, exc_info=True)
         finally:
+            self.alive = False
+            self._ready.set()
             if retry:
-                log.warning("journal stopping with %d operations unwritten (store down)", len(retry))
-            store.close()
-            wake.close()
+                log.warning("journal stopping with %d operations unwritten", len(retry))
+            try:
+                self._wake(wake)
+            finally:
+                wake.close()
+                if store is not None:
+                    store.close()
 
-    def _drain(self, wait_forever: bool, timeout: float) -> list[_Op | None]:
+    def _loop(self, store, wake: zmq.Socket, retry: list[Op]) -> None:
+        stopping = False
+        while True:
+            # Wait for work forever only when nothing is owed to the store;
+            # otherwise wake every retry_interval to see if it is back.
+            owed = bool(retry) or not self.store_ok or stopping
+            ops = self._drain(wait_forever=not owed, timeout=self.retry_interval)
+            if None in ops:
+                stopping = True
+                ops = [op for op in ops if op is not None]
+            if not ops:
+                if self.store_ok and not retry:
+                    if stopping:
+                        return
+                    continue
+                if not self._store_back(store):
+                    if stopping:
+                        return
+                    continue
+                self._set_state(True, "")
+                self._wake(wake)
+                if not retry:
+                    continue
+            batch = retry + ops
+            retry.clear()
+            retry.extend(self._execute(store, batch))
+            self._wake(wake)
+            if stopping and (not retry or not self.store_ok):
+                return
+
+    def _drain(self, wait_forever: bool, timeout: float) -> list[Op | None]:
         """Everything waiting; waits for the first op (forever, or ``timeout``)."""
-        ops: list[_Op | None] = []
+        ops: list[Op | None] = []
         try:
             ops.append(self._inbox.get(timeout=None if wait_forever else timeout))
         except queue.Empty:
@@ -166,71 +202,92 @@ class Journal:
         except zmq.Again:
             pass    # a wake-up is already waiting: the loop will see every outcome
 
-    def _execute(self, store, ops: list[_Op]) -> list[_Op]:
-        """Write ``ops`` in merged groups; return those to retry later."""
-        retry: list[_Op] = []
-        for group in _groups(ops):
-            for kind in ("enqueue", "complete", "attempts", "remove", "errors"):
-                members = [op for op in group if op.kind == kind]
-                if members:
-                    retry.extend(self._write(store, kind, members))
-        return retry
+    def _execute(self, store, ops: list[Op]) -> list[Op]:
+        """Write ``ops`` in planned groups; return those to retry later, in order."""
+        groups = plan(ops)
+        for n, group in enumerate(groups):
+            failed = self._write(store, group)
+            if failed is not None:
+                # Store down: nothing after this group is attempted (a later
+                # write must not overtake an earlier one of the same domain).
+                rest = [op for g in groups[n + 1:] for op in g.ops]
+                enqueues = [op for op in rest if op.kind is OpKind.ENQUEUE]
+                self._report(enqueues, False, failed, retryable=True)
+                kept = [op for op in group.ops if op.kind is not OpKind.ENQUEUE]   # already reported
+                kept += [op for op in rest if op.kind is not OpKind.ENQUEUE]
+                return self._cap_errors(kept)
+        return []
 
-    def _write(self, store, kind: str, ops: list[_Op]) -> list[_Op]:
-        items = [item for op in ops for item in op.items]
+    def _write(self, store, group: Group) -> str | None:
+        """Write one group; None when done (committed or refused for good), else why the store is down."""
+        items = group.items()
         try:
-            if kind == "enqueue":
+            if self._die_after is not None and self.commits >= self._die_after:
+                raise JournalFault(f"injected journal fault after {self.commits} commits")
+            kind = group.kind
+            if kind is OpKind.ENQUEUE:
                 store.enqueue(items)
-            elif kind == "complete":
+            elif kind is OpKind.COMPLETE:
                 store.complete(items)
-            elif kind == "attempts":
+            elif kind is OpKind.ATTEMPTS:
                 store.record_attempts(items)
-            elif kind == "remove":
+            elif kind is OpKind.REMOVE:
                 store.remove_jobs(items)
-            elif kind == "errors":
+            else:
                 store.append_errors(items)
-            else:  # pragma: no cover - programming error, not input
-                raise ValueError(f"unknown journal operation {kind}")
         except StoreUnavailable as e:
             self._set_state(False, str(e))
-            if kind == "enqueue":
-                self._report(ops, False, str(e))
-                return []
-            if kind == "errors":
-                return self._cap_errors(ops)
-            return ops
+            if group.kind is OpKind.ENQUEUE:
+                self._report(group.ops, False, str(e), retryable=True)
+            return str(e)
         except StoreError as e:
-            if len(ops) > 1:
+            if len(group.ops) > 1:
                 # Not retryable (schema, bad record): write the merged ops one
                 # by one so one bad record cannot sink the others.
-                return [op for single in ops for op in self._write(store, kind, [single])]
-            log.warning("journal %s of %d rows failed: %s", kind, len(items), e)
-            self._report(ops, False, str(e))
-            return []
+                for n, op in enumerate(group.ops):
+                    down = self._write(store, Group(group.kind, [op]))
+                    if down is not None:
+                        # The store went away half-way: leave in the group
+                        # only what is still unwritten, for the caller to keep.
+                        rest = group.ops[n + 1:]
+                        if group.kind is OpKind.ENQUEUE:
+                            self._report(rest, False, down, retryable=True)
+                        group.ops[:] = [op, *rest]
+                        return down
+                return None
+            log.warning("journal %s of %d rows failed: %s", group.kind.value, len(items), e)
+            self._report(group.ops, False, str(e))
+            return None
         self._set_state(True, "")
         self.commits += 1
         self.rows += len(items)
-        self._report(ops, True)
-        return []
+        self.last_commit = time.monotonic()
+        self._report(group.ops, True)
+        return None
 
-    def _report(self, ops: list[_Op], ok: bool, detail: str = "") -> None:
+    def _report(self, ops: list[Op], ok: bool, detail: str = "", retryable: bool = False) -> None:
         for op in ops:
-            self.outcomes.append(Outcome(op.kind, op.token, ok, detail))
+            self._resolved += 1
+            self.outcomes.append(Outcome(op, ok, detail, retryable))
 
-    def _cap_errors(self, ops: list[_Op]) -> list[_Op]:
-        total = sum(len(op.items) for op in ops)
+    def _cap_errors(self, ops: list[Op]) -> list[Op]:
+        total = sum(len(op.records) for op in ops if isinstance(op, AppendErrors))
         if total <= MAX_BUFFERED_ERRORS:
             return ops
-        keep: list[_Op] = []
+        keep: list[Op] = []
         budget = MAX_BUFFERED_ERRORS
-        for op in reversed(ops):          # keep the newest
-            if budget <= 0:
-                self._dropped_errors += len(op.items)
+        for op in reversed(ops):          # keep the newest error records, every other write
+            if not isinstance(op, AppendErrors):
+                keep.append(op)
                 continue
-            items = op.items[-budget:]
-            self._dropped_errors += len(op.items) - len(items)
-            budget -= len(items)
-            keep.append(_Op(op.kind, items, op.token, op.submitted))
+            if budget <= 0:
+                self._dropped_errors += len(op.records)
+                self._resolved += 1
+                continue
+            records = op.records[-budget:]
+            self._dropped_errors += len(op.records) - len(records)
+            budget -= len(records)
+            keep.append(AppendErrors(records))
         log.warning("store down: %d error-log records dropped so far", self._dropped_errors)
         return list(reversed(keep))
 
@@ -240,21 +297,6 @@ class Journal:
                 log.warning("store is back")
             else:
                 log.warning("store unavailable: %s", detail)
-            self.outcomes.append(Outcome("store", None, ok, detail))
+            self.outcomes.append(StoreState(ok, detail))
         self.store_ok = ok
         self.last_error = detail
-
-
-def _groups(ops: list[_Op]) -> list[list[_Op]]:
-    """Split ops where a domain completed earlier in the group is enqueued again."""
-    groups: list[list[_Op]] = [[]]
-    completed: set[str] = set()
-    for op in ops:
-        if op.kind == "enqueue" and any(job.domain in completed for job in op.items):
-            groups.append([])
-            completed = set()
-        if op.kind == "complete":
-            completed.update(r.domain for r in op.items)
-        groups[-1].append(op)
-    return [g for g in groups if g]
-

@@ -22,6 +22,7 @@ stretch, so a rater that pulses forever without finishing cannot pin a job.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .fairqueue import Job
@@ -110,10 +111,15 @@ class RaterTable:
     def seen(self, rater: Rater, now: float) -> None:
         rater.last_seen = now
 
-    def next_free(self, avoid: bytes | None = None) -> Rater | None:
-        """The least recently used rater with a free slot, other than ``avoid`` if possible."""
+    def next_free(self, avoid: bytes | None = None, exclude: Collection[bytes] = ()) -> Rater | None:
+        """The least recently used rater with a free slot, other than ``avoid`` if possible.
+
+        Raters in ``exclude`` are skipped altogether (their send queue is full).
+        """
         fallback = None
         for identity in self._free:
+            if identity in exclude:
+                continue
             if identity != avoid:
                 return self._raters[identity]
             fallback = self._raters[identity]

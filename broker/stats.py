@@ -3,7 +3,8 @@
 Read by ``zmq-monitor``, the frontend's ``/status`` page and the tests. The
 shape is documented here because three consumers depend on it::
 
-    broker:   {version, host, pid, started_at, uptime, paused, store_ok, store_error}
+    broker:   {version, host, pid, started_at, uptime, paused, store_ok, store_error,
+               accepting, refusal}               (refusal: why new work is refused, "" if accepted)
     totals:   {live, queued, in_flight, raters, free_slots}
     queues:   [{ip, queued, outstanding, oldest_age}]            (deepest first, <= 200)
     raters:   [{id, host, pid, worker, version, state, capacity, draining,
@@ -11,7 +12,9 @@ shape is documented here because three consumers depend on it::
     counters: {accepted, coalesced, dispatched, completed, ...}  (since start)
     rates:    {completed_per_min, dispatched_total}
     recent:   [{domain, rating, ratinginfo, elapsed, rater, at}] (newest first)
-    journal:  {commits, rows, unacked_batches}
+    journal:  {commits, rows, unacked_batches, pending_requests, backlog,
+               last_commit_age, alive, error}    (backlog: writes handed over, not yet resolved)
+    weights:  {ip: weight}                       (operator-set DRR weights; {} when over 200)
 """
 
 from __future__ import annotations
@@ -41,16 +44,17 @@ def rater_id(identity: bytes) -> str:
 
 
 def snapshot(broker: Broker, recent: int = 20) -> dict:
+    core, journal = broker.core, broker.journal
     now_wall = time.time()
     now = time.monotonic()
-    per_ip = broker.fq.per_ip()
+    per_ip = core.fq.per_ip()
     queues = sorted(
         ({"ip": ip, "queued": queued, "outstanding": owned,
           "oldest_age": round(now_wall - oldest, 3) if queued else 0.0}
          for ip, (queued, owned, oldest) in per_ip.items()),
         key=lambda q: (-q["queued"], q["ip"]))[:MAX_QUEUES]
     raters = []
-    for r in broker.raters:
+    for r in core.raters:
         held = r.held_jobs()
         job = held[0] if held else None
         raters.append({
@@ -61,20 +65,24 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
             "last_seen_age": round(now - r.last_seen, 3), "connected_age": round(now - r.connected_at, 3),
         })
     raters.sort(key=lambda r: (r["host"], r["worker"]))
-    per_min = broker.completed_last_minute()
-    in_flight = len(broker.fq) - broker.fq.queued
+    in_flight = len(core.fq) - core.fq.queued
+    refusal = core.refusal()
     return {
         "broker": {"version": VERSION, "host": broker.host, "pid": os.getpid(),
                    "started_at": broker.started_at, "uptime": round(now_wall - broker.started_at, 3),
-                   "paused": broker.paused, "store_ok": broker.store_ok,
-                   "store_error": "" if broker.store_ok else broker.journal.last_error[:500]},
-        "totals": {"live": len(broker.fq), "queued": broker.fq.queued, "in_flight": in_flight,
-                   "raters": len(broker.raters), "free_slots": broker.raters.free_slots},
+                   "paused": core.paused, "store_ok": core.store_ok,
+                   "store_error": "" if core.store_ok else core.store_error[:500],
+                   "accepting": refusal is None, "refusal": (refusal or "")[:500]},
+        "totals": {"live": len(core.fq), "queued": core.fq.queued, "in_flight": in_flight,
+                   "raters": len(core.raters), "free_slots": core.raters.free_slots},
         "queues": queues,
         "raters": raters,
-        "counters": dict(broker.counters),
-        "rates": {"completed_per_min": per_min},
-        "recent": list(reversed(broker.recent))[:max(0, recent)],
-        "journal": {"commits": broker.journal.commits, "rows": broker.journal.rows,
-                    "unacked_batches": len(broker._batches)},
+        "counters": dict(core.counters),
+        "rates": {"completed_per_min": core.completed_last_minute(now)},
+        "recent": list(reversed(core.recent))[:max(0, recent)],
+        "journal": {"commits": journal.commits, "rows": journal.rows,
+                    "unacked_batches": core.unacked_batches, "pending_requests": core.pending_requests,
+                    "backlog": journal.backlog, "last_commit_age": round(journal.last_commit_age(now), 3),
+                    "alive": journal.alive, "error": (journal.death or journal.last_error)[:500]},
+        "weights": core.fq.weights() if len(core.fq.weights()) <= MAX_QUEUES else {},
     }
