@@ -105,7 +105,7 @@ class Option:
     container: type | None = None   # tuple or frozenset for lists
     metavar: str | None = None
     group: str | None = None
-    default_text: str | None = None
+    default_text: str | Callable[[], str] | None = None
     choices: tuple[Any, ...] | None = None
 
     @property
@@ -126,14 +126,15 @@ def option(
     flag: str | None = None,
     parse: Callable[[str], Any] | None = None,
     group: str | None = None,
-    default_text: str | None = None,
+    default_text: str | Callable[[], str] | None = None,
     choices: Sequence[Any] | None = None,
 ) -> Any:
     """Declare a dataclass field as a user-facing option (use as the field's default).
 
     ``flag`` overrides the derived flag (``keys`` is given as ``--key``; the
     env twin and file key follow the flag). ``default_text`` replaces the
-    default shown in ``--help`` (``"number of CPUs"``); ``""`` shows none.
+    default shown in ``--help`` (``"number of CPUs"``); ``""`` shows none; a
+    callable is asked when the help is built (a default that lives elsewhere).
     """
     meta = {"help": help, "metavar": metavar, "flag": flag, "parse": parse, "group": group,
             "default_text": default_text, "choices": tuple(choices) if choices is not None else None}
@@ -191,7 +192,7 @@ def _boolean(text: str | bool) -> bool:
 def _help_line(opt: Option) -> str:
     text = opt.help
     if opt.default_text is not None:
-        shown = opt.default_text
+        shown = opt.default_text() if callable(opt.default_text) else opt.default_text
     elif opt.kind == "switch" or opt.default in (None, "", (), frozenset()):
         shown = ""
     elif opt.kind == "list":

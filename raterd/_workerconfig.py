@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocol.config import option
 from protocol.errors import SiteTruthError
 
 __all__ = ["WorkerConfig", "WorkerError", "PipelineLoadError", "load_pipeline"]
@@ -38,22 +39,50 @@ class PipelineLoadError(WorkerError):
     """The rating pipeline could not be built (bad factory name, bad settings, missing data)."""
 
 
+_PROCESS = "process tuning"
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
-    """Everything one worker process needs; defaults are the documented ones of ``sitetruth-raterd``."""
+    """Everything one worker process needs; defaults are the documented ones of ``sitetruth-raterd``.
 
-    broker: str = "tcp://127.0.0.1:7711"
-    name: str = "w0"                 # readable part of the ROUTING_ID: host/name/pid
-    max_jobs: int = 100              # ratings before the worker retires (0: never)
-    max_rss: float = 500.0           # MiB of resident memory past which it retires, checked between jobs (0: off)
-    nice: int | None = 10            # absolute nice value set at start (None: leave as inherited)
-    heartbeat: float = 1.0           # seconds between heartbeats to the broker
-    liveness: float = 5.0            # broker silence (s) after which we reconnect and re-register
-    grace: float = 10.0              # on SIGTERM, how long the current job may take before it is handed back
-    overrun: float = 15.0            # seconds past a job's deadline before the rating counts as wedged
-    reconnect_max: float = 5.0       # cap (s) of the READY retry backoff and of ZeroMQ's reconnect interval
-    pulses_per_second: float = 10.0  # progress PULSEs are coalesced to at most this rate
-    pipeline: str | None = None      # "module:factory" (tests only); None: raterd.pipeline.SitePipeline
+    Fields declared with :func:`~protocol.config.option` are flags of
+    ``sitetruth-raterd`` (and env twins, config-file keys); the others are
+    filled in by the CLI and the supervisor.
+    """
+
+    broker: str = option("tcp://127.0.0.1:7711", metavar="ENDPOINT", help="the broker's rater endpoint")
+    # Readable parts of the ROUTING_ID (node/name/pid) and of what zmq-monitor
+    # shows (node/name): two nodes on one host need different node names.
+    name: str = "w0"
+    node_name: str = option("", metavar="NAME", default_text="this host's name",
+                            help="name of this node, shown with each worker (node/w0) and used by "
+                                 "zmq-monitor admin drain; give two nodes on one host different names")
+    # Ratings before the worker retires (0: never): a fresh process every
+    # hundred ratings bounds what a leak or a fragmented heap can cost.
+    max_jobs: int = option(100, metavar="N", help="ratings before a worker is replaced by a fresh one, 0 = never")
+    # MiB of resident memory past which it retires, checked between jobs (0: off).
+    max_rss: float = option(500.0, metavar="MB",
+                            help="resident memory (MiB) past which a worker is replaced, 0 = off")
+    # Absolute nice value set at start (None: leave as inherited): rating is
+    # background work and must not starve the broker on a shared machine.
+    nice: int | None = option(10, metavar="N", help="nice value of the workers")
+    heartbeat: float = option(1.0, metavar="S", group=_PROCESS, help="seconds between heartbeats to the broker")
+    liveness: float = option(5.0, metavar="S", group=_PROCESS,
+                             help="broker silence after which workers reconnect and re-register")
+    grace: float = option(10.0, metavar="S", group=_PROCESS,
+                          help="on SIGTERM, time a running job gets before it is handed back")
+    overrun: float = option(15.0, metavar="S", group=_PROCESS,
+                            help="time past its deadline before a stuck rating restarts its worker")
+    # Cap of the READY retry backoff and of ZeroMQ's reconnect interval.
+    reconnect_max: float = option(5.0, metavar="S", group=_PROCESS,
+                                  help="longest wait between reconnection attempts to the broker")
+    # Progress PULSEs are coalesced to at most this rate.
+    pulses_per_second: float = option(10.0, metavar="N", group=_PROCESS,
+                                      help="progress messages per second a worker sends at most")
+    # "module:factory" (tests of the process machinery only); None: raterd.pipeline.SitePipeline.
+    pipeline: str | None = option(None, metavar="MODULE:FACTORY", group=_PROCESS,
+                                  help="tests only: build the rating pipeline with this factory")
     settings: dict[str, Any] = field(default_factory=dict)   # RaterSettings keyword arguments
     log_level: str = "INFO"
 

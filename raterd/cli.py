@@ -6,6 +6,7 @@ Examples::
     sitetruth-raterd --broker tcp://broker1:7711 --workers 8 --nice 15 --max-rss 800
     sitetruth-raterd --resolve shop.example.com:127.0.0.1 --hosts ./test-hosts --ca-bundle ./test-ca.pem
     SITETRUTH_BROKER=tcp://broker1:7711 SITETRUTH_WORKERS=4 sitetruth-raterd --config raterd.toml
+    sitetruth-raterd --node-name vm-b --broker tcp://broker1:7711   # a second node on the same host
 
 Adding capacity is starting another node pointed at the same broker. Raters
 hold no database credentials: results, progress and errors go to the broker.
@@ -17,22 +18,31 @@ Exit codes: 0 stopped on request (jobs finished or handed back), 2 usage,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import logging
 import os
+import socket
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import zmq
 
-from protocol.config import parse_args
+from protocol.config import add_options, from_args, option, parse_args, program_parser
+from protocol.messages import MAX_IDENT_LEN
 
 from ._proc import ExitCode
 from ._workerconfig import WorkerConfig
 from .supervisor import Supervisor, SupervisorConfig
 
-__all__ = ["main", "build_parser", "config_from_args", "ExitCode"]
+__all__ = ["main", "build_parser", "config_from_args", "ExitCode", "NodeOptions", "PipelineOptions"]
 
 log = logging.getLogger("raterd")
+
+# Leaves room in the 255-byte ROUTING_ID for "/w12/4194304".
+_MAX_NODE_NAME = min(64, MAX_IDENT_LEN)
 
 
 def _cpus() -> int:
@@ -42,73 +52,99 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+_FETCH = "fetching and sources (passed to the rating pipeline)"
+
+
+def _pipeline_default(name: str) -> Callable[[], str]:
+    """The rating pipeline's own default of ``name``, for --help (the pipeline keeps it in one place)."""
+    def text() -> str:
+        from .pipeline import RaterSettings
+
+        value = {f.name: f.default for f in dataclasses.fields(RaterSettings)}[name]
+        return "" if value in (None, "", ()) else str(value)
+
+    return text
+
+
+@dataclass(frozen=True)
+class NodeOptions:
+    """Options of the node as a whole: fields of the same name in SupervisorConfig."""
+
+    workers: int | None = option(None, metavar="N", default_text=lambda: f"number of CPUs, here {_cpus()}",
+                                 help="worker processes")
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """The rating pipeline's settings (RaterSettings fields); only those given reach it.
+
+    None means "not given": RaterSettings keeps its own defaults, shown in --help.
+    """
+
+    resolve: tuple[str, ...] = option((), metavar="NAME:ADDR", group=_FETCH,
+                                      help="map NAME to ADDR, trusted even if not public (repeatable)")
+    hosts_file: str | None = option(None, flag="--hosts", metavar="FILE", group=_FETCH,
+                                    help="hosts(5)-format file of trusted name mappings")
+    ca_bundle: str | None = option(None, metavar="FILE", group=_FETCH,
+                                   help="PEM file of extra trusted CA certificates")
+    sources: str | None = option(None, metavar="PATH", group=_FETCH, default_text="./sitetruth-sources.db",
+                                 help="sources index made by sitetruth-sources import (missing: matches nothing)")
+    gleif_url: str | None = option(None, metavar="URL", group=_FETCH, default_text="the public GLEIF API",
+                                   help="base URL of the GLEIF LEI records API ('' turns the remote lookup off)")
+    gleif_timeout: float | None = option(None, metavar="S", group=_FETCH, default_text=_pipeline_default(
+        "gleif_timeout"), help="time limit of one GLEIF lookup")
+    deadline: float | None = option(None, metavar="S", group=_FETCH, default_text=_pipeline_default("deadline"),
+                                    help="overall deadline of one rating")
+    threads: int | None = option(None, metavar="N", group=_FETCH, default_text=_pipeline_default("threads"),
+                                 help="fetch threads per rating")
+    connections_per_host: int | None = option(None, metavar="N", group=_FETCH,
+                                              default_text=_pipeline_default("connections_per_host"),
+                                              help="connections one rating opens to one server at once")
+    max_pages: int | None = option(None, metavar="N", group=_FETCH, default_text=_pipeline_default("max_pages"),
+                                   help="HTML pages read per site, home page included")
+    max_bytes: int | None = option(None, metavar="BYTES", group=_FETCH,
+                                   default_text=_pipeline_default("max_bytes"), help="bytes read of one page")
+    user_agent: str | None = option(None, metavar="TEXT", group=_FETCH,
+                                    default_text=_pipeline_default("user_agent"), help="User-Agent of page fetches")
+    http_port: int | None = option(None, metavar="PORT", group=_FETCH, default_text=_pipeline_default("http_port"),
+                                   help="port sites are looked for over http (demo clusters and fixture sites "
+                                        "use others)")
+    https_port: int | None = option(None, metavar="PORT", group=_FETCH,
+                                    default_text=_pipeline_default("https_port"),
+                                    help="port sites are looked for over https")
+
+    def settings(self) -> dict[str, Any]:
+        """RaterSettings keyword arguments: only what was given, so its own defaults stay in one place."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value not in (None, ()):
+                out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
 def build_parser() -> argparse.ArgumentParser:
-    d = WorkerConfig()
-    p = argparse.ArgumentParser(
-        prog="sitetruth-raterd", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:])
-        + "\n\nEvery option has a SITETRUTH_* environment twin (--max-jobs -> SITETRUTH_MAX_JOBS); "
-          "--config FILE reads them from TOML.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--broker", default=d.broker, metavar="ENDPOINT",
-                   help="the broker's rater endpoint (default %(default)s)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help=f"worker processes (default: number of CPUs, here {_cpus()})")
-    p.add_argument("--max-jobs", type=int, default=d.max_jobs, metavar="N",
-                   help="ratings before a worker is replaced by a fresh one, 0 = never (default %(default)s)")
-    p.add_argument("--nice", type=int, default=d.nice, metavar="N",
-                   help="nice value of the workers (default %(default)s)")
-    p.add_argument("--max-rss", type=float, default=d.max_rss, metavar="MB",
-                   help="resident memory (MiB) past which a worker is replaced, 0 = off (default %(default)s)")
-    g = p.add_argument_group("fetching and sources (passed to the rating pipeline)")
-    g.add_argument("--resolve", action="append", default=[], metavar="NAME:ADDR",
-                   help="map NAME to ADDR, trusted even if not public (repeatable)")
-    g.add_argument("--hosts", metavar="FILE", help="hosts(5)-format file of trusted name mappings")
-    g.add_argument("--ca-bundle", metavar="FILE", help="PEM file of extra trusted CA certificates")
-    g.add_argument("--sources", metavar="PATH",
-                   help="sources index made by sitetruth-sources import (missing: matches nothing)")
-    g.add_argument("--gleif-url", metavar="URL",
-                   help="base URL of the GLEIF LEI records API ('' turns the remote lookup off)")
-    g.add_argument("--deadline", type=float, metavar="S", help="overall deadline of one rating (default 30)")
-    g.add_argument("--threads", type=int, metavar="N", help="fetch threads per rating")
-    g.add_argument("--max-pages", type=int, metavar="N", help="pages read per site")
-    g.add_argument("--user-agent", metavar="TEXT", help="User-Agent of page fetches")
-    g.add_argument("--http-port", type=int, metavar="PORT",
-                   help="port sites are looked for over http (default 80; demo clusters and fixture sites differ)")
-    g.add_argument("--https-port", type=int, metavar="PORT",
-                   help="port sites are looked for over https (default 443)")
-    g = p.add_argument_group("process tuning")
-    g.add_argument("--grace", type=float, default=d.grace, metavar="S",
-                   help="on SIGTERM, time a running job gets before it is handed back (default %(default)s)")
-    g.add_argument("--liveness", type=float, default=d.liveness, metavar="S",
-                   help="broker silence after which workers reconnect and re-register (default %(default)s)")
-    g.add_argument("--overrun", type=float, default=d.overrun, metavar="S",
-                   help="time past its deadline before a stuck rating restarts its worker (default %(default)s)")
-    g.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING... (default %(default)s)")
-    # For tests of the process machinery only: a stand-in for raterd.pipeline.SitePipeline.
-    g.add_argument("--pipeline", metavar="MODULE:FACTORY",
-                   help="tests only: build the rating pipeline with this factory instead of SitePipeline")
-    return p
+    """The flags of NodeOptions, WorkerConfig and PipelineOptions, plus --config and --log-level."""
+    parser = program_parser("sitetruth-raterd", __doc__)
+    add_options(parser, NodeOptions)
+    add_options(parser, WorkerConfig)
+    add_options(parser, PipelineOptions)
+    return parser
 
 
-def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
-    """RaterSettings keyword arguments: only what was given, so its own defaults stay in one place."""
+def _check_settings(pipeline: PipelineOptions, parser: argparse.ArgumentParser) -> None:
+    """Files and mappings the workers would fail on, reported once here as usage errors."""
     from .fetch import ResolverConfigError, load_hosts_file, parse_resolve_option
 
     try:
-        for entry in args.resolve:
+        for entry in pipeline.resolve:
             parse_resolve_option(entry)
-        if args.hosts:
-            load_hosts_file(args.hosts)
+        if pipeline.hosts_file:
+            load_hosts_file(pipeline.hosts_file)
     except ResolverConfigError as e:
         parser.error(str(e))
-    if args.ca_bundle and not os.path.isfile(args.ca_bundle):
-        parser.error(f"--ca-bundle {args.ca_bundle}: no such file")
-    settings = {"resolve": list(args.resolve), "hosts_file": args.hosts, "ca_bundle": args.ca_bundle,
-                "sources": args.sources, "gleif_url": args.gleif_url, "deadline": args.deadline,
-                "threads": args.threads, "max_pages": args.max_pages, "user_agent": args.user_agent,
-                "http_port": args.http_port, "https_port": args.https_port}
-    return {k: v for k, v in settings.items() if v not in (None, [])}
+    if pipeline.ca_bundle and not os.path.isfile(pipeline.ca_bundle):
+        parser.error(f"--ca-bundle {pipeline.ca_bundle}: no such file")
 
 
 def _check_endpoint(endpoint: str, parser: argparse.ArgumentParser) -> None:
@@ -125,29 +161,44 @@ def _check_endpoint(endpoint: str, parser: argparse.ArgumentParser) -> None:
         context.term()
 
 
+def _check_node_name(name: str, parser: argparse.ArgumentParser) -> str:
+    # The name is the first part of "node/w0/pid" identities and of names
+    # operators type into zmq-monitor: no separator, nothing unprintable.
+    if not name or len(name) > _MAX_NODE_NAME or "/" in name or not name.isprintable() or name != name.strip():
+        parser.error(f"--node-name {name!r}: must be 1 to {_MAX_NODE_NAME} printable characters without '/' "
+                     "or surrounding spaces")
+    return name
+
+
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> SupervisorConfig:
-    for flag, value, low in (("--workers", args.workers, 1), ("--max-jobs", args.max_jobs, 0)):
+    """The node's SupervisorConfig (with the WorkerConfig each worker gets); usage errors exit 2."""
+    node = from_args(NodeOptions, args)
+    pipeline = from_args(PipelineOptions, args)
+    for flag, value, low in (("--workers", node.workers, 1), ("--max-jobs", args.max_jobs, 0)):
         if value is not None and value < low:
             parser.error(f"{flag} must be at least {low}")
     for flag, value in (("--grace", args.grace), ("--liveness", args.liveness), ("--overrun", args.overrun),
-                        ("--max-rss", args.max_rss), ("--deadline", args.deadline or 0)):
+                        ("--max-rss", args.max_rss), ("--deadline", pipeline.deadline or 0)):
         if value < 0:
             parser.error(f"{flag} must not be negative")
+    for flag, value in (("--heartbeat", args.heartbeat), ("--reconnect-max", args.reconnect_max),
+                        ("--pulses-per-second", args.pulses_per_second)):
+        if not value > 0:
+            parser.error(f"{flag} must be more than 0")
     _check_endpoint(args.broker, parser)
-    worker = WorkerConfig(
-        broker=args.broker, max_jobs=args.max_jobs, max_rss=args.max_rss, nice=args.nice, grace=args.grace,
-        liveness=args.liveness, overrun=args.overrun, pipeline=args.pipeline or None,
-        settings=_settings(args, parser), log_level=args.log_level.upper())
-    return SupervisorConfig(workers=args.workers or _cpus(), worker=worker)
+    _check_settings(pipeline, parser)
+    worker = from_args(WorkerConfig, args, pipeline=args.pipeline or None, settings=pipeline.settings(),
+                       log_level=args.log_level,
+                       node_name=_check_node_name(args.node_name or socket.gethostname(), parser))
+    values = {f.name: getattr(node, f.name) for f in dataclasses.fields(node)}
+    values["workers"] = node.workers or _cpus()
+    return SupervisorConfig(worker=worker, **values)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parse_args(parser, argv)
-    level = getattr(logging, args.log_level.upper(), None)
-    if not isinstance(level, int):
-        parser.error(f"--log-level {args.log_level}: not a logging level")
-    logging.basicConfig(level=level, stream=sys.stderr,
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s raterd-supervisor[%(process)d] %(name)s: %(message)s")
     config = config_from_args(args, parser)
     if config.worker.pipeline is None and importlib.util.find_spec("raterd.pipeline") is None:
