@@ -284,7 +284,9 @@ class SiteRating:
                 home.failures.append(f"{page.url}: home page answered HTTP {page.status}")
                 continue
             if page.text is None:
-                home.failures.append(f"{page.url}: home page is {page.content_type or 'binary'}, not HTML")
+                what = (f"unreadable ({page.unreadable})" if page.unreadable
+                        else f"{page.content_type or 'binary'}, not HTML")
+                home.failures.append(f"{page.url}: home page is {what}")
                 continue
             home.origin, home.robots, home.page = origin, policy, page
             final_site = _site_of(urlsplit(page.url).hostname or "") or self.site
@@ -331,6 +333,8 @@ class SiteRating:
         result.page = page
         if not 200 <= page.status < 300:
             result.error = f"HTTP {page.status}"
+        elif page.unreadable:
+            result.error = f"unreadable ({page.unreadable})"
         elif page.text is None:
             result.error = f"not {'text' if sitemap else 'HTML'} ({page.content_type or 'binary'})"
         elif sitemap:

@@ -21,6 +21,7 @@ re-checked.  Everything that goes wrong is a :class:`FetchError` subclass.
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 import threading
 import time
@@ -70,6 +71,15 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _DISCARD_CAP = 64 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"OggS")
+# Real HTML compresses 5-20 fold, a long table of identical rows about 200
+# fold; deflate's limit is about 1030.  A body that expands past the cap at
+# more than this ratio is a decompression bomb, whatever it claims to be.
+_BOMB_RATIO = 500
+# Control characters (other than tab, newlines, form feed) in the first
+# characters of a decoded page: a few are sloppiness, this share is binary.
+_CONTROL_SHARE = 0.1
+_CONTROL_SAMPLE = 4096
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +94,9 @@ class Page:
     ``encoding`` the codec used to decode it.  ``bytes_read`` counts decoded
     body bytes kept (at most the cap), ``wire_bytes`` raw bytes received;
     ``truncated`` means the body was longer than the cap and was cut.
+    ``unreadable`` says why a body declared (or sniffed) as text is not
+    read as text after all (a decompression bomb, binary data); ``text`` is
+    then ``None``.
     ``certificate`` is the server's certificate for https pages.  ``headers``
     has lower-case names; repeated headers are joined with ", ".
     """
@@ -101,6 +114,7 @@ class Page:
     certificate: CertInfo | None
     headers: dict[str, str] = field(default_factory=dict)
     wire_bytes: int = 0
+    unreadable: str = ""
 
 
 @dataclass(slots=True)
@@ -117,6 +131,7 @@ class _Outcome:
     bytes_read: int = 0
     truncated: bool = False
     wire_bytes: int = 0
+    unreadable: str = ""
 
 
 def _is_textual(mime: str) -> bool:
@@ -247,6 +262,7 @@ class Fetcher:
                     certificate=outcome.certificate,
                     headers=outcome.headers,
                     wire_bytes=outcome.wire_bytes,
+                    unreadable=outcome.unreadable,
                 )
             chain.append(target.url)
             if len(chain) > self.max_redirects:
@@ -342,7 +358,16 @@ class Fetcher:
                 outcome.content_type = mime
                 return outcome
         outcome.content_type = mime
-        outcome.text, outcome.encoding = decode_text(body.data, charset, truncated=body.truncated)
+        if coding_name is not None and body.truncated and len(body.data) > _BOMB_RATIO * max(1, body.wire_bytes):
+            outcome.unreadable = (f"a decompression bomb: {body.wire_bytes} compressed bytes expand past "
+                                  f"the {cap}-byte cap")
+            return outcome
+        text, encoding = decode_text(body.data, charset, truncated=body.truncated)
+        sample = text[:_CONTROL_SAMPLE]
+        if sample and len(_CONTROLS.findall(sample)) > _CONTROL_SHARE * len(sample):
+            outcome.unreadable = "binary data, not text"
+            return outcome
+        outcome.text, outcome.encoding = text, encoding
         return outcome
 
     def _read_raw(self, response: Any, amount: int, target: Target, address: Address,

@@ -8,6 +8,7 @@ names that a hostile DNS points at 10.x, 169.254.169.254, 100.64.x,
 
 from __future__ import annotations
 
+import gzip
 import time
 import tracemalloc
 
@@ -25,6 +26,8 @@ from tests.raterd.fixtures import FakeDNS, FixtureServer, Response, Site, hostil
 
 HOSTILE = "hostile.example.com"
 MAX_BYTES = 1_000_000
+# A long, very repetitive but real page: it compresses far more than most, and must still be read.
+REPETITIVE = b"<html><body><table>" + b"<tr><td>Widget</td><td>\xc2\xa35.00</td></tr>\n" * 40_000 + b"</table>"
 
 EVIL_DNS = {
     "ten.evil.example.com": ["10.0.0.1"],
@@ -47,6 +50,11 @@ def sites(fixture_server: FixtureServer) -> FixtureServer:
         "/stall": Response(body=b"<p>too late</p>", delay=60.0),
         "/huge": hostile.huge_page(50 * hostile.MIB),
         "/bomb": hostile.gzip_bomb(),
+        "/repetitive": Response(body=gzip.compress(REPETITIVE), headers={"Content-Encoding": "gzip"}),
+        "/nul": Response(body=b"<html><body>" + bytes(3000) + b"</body></html>"),
+        "/utf16": Response(body="<html><body><p>Acme Widgets Ltd</p></body></html>".encode("utf-16"),
+                           content_type="text/html; charset=utf-16"),
+        "/stray-nul": Response(body=b"<html><body><p>Acme\x00 Widgets Ltd, 1 Main St</p></body></html>"),
         "/to-literal": hostile.redirect(f"http://127.0.0.1:{port}/"),
         "/to-literal-v6": hostile.redirect(f"http://[::1]:{port}/"),
         "/to-decimal-literal": hostile.redirect(f"http://2130706433:{port}/"),
@@ -135,9 +143,25 @@ def test_gzip_bomb_is_truncated_after_little_input(fetcher: Fetcher, sites: Fixt
     finally:
         tracemalloc.stop()
     assert page.truncated and page.bytes_read == MAX_BYTES
-    assert page.text == "\x00" * MAX_BYTES
+    assert page.text is None and page.unreadable.startswith("a decompression bomb")
     assert page.wire_bytes < 200_000  # ~1 KB of wire per MiB of zeros
     assert peak < 10 * MAX_BYTES
+
+
+def test_a_compressed_page_that_is_only_long_is_read_up_to_the_cap(fetcher: Fetcher, sites: FixtureServer) -> None:
+    page = fetcher.get(sites.url(HOSTILE, "/repetitive"), Deadline(10))
+    assert page.truncated and page.unreadable == "" and page.text is not None
+    assert page.text.startswith("<html><body><table><tr><td>Widget</td><td>£5.00")
+
+
+@pytest.mark.parametrize(("path", "readable"), [("/nul", False), ("/utf16", True), ("/stray-nul", True)])
+def test_binary_data_declared_as_html_is_not_read_as_text(fetcher: Fetcher, sites: FixtureServer, path: str,
+                                                          readable: bool) -> None:
+    page = fetcher.get(sites.url(HOSTILE, path), Deadline(5))
+    assert (page.text is not None) == readable
+    assert page.unreadable == ("" if readable else "binary data, not text")
+    if readable:
+        assert "Acme" in page.text
 
 
 def test_fetcher_survives_the_hostile_pages(fetcher: Fetcher, sites: FixtureServer) -> None:

@@ -59,6 +59,7 @@ def _sites(server: FixtureServer) -> dict[str, Site]:
         "huge-page-shop.com": Site({"/": hostile.huge_page(50 * hostile.MIB)}),
         "gzip-bomb-shop.com": Site({"/": hostile.gzip_bomb()}),
         "malformed-shop.com": Site({"/": hostile.malformed_html()}),
+        "nul-page-shop.com": Site({"/": Response(body=b"<html>" + bytes(5000) + b"</html>")}),
         "pdf-shop.com": Site({"/": hostile.non_html("pdf")}),
         "png-undeclared-shop.com": Site({"/": hostile.non_html("png", declared=False)}),
         "json-shop.com": Site({"/": hostile.non_html("json")}),
@@ -114,7 +115,9 @@ CASES = [
     ("trickle-robots-shop.com", "U", "no_website", {"kind": "fetch_error", "value": "~deadline"}),
     ("stall-shop.com", "U", "no_website", {"kind": "fetch_error", "value": "~deadline"}),
     ("huge-page-shop.com", "U", "non_commercial", {"kind": "page", "value": "~1000000 bytes, truncated"}),
-    ("gzip-bomb-shop.com", "U", "non_commercial", {"kind": "page", "value": "~1000000 bytes, truncated"}),
+    # A page that cannot be read is no web site, not a site without commerce.
+    ("gzip-bomb-shop.com", "U", "no_website", {"kind": "fetch_error", "value": "~a decompression bomb"}),
+    ("nul-page-shop.com", "U", "no_website", {"kind": "fetch_error", "value": "~binary data, not text"}),
     ("malformed-shop.com", "U", "non_commercial", {"kind": "page", "method": "home"}),
     ("bogus-charset-shop.co.uk", "Q", "unverified", {"kind": "name", "value": "Brötchen Goods Ltd"}),
     ("pdf-shop.com", "U", "no_website", {"kind": "fetch_error", "value": "~home page is application/pdf, not HTML"}),
@@ -124,7 +127,8 @@ CASES = [
     # Cut at the deadline: reported as a page error, or as unfinished if the cut lands after rate() returned.
     ("slow-contact-shop.co.uk", "Q", "unverified", {"value": "~deadline"}),
     ("bad-contact-shop.co.uk", "Q", "unverified", {"kind": "page_error", "page": "/contact", "value": "~10.0.0.7"}),
-    ("bomb-contact-shop.co.uk", "Q", "unverified", {"kind": "page", "page": "/contact", "value": "~truncated"}),
+    ("bomb-contact-shop.co.uk", "Q", "unverified", {"kind": "page_error", "page": "/contact",
+                                                     "value": "~a decompression bomb"}),
 ]
 
 
