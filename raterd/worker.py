@@ -110,7 +110,9 @@ class Worker:
         self.config = config
         self.pipeline = pipeline
         self.control = control
-        self.host = socket.gethostname()
+        # The node name (sitetruth-raterd --node-name, default the host name)
+        # tells apart two nodes on one host in identities, READY and zmq-monitor.
+        self.host = config.node_name or socket.gethostname()
         self.pid = os.getpid()
         self.identity = f"{self.host}/{config.name}/{self.pid}".encode()[:255]
         self.process = f"raterd-{config.name}[{self.pid}]"
