@@ -205,6 +205,7 @@ class SiteFindings:
     phones: list[Evidence] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     selling: list[Evidence] = field(default_factory=list)
+    parked: list[Evidence] = field(default_factory=list)
     blocklisted: list[Evidence] = field(default_factory=list)
     confirmations: list[Confirmation] = field(default_factory=list)
     certificate_org: str | None = None
@@ -220,6 +221,18 @@ class SiteFindings:
         _extend_unique(self.phones, page.phones)
         _extend_unique(self.registrations, page.registrations)
         _extend_unique(self.selling, page.selling)
+        _extend_unique(self.parked, getattr(page, "parked", None) or [])
+
+    def parked_home(self) -> list[Evidence]:
+        """Why the home page (the first page merged) is a parked or for-sale domain page; ``[]`` if it is not.
+
+        Only the home page decides: a parking service answers every path with
+        the same page, while a real site's blog post about selling a domain
+        is not its home page.
+        """
+        if not self.pages:
+            return []
+        return [e for e in self.parked if e.page == self.pages[0]]
 
     # -- choosing the site's name and address ------------------------------------
 

@@ -10,13 +10,15 @@ rule  when                                                             rating  r
 2     the rating itself failed (``internal_error``)                    ``U``   ``error``
 3     no web site: name does not resolve, refused, no home page        ``U``   ``no_website``
 4     robots.txt forbids us                                            ``X``   ``blocked``
-5     business identified (name *and* street address) and at least     ``A``   ``""``
+5     the home page is a parked or for-sale domain page                ``U``   ``non_commercial``
+      (:meth:`SiteFindings.parked_home`), whatever it sells or names
+6     business identified (name *and* street address) and at least     ``A``   ``""``
       one strong independent confirmation (registry, OV/EV cert) of
       *that* name
-6     business identified, not confirmed                               ``Q``   ``unverified``
-7     commercial (``is_commercial``) but the business is not           ``X``   ``no_location``
+7     business identified, not confirmed                               ``Q``   ``unverified``
+8     commercial (``is_commercial``) but the business is not           ``X``   ``no_location``
       identified (no street address, or no name)
-8     otherwise                                                        ``U``   ``non_commercial``
+9     otherwise                                                        ``U``   ``non_commercial``
 ====  ===============================================================  ======  =================
 
 "Identified" means :meth:`SiteFindings.best_name` (score >= ``NAME_MIN_SCORE``)
@@ -24,7 +26,10 @@ and :meth:`SiteFindings.best_address` are both found. A confirmation counts
 only for the business the site is rated as: its ``matched_name`` must be the
 best name once case, punctuation and legal form are set aside, so a register
 entry for some other company the site mentions ("payments by Acme Pay Ltd")
-cannot make the site an ``A``. Rule 7 deliberately
+cannot make the site an ``A``. Rule 5 comes before the business rules
+because a parked page's "Buy now $2,999" sells the domain, not anything on
+it, and its imprint is the parking company's: neither is the site's
+business, so it is neither ``X`` nor ``Q``/``A``. Rule 8 deliberately
 also covers a shop whose address was found but whose name was not: calling
 it ``non_commercial`` would be false, and without a name nobody can be
 held to the address. The location (API v3) is given for ``A`` and ``Q``
@@ -78,7 +83,8 @@ def decide(findings: SiteFindings) -> Decision:
     identified = name is not None and address is not None
     strong = [c for c in findings.confirmations
               if c.strength == "strong" and name is not None and _same_business(c.matched_name, name.name)]
-    commercial = is_commercial(findings.selling)
+    parked = findings.parked_home()
+    commercial = is_commercial(findings.selling) and not parked
 
     if findings.blocklisted:
         rule, rating, info = "1: listed by a blocklist", Rating.X, RatingInfo.NEGATIVE_INFO
@@ -88,20 +94,22 @@ def decide(findings: SiteFindings) -> Decision:
         rule, rating, info = "3: no web site", Rating.U, RatingInfo.NO_WEBSITE
     elif findings.robots_blocked:
         rule, rating, info = "4: robots.txt forbids rating", Rating.X, RatingInfo.BLOCKED
+    elif parked:
+        rule, rating, info = "5: parked or for-sale domain, no business on it", Rating.U, RatingInfo.NON_COMMERCIAL
     elif identified and strong:
-        rule, rating, info = "5: name and street address found and confirmed", Rating.A, RatingInfo.NONE
+        rule, rating, info = "6: name and street address found and confirmed", Rating.A, RatingInfo.NONE
     elif identified:
-        rule, rating, info = "6: name and street address found, not confirmed", Rating.Q, RatingInfo.UNVERIFIED
+        rule, rating, info = "7: name and street address found, not confirmed", Rating.Q, RatingInfo.UNVERIFIED
     elif commercial:
         missing = "street address" if address is None else "business name"
-        rule, rating, info = f"7: commercial site, no {missing} found", Rating.X, RatingInfo.NO_LOCATION
+        rule, rating, info = f"8: commercial site, no {missing} found", Rating.X, RatingInfo.NO_LOCATION
     else:
-        rule, rating, info = "8: not commercial, business not identified", Rating.U, RatingInfo.NON_COMMERCIAL
+        rule, rating, info = "9: not commercial, business not identified", Rating.U, RatingInfo.NON_COMMERCIAL
 
     location = None
     if rating in (Rating.A, Rating.Q) and name is not None and address is not None:
         location = address.location_dict(name.name)
-    evidence = _evidence(findings, rule, commercial)
+    evidence = _evidence(findings, rule, commercial, parked)
     return Decision(rating=rating, ratinginfo=info, location=location, evidence=evidence)
 
 
@@ -114,9 +122,10 @@ def _same_business(a: str, b: str) -> bool:
     return bool(a.strip()) and a.casefold().split() == b.casefold().split()
 
 
-def _evidence(findings: SiteFindings, rule: str, commercial: bool) -> list[dict[str, str]]:
+def _evidence(findings: SiteFindings, rule: str, commercial: bool, parked: list[Evidence]) -> list[dict[str, str]]:
     items: list[Evidence] = [Evidence(kind="rule", value=rule, source="rules")]
     items += findings.blocklisted
+    items += parked
     if findings.internal_error:
         items.append(Evidence(kind="error", value=findings.internal_error[:300]))
     if findings.fetch_error:
@@ -151,7 +160,7 @@ def _evidence(findings: SiteFindings, rule: str, commercial: bool) -> list[dict[
     items += _first_per_value(findings.phones)[:_MAX_PHONES]
     selling = _first_per_value(findings.selling)
     if selling:
-        verdict = "commercial" if commercial else "not commercial"
+        verdict = "commercial" if commercial else "not commercial: parked domain" if parked else "not commercial"
         items.append(Evidence(kind="commerce", value=f"{verdict} (score {commerce_score(findings.selling):g})",
                               source="rules"))
         items += selling[:_MAX_SELLING]

@@ -21,6 +21,7 @@ from raterd.extract.address import find_addresses
 from raterd.extract.commerce import find_selling
 from raterd.extract.links import IdentityLink, find_identity_links
 from raterd.extract.organisation import find_org_names
+from raterd.extract.parking import find_parking
 from raterd.extract.phones import find_phones, region_for
 from raterd.extract.registration import find_registrations
 from raterd.findings import Evidence, OrganisationName, PostalAddress, Registration
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PageFindings:
-    """What one page says. ``links`` are identity pages to fetch next (best first)."""
+    """What one page says. ``links`` are identity pages to fetch next (best first); ``parked`` is
+    non-empty when the page offers the domain itself for sale or shows a parking service."""
 
     url: str
     title: str = ""
@@ -41,6 +43,7 @@ class PageFindings:
     phones: list[Evidence] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     selling: list[Evidence] = field(default_factory=list)
+    parked: list[Evidence] = field(default_factory=list)
     links: list[IdentityLink] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -76,5 +79,6 @@ def extract_page(text: str, url: str, site_domain: str, *, link_limit: int = 20)
     result.phones = run("phones", find_phones, doc, url, page_text, region_for(site_domain, country))
     result.registrations = run("registration", find_registrations, page_text, url)
     result.selling = run("commerce", find_selling, doc, url, page_text, raw_html, structured)
+    result.parked = run("parking", find_parking, doc, url, page_text)
     result.links = run("links", find_identity_links, doc, url, site_domain, link_limit)
     return result

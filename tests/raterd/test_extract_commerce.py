@@ -1,4 +1,5 @@
-"""Selling signals and the commercial threshold: a checkout makes a shop, a price in a blog post does not."""
+"""Selling signals and the commercial threshold: a checkout makes a shop, a price in a blog post does not;
+a parked or for-sale domain page is told apart."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pathlib
 
 import pytest
 
-from raterd.extract import commerce_score, find_selling, is_commercial, parse_html
+from raterd.extract import commerce_score, find_selling, is_commercial, parse_html, visible_text
+from raterd.extract.parking import find_parking
 from raterd.findings import Evidence
 
 URL = "https://www.example.com/"
@@ -214,3 +216,56 @@ def test_a_news_site_quoting_prices_in_many_currencies_is_not_a_shop():
             '<a href="/news/economy">Economy</a> <a href="/subscribe">Subscribe</a>')
     found = selling(body)
     assert {e.method for e in found} == {"price"} and not is_commercial(found)
+
+
+# -- parked and for-sale domains -----------------------------------------------------------------
+
+def parking(body: str, head: str = "") -> list[tuple[str, str]]:
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    doc = parse_html(html, URL)
+    return [(e.method, e.value) for e in find_parking(doc, URL, visible_text(doc))]
+
+
+@pytest.mark.parametrize("body", [
+    "<h1>This domain is for sale!</h1><p>Buy now for $2,999</p>",
+    "<h1>The domain example-kayaks.com may be for sale</h1><p>Click here to inquire about this domain.</p>",
+    "<h1>Buy this domain</h1><p>Make an offer</p>",
+    "<p>Make an offer on this domain today.</p>",
+    "<h1>Diese Domain steht zum Verkauf</h1>", "<h1>Ce nom de domaine est à vendre</h1>",
+    "<h1>Este dominio está a la venta</h1>", "<h1>Questo dominio è in vendita</h1>", "<h1>Dit domein is te koop</h1>",
+    "<h1>Este domínio está à venda</h1>", "<h1>Denna domän är till salu</h1>", "<h1>Dette domæne er til salg</h1>",
+    "<h1>Ta domena jest na sprzedaż</h1>", "<h1>Tato doména je na prodej</h1>", "<h1>Ez a domain eladó</h1>",
+    "<h1>此域名出售</h1>", "<h1>このドメインは販売中です</h1>", "<h1>이 도메인은 판매 중입니다</h1>",
+])
+def test_for_sale_pages(body):
+    assert [m for m, _ in parking(body)] == ["for_sale"]
+
+
+def test_parking_services_and_their_sponsored_listings():
+    godaddy = '<div id="root"></div><script src="https://img1.wsimg.com/parking-lander/static/js/main.js"></script>'
+    assert parking(godaddy) == [("parking_service", "wsimg.com/parking-lander")]
+    ads = ('<h2>Related Searches</h2><ul><li><a href="/?q=kayak">Kayak tours</a></li></ul>'
+           "<p>The Sponsored Listings displayed above are served automatically by a third party. Neither the service "
+           "provider nor the domain owner maintain any relationship with the advertisers.</p>"
+           '<script src="//www.google.com/adsense/domains/caf.js"></script>')
+    assert {m for m, _ in parking(ads)} == {"parking_ads", "parking_service"}
+    sedo = '<h1>example.net</h1><a href="https://sedo.com/search/details/?domain=example.net">Buy now</a>'
+    assert parking(sedo) == [("parking_service", "sedo.com/search")]
+
+
+def test_real_pages_are_not_parked():
+    # A shop with a "Make an offer" button, a registrar's long home page, a blog post about a domain sale.
+    assert parking("<h1>Vintage cameras</h1><button>Make an offer</button><p>Leica M3, $1,200</p>") == []
+    registrar = ("<h1>Find your domain</h1><p>Buy this domain and thousands more.</p>"
+                 + "<p>Hosting, e-mail and websites for small businesses across Europe, with support.</p>" * 40
+                 + '<a href="https://www.afternic.com/">Our marketplace partner</a>')
+    assert parking(registrar) == []
+    assert parking("<h1>Notes</h1><p>I sold my old blog's domain last year; the buyer found it on a list.</p>") == []
+
+
+def test_a_parked_page_with_a_price_and_buy_button_sells_only_its_domain():
+    body = ("<h1>kayak-corner.com is for sale</h1><p>Price: $2,999</p><p>Or $250/month</p>"
+            '<form action="https://dan.com/buy-domain/kayak-corner.com"><button>Buy now</button></form>')
+    found = selling(body)
+    assert is_commercial(found)  # taken alone, the selling signals say "shop"...
+    assert [m for m, _ in parking(body)] == ["for_sale", "parking_service"]  # ...the page says what is sold

@@ -31,6 +31,8 @@ PRICE = Evidence("selling", "£5", HOME, "price")
 STRONG = Confirmation("companies_house", "01234567 ACME WIDGETS LIMITED, SW1A 2AA", "Acme Widgets Limited")
 WEAK = Confirmation("certificate", "DV certificate", "", strength="weak")
 BLOCK = Evidence("blocklist", "acme.co.uk", "", "domain_list", "phish-feed")
+PARKED = Evidence("parked", "this domain is for sale", HOME, "for_sale")
+PARKED_ELSEWHERE = Evidence("parked", "this domain is for sale", CONTACT, "for_sale")
 
 
 def site(**kw) -> SiteFindings:
@@ -63,20 +65,25 @@ EXPECTED_LOCATION = {"name": "Acme Widgets Ltd", "street": "10 Downing Street", 
     ("3 no web site", site(reachable=False, pages=[], fetch_error="NXDOMAIN"), Rating.U, RatingInfo.NO_WEBSITE, False),
     ("3 before robots", site(reachable=False, robots_blocked=True), Rating.U, RatingInfo.NO_WEBSITE, False),
     ("4 robots", site(robots_blocked=True, pages=[]), Rating.X, RatingInfo.BLOCKED, False),
-    ("5 confirmed", site(names=[NAME], addresses=[ADDRESS], confirmations=[STRONG]), Rating.A, RatingInfo.NONE, True),
-    ("5 confirmed, non-commercial", site(names=[NAME], addresses=[ADDRESS], confirmations=[STRONG], selling=[]),
+    ("5 parked page selling its domain", site(selling=[ADD, PRICE], parked=[PARKED]), Rating.U, RatingInfo.NON_COMMERCIAL, False),
+    ("5 parked page naming the parking company", site(names=[NAME], addresses=[ADDRESS], confirmations=[STRONG], selling=[ADD],
+                                                      parked=[PARKED]), Rating.U, RatingInfo.NON_COMMERCIAL, False),
+    ("6 a for-sale notice on another page is not a parked site", site(names=[NAME], addresses=[ADDRESS], confirmations=[STRONG],
+                                                                      parked=[PARKED_ELSEWHERE]), Rating.A, RatingInfo.NONE, True),
+    ("6 confirmed", site(names=[NAME], addresses=[ADDRESS], confirmations=[STRONG]), Rating.A, RatingInfo.NONE, True),
+    ("6 confirmed, non-commercial", site(names=[NAME], addresses=[ADDRESS], confirmations=[STRONG], selling=[]),
      Rating.A, RatingInfo.NONE, True),
-    ("6 unconfirmed", site(names=[NAME], addresses=[ADDRESS]), Rating.Q, RatingInfo.UNVERIFIED, True),
-    ("6 weak confirmation is not enough", site(names=[NAME], addresses=[ADDRESS], confirmations=[WEAK]),
+    ("7 unconfirmed", site(names=[NAME], addresses=[ADDRESS]), Rating.Q, RatingInfo.UNVERIFIED, True),
+    ("7 weak confirmation is not enough", site(names=[NAME], addresses=[ADDRESS], confirmations=[WEAK]),
      Rating.Q, RatingInfo.UNVERIFIED, True),
-    ("6 shop with address", site(names=[NAME], addresses=[ADDRESS], selling=[CART, ADD]), Rating.Q, RatingInfo.UNVERIFIED, True),
-    ("7 shop without address", site(names=[NAME], selling=[CART, ADD]), Rating.X, RatingInfo.NO_LOCATION, False),
-    ("7 shop with address but no name", site(addresses=[ADDRESS], selling=[ADD]), Rating.X, RatingInfo.NO_LOCATION, False),
-    ("7 confirmation cannot rescue a shop with no address", site(names=[NAME], selling=[ADD], confirmations=[STRONG]),
+    ("7 shop with address", site(names=[NAME], addresses=[ADDRESS], selling=[CART, ADD]), Rating.Q, RatingInfo.UNVERIFIED, True),
+    ("8 shop without address", site(names=[NAME], selling=[CART, ADD]), Rating.X, RatingInfo.NO_LOCATION, False),
+    ("8 shop with address but no name", site(addresses=[ADDRESS], selling=[ADD]), Rating.X, RatingInfo.NO_LOCATION, False),
+    ("8 confirmation cannot rescue a shop with no address", site(names=[NAME], selling=[ADD], confirmations=[STRONG]),
      Rating.X, RatingInfo.NO_LOCATION, False),
-    ("8 blog", site(names=[NAME], selling=[PRICE]), Rating.U, RatingInfo.NON_COMMERCIAL, False),
-    ("8 nothing at all", site(), Rating.U, RatingInfo.NON_COMMERCIAL, False),
-    ("8 address without name, not selling", site(addresses=[ADDRESS]), Rating.U, RatingInfo.NON_COMMERCIAL, False),
+    ("9 blog", site(names=[NAME], selling=[PRICE]), Rating.U, RatingInfo.NON_COMMERCIAL, False),
+    ("9 nothing at all", site(), Rating.U, RatingInfo.NON_COMMERCIAL, False),
+    ("9 address without name, not selling", site(addresses=[ADDRESS]), Rating.U, RatingInfo.NON_COMMERCIAL, False),
 ])
 def test_rule_table(case, findings, rating, info, has_location):
     decision = decide(findings)
@@ -289,3 +296,10 @@ def test_confirmation_of_another_business_does_not_make_an_a():
     decision = decide(site(names=[NAME], addresses=[ADDRESS], confirmations=[
         Confirmation("companies_house", "01234567 ACME WIDGETS LIMITED", "ACME WIDGETS LIMITED")]))
     assert decision.rating == Rating.A
+
+
+def test_parked_page_evidence_names_why_and_says_not_commercial():
+    decision = decide(site(selling=[ADD, PRICE], parked=[PARKED], pages=[HOME]))
+    assert the(decision, "parked") == [PARKED.to_dict()]
+    assert the(decision, "commerce")[0]["value"].startswith("not commercial: parked domain")
+    assert decision.evidence[0]["value"].startswith("5: parked")
