@@ -27,6 +27,9 @@ td pre { margin: .3em 0 0; max-width: 60em; overflow-x: auto; font-size: .85em; 
 .letter-A { background: #2a8a2a; } .letter-Q { background: #c9a100; } .letter-X { background: #c62828; }
 .letter-U { background: #9e9e9e; } .letter-W { background: #5c6bc0; }
 .big .letter { font-size: 2em; }
+td .letter { width: 1.5em; height: 1.5em; line-height: 1.5em; }
+nav.ops, footer { margin: .4em 0; font-size: .9em; }
+#pending { font-size: 1.1em; }
 .popup { margin: .6em; font-size: .9em; } .popup h1 { font-size: 1.1em; }
 """
 
@@ -49,11 +52,47 @@ STATUS_JS = r"""
     return new Date(t * 1000).toISOString().replace("T", " ").slice(0, 19) + "Z";
   }
 
+  // The same units as the server's templates (frontend/_html.py: fmt_duration, fmt_rate, fmt_percent).
+  function fmtDuration(s) {
+    if (typeof s !== "number" || !isFinite(s) || s < 0) { return ""; }
+    if (s < 10) { return s.toFixed(1).replace(/\.0$/, "") + " s"; }
+    var total = Math.floor(s);
+    var units = [[86400, "d", 3600, "h"], [3600, "h", 60, "min"], [60, "min", 1, "s"]];
+    for (var i = 0; i < units.length; i++) {
+      var u = units[i];
+      if (total >= u[0]) {
+        var rest = Math.floor((total % u[0]) / u[2]);
+        return Math.floor(total / u[0]) + " " + u[1] + (rest ? " " + rest + " " + u[3] : "");
+      }
+    }
+    return total + " s";
+  }
+
+  function fmtRate(v) {
+    if (typeof v !== "number" || !isFinite(v)) { return ""; }
+    return (v < 10 ? v.toFixed(1).replace(/\.0$/, "") : v.toFixed(0)) + " / min";
+  }
+
+  function fmtPercent(v) {
+    if (typeof v !== "number" || !isFinite(v)) { return ""; }
+    return (v * 100).toFixed(1) + " %";
+  }
+
   function fmt(value, kind) {
     if (value === null || value === undefined) { return ""; }
     if (kind === "time") { return fmtTime(value); }
     if (typeof value === "boolean") { return value ? "yes" : "no"; }
+    if (kind === "duration") { return fmtDuration(value); }
+    if (kind === "rate") { return fmtRate(value); }
+    if (kind === "ratio") { return fmtPercent(value); }
     return String(value);
+  }
+
+  function letter(text) {
+    var span = document.createElement("span");
+    span.className = "letter letter-" + text.replace(/[^A-Z]/g, "");
+    span.textContent = text;
+    return span;
   }
 
   function cell(value, kind) {
@@ -70,6 +109,8 @@ STATUS_JS = r"""
         details.appendChild(pre);
         td.appendChild(details);
       }
+    } else if (kind === "letter" && text) {
+      td.appendChild(letter(text));
     } else if (kind === "domain" && text) {
       var a = document.createElement("a");
       a.href = document.body.dataset.base + "/rating/" + encodeURIComponent(text);

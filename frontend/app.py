@@ -38,19 +38,19 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from protocol import DomainError, registrable_domain
+from protocol import DomainError, JobState, registrable_domain
 from store import LATEST_VERSION, ErrorRecord, Store, StoreError, open_store
 
 from . import pages, status
 from ._assets import ASSETS
-from ._html import CSP, HTML_TYPE, page
+from ._html import CSP, HTML_TYPE, render
 from ._perthread import PerThread
 from .clientip import ClientIPResolver, IPAddress
 from .config import FrontendConfig, parse_networks
 from .errors import HTTPError
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import FrontendMetrics
-from .query import parse_rate_query
+from .query import DEFAULT_PRIORITY, parse_rate_query
 from .ratings import RatingService
 from .render import STATUS_PENDING, render_json, render_xml
 
@@ -79,9 +79,8 @@ def text_response(status: int, message: str, headers: Iterable[tuple[str, str]] 
                     [("Cache-Control", "no-store"), *headers])
 
 
-def _html(status: int, body: bytes, *extra: tuple[str, str]) -> Response:
-    return Response(status, body, HTML_TYPE, [("Content-Security-Policy", CSP), ("Cache-Control", "no-cache"),
-                                              *extra])
+def _html(status: int, body: bytes, *extra: tuple[str, str], cache: str = "no-cache") -> Response:
+    return Response(status, body, HTML_TYPE, [("Content-Security-Policy", CSP), ("Cache-Control", cache), *extra])
 
 
 def _path(environ: dict[str, Any]) -> str:
@@ -164,9 +163,13 @@ class FrontendApp:
     def client_address(self, environ: dict[str, Any]) -> IPAddress | None:
         return self.resolver.resolve(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"))
 
-    def _check_internal(self, environ: dict[str, Any]) -> None:
+    def is_internal(self, environ: dict[str, Any]) -> bool:
+        """Whether the client (after trusted proxies) is on the operators' network."""
         addr = self.client_address(environ)
-        if addr is None or not any(addr.version == n.version and addr in n for n in self.internal):
+        return addr is not None and any(addr.version == n.version and addr in n for n in self.internal)
+
+    def _check_internal(self, environ: dict[str, Any]) -> None:
+        if not self.is_internal(environ):
             raise HTTPError(403, "Forbidden: this page is for the operators' network only.")
 
     @staticmethod
@@ -211,22 +214,47 @@ class FrontendApp:
             log.warning("store unavailable for the details of %s: %s", domain, e)
             raise HTTPError(503, "Service unavailable: ratings cannot be read right now; try again shortly.",
                             [("Retry-After", str(self.config.retry_after))]) from None
+        client = self.resolver.queue_key(self.client_address(environ))
         if rating is None:
-            if fmt == "json":
-                raise HTTPError(404, "Not found: this domain has not been rated yet.")
-            return _html(404, pages.render_not_rated(
-                domain, "This site has not been rated yet. Ratings are made when a SiteTruth client asks "
-                        "for one; ask again in a minute or two.", popup=popup, base=base))
+            return self._first_rating(domain, client, fmt, base)
+        if rating.expired(time.time()):
+            # The page says the rating is being refreshed: make it so (coalesced at the broker).
+            self.service.refresh(domain, client, DEFAULT_PRIORITY)
         if fmt == "json":
             return Response(200, pages.details_json(rating), JSON_TYPE, [("Cache-Control", "no-cache")])
-        return _html(200, pages.render_details(rating, time.time(), popup=popup, base=base))
+        return _html(200, pages.render_details(rating, time.time(), popup=popup, base=base,
+                                               internal=self.is_internal(environ)))
+
+    def _first_rating(self, domain: str, client: str, fmt: str, base: str) -> Response:
+        """A domain with no rating: queue it (as the API would for this client) and say where it stands.
+
+        202 while queued or being rated; the broker's 502/503 when it cannot
+        take the job. The HTML page reloads itself either way, so a person
+        sees the rating appear; a program polls ``?format=json``.
+        """
+        status, headers = 202, [("Cache-Control", "no-store")]
+        try:
+            state = self.service.queue(domain, client, DEFAULT_PRIORITY)
+        except HTTPError as e:
+            status, headers = e.status, [*headers, *e.headers]
+            pending = pages.Pending("unavailable", message=e.message)
+        else:
+            if state.state is JobState.INVALID:
+                if fmt == "json":
+                    raise HTTPError(404, "Not found: that domain cannot be rated.")
+                return _html(404, pages.render_not_rated(domain, "This domain name cannot be rated.",
+                                                          popup=fmt == "popup", base=base))
+            pending = pages.Pending(state.state.value, state.position, state.progress)
+        if fmt == "json":
+            body = json.dumps({"domain": domain, "rating": "W", "status": str(status), "state": pending.state,
+                               "position": pending.position, "progress": pending.progress,
+                               "message": pending.message}, ensure_ascii=True).encode("ascii")
+            return Response(status, body, JSON_TYPE, headers)
+        return _html(status, pages.render_pending(domain, pending, popup=fmt == "popup", base=base),
+                     *[h for h in headers if h[0] != "Cache-Control"], cache="no-store")
 
     def _index(self, environ: dict[str, Any], path: str) -> Response:
-        body = ("<h1>SiteTruth rating service</h1>"
-                "<p>API: <code>GET /fcgi/rateapiv3.fcgi?url=example.com&amp;url=...&amp;key=guest"
-                "&amp;format=xml|json</code></p>"
-                "<p>Details of a rating: <code>/rating/example.com</code></p>")
-        return _html(200, page("SiteTruth", body, base=self._base(environ)))
+        return _html(200, render("index.html", base=self._base(environ), internal=self.is_internal(environ)))
 
     def _static(self, environ: dict[str, Any], path: str) -> Response:
         ctype, data = ASSETS[path[8:]]

@@ -24,6 +24,9 @@ worker's. Clear the directory when the server restarts.
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections.abc import Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -35,7 +38,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-__all__ = ["FrontendMetrics", "CONTENT_TYPE", "ENDPOINTS"]
+__all__ = ["FrontendMetrics", "LastMinute", "CONTENT_TYPE", "ENDPOINTS"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Fixed label values, so a client cannot grow the metric set with odd paths.
@@ -45,8 +48,39 @@ disable_created_metrics()
 _BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+class LastMinute:
+    """Events counted in one-second slots over the last 60 s: the status page's "requests / min".
+
+    Prometheus computes rates from counters at scrape time; the status page
+    has no Prometheus behind it, so it keeps this small window itself.
+    """
+
+    SLOTS = 60
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._counts = [0] * self.SLOTS
+        self._stamps = [-1] * self.SLOTS  # which second each slot counts
+        self._lock = threading.Lock()
+
+    def add(self, n: int = 1) -> None:
+        second = int(self._clock())
+        slot = second % self.SLOTS
+        with self._lock:
+            if self._stamps[slot] != second:
+                self._stamps[slot], self._counts[slot] = second, 0
+            self._counts[slot] += n
+
+    def total(self) -> int:
+        """Events in the 60 seconds up to now (the current, partial second included)."""
+        now = int(self._clock())
+        with self._lock:
+            return sum(c for c, s in zip(self._counts, self._stamps) if now - self.SLOTS < s <= now)
+
+
 class FrontendMetrics:
     def __init__(self) -> None:
+        self.last_minute = LastMinute()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("sitetruth_frontend_requests", "HTTP requests served",
@@ -66,6 +100,7 @@ class FrontendMetrics:
 
     def observe(self, endpoint: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, str(status)).inc()
+        self.last_minute.add()
         self.latency.labels(endpoint).observe(seconds)
 
     def render(self) -> bytes:

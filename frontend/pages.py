@@ -6,24 +6,29 @@ its letter. The page shows the stored rating with its evidence, as the
 rater recorded it (``raterd.rules``: dicts with ``kind``, ``value``,
 ``page``, ``method``, ``source``): which sources confirmed the business,
 what was found on which page, and the rule that decided. ``?format=json``
-gives the same data to programs.
+gives the same data to programs. A domain with no rating yet gets a page
+that says where its rating stands and reloads itself until it is there.
 
-Everything shown came from rated web sites and must be treated as hostile:
-every value is HTML-escaped and only plain http(s) URLs become links
-(``rel="nofollow noopener noreferrer"``).
+Everything shown came from rated web sites and must be treated as hostile.
+This module only arranges plain data; the templates (``page_*.html``,
+autoescaping, see :mod:`frontend._html`) turn it into HTML, and only plain
+http(s) URLs become links (``rel="nofollow noopener noreferrer"``).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from protocol.vocabulary import LOCATION_FIELDS
 from store import StoredRating
 
-from ._html import esc, fmt_time, page, safe_href
+from ._html import render
 
-__all__ = ["render_details", "render_not_rated", "details_json", "RATING_MEANING", "RATINGINFO_MEANING"]
+__all__ = ["render_details", "render_not_rated", "render_pending", "details_json", "group_confirmations",
+           "explanation", "Pending", "RATING_MEANING", "RATINGINFO_MEANING", "RATING_EXPLANATION",
+           "REFRESH_SECONDS"]
 
 RATING_MEANING = {
     "A": "Site ownership verified",
@@ -44,6 +49,11 @@ RATINGINFO_MEANING = {
     "unverified": "The business was identified, but no independent source confirmed it.",
     "bad_url": "The URL has invalid syntax or is an IP address, not a domain.",
 }
+# The one-line explanation of a letter whose ratinginfo is empty.
+RATING_EXPLANATION = {
+    "A": "The business behind the site was identified on the site and confirmed by an independent source.",
+    "W": "The site is being rated; this page reloads itself until the rating is there.",
+}
 # How evidence kinds are grouped on the page, in this order; others go last.
 _SECTIONS = [
     ("Who confirmed it", ("confirmation", "blocklist", "certificate")),
@@ -52,7 +62,11 @@ _SECTIONS = [
     ("Is it selling?", ("commerce", "selling")),
     ("How the rating was decided", ("rule", "robots", "fetch_error", "error")),
 ]
+_POPUP_KINDS = ("confirmation", "blocklist", "name", "address")
 _MAX_POPUP_FACTS = 6
+# A page for a domain being rated reloads after this many seconds (the API
+# tells clients to ask again in 5 s; a person waiting is shown progress sooner).
+REFRESH_SECONDS = 3
 
 
 def _str(value: Any) -> str:
@@ -67,58 +81,73 @@ def _evidence(rating: StoredRating) -> list[dict[str, str]]:
     return out
 
 
-def _letter(rating: str) -> str:
-    return f'<span class="letter letter-{esc(rating)}">{esc(rating)}</span>'
+def _subject(record: dict[str, str]) -> tuple[str, str]:
+    """``(what was confirmed, how)`` of a confirmation's text.
+
+    Sources write ``[source: ]<the register entry or certificate>: <which
+    check agreed>``; two checks of one entry differ only after the last
+    ``": "`` (and in the source prefix, when two sources hold the entry).
+    """
+    value = record["value"]
+    if record["source"] and value.startswith(record["source"] + ": "):
+        value = value[len(record["source"]) + 2:]
+    subject, sep, check = value.rpartition(": ")
+    return (subject, check) if sep and subject else (value, "")
 
 
-def _location(rating: StoredRating) -> str:
-    """Name, street, "city, region postcode", country: one address block, escaped."""
+def group_confirmations(records: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``records`` with the confirmations of one register entry (or certificate) merged into one row.
+
+    The merged row says what was confirmed once, then every check that
+    agreed and every source that said so. Other records pass unchanged, in
+    their place; a confirmation nothing else shares its subject with keeps
+    its text as recorded.
+    """
+    groups: dict[str, list[dict[str, str]]] = {}
+    for record in records:
+        if record["kind"] == "confirmation":
+            groups.setdefault(_subject(record)[0].casefold(), []).append(record)
+    out: list[dict[str, str]] = []
+    for record in records:
+        if record["kind"] != "confirmation":
+            out.append(record)
+            continue
+        group = groups.pop(_subject(record)[0].casefold(), None)
+        if group is None:  # merged into an earlier row
+            continue
+        if len(group) == 1:
+            out.append(record)
+            continue
+        checks = [_subject(r)[1] or r["method"] for r in group]
+        out.append({"kind": "confirmation", "value": _subject(record)[0],
+                    "page": next((r["page"] for r in group if r["page"]), ""),
+                    "method": "; ".join(dict.fromkeys(c for c in checks if c)),
+                    "source": ", ".join(dict.fromkeys(r["source"] for r in group if r["source"]))})
+    return out
+
+
+def explanation(rating: str, ratinginfo: str, evidence: list[dict[str, str]] | None = None) -> str:
+    """The one line under the letter: what the ratinginfo means, or what the letter means in words."""
+    text = RATINGINFO_MEANING.get(ratinginfo, ratinginfo)
+    if text:
+        return text
+    text = RATING_EXPLANATION.get(rating, "")
+    sources = list(dict.fromkeys(e["source"] for e in evidence or () if e["kind"] == "confirmation" and e["source"]))
+    if rating == "A" and sources:
+        text = text.removesuffix(".") + f": {', '.join(sources)}."
+    return text
+
+
+def _location_lines(rating: StoredRating) -> list[str]:
+    """Name, street, "city, region postcode", country: one address block."""
     loc = rating.location if isinstance(rating.location, dict) else {}
     get = {k: _str(loc.get(k)).strip() for k in LOCATION_FIELDS}
     place = " ".join(p for p in (get["region"], get["postcode"]) if p)
     town = ", ".join(p for p in (get["city"], place) if p)
-    lines = [get["name"], get["street"], town, get["country"]]
-    return "<br>".join(esc(line) for line in lines if line)
+    return [line for line in (get["name"], get["street"], town, get["country"]) if line]
 
 
-def _page_cell(url: str) -> str:
-    href = safe_href(url)
-    if href:
-        return f'<a href="{esc(href)}" rel="nofollow noopener noreferrer">{esc(url)}</a>'
-    return esc(url)
-
-
-def _status_line(rating: StoredRating, now: float) -> str:
-    line = f"Rated {esc(fmt_time(rating.rated_at))}"
-    if rating.expired(now):
-        line += "; this rating has expired and is being refreshed."
-    else:
-        line += f"; valid until {esc(fmt_time(rating.expires_at))}."
-    return line
-
-
-def render_details(rating: StoredRating, now: float, *, popup: bool = False, base: str = "") -> bytes:
-    meaning = RATING_MEANING.get(rating.rating, "")
-    info = RATINGINFO_MEANING.get(rating.ratinginfo, rating.ratinginfo)
-    location = _location(rating)
-    evidence = _evidence(rating)
-    full_link = f"{esc(base)}/rating/{esc(rating.domain)}"
-    if popup:
-        facts = [e for e in evidence if e["kind"] in ("confirmation", "blocklist", "name", "address")]
-        items = "".join(
-            f"<li>{esc(e['kind'])}: {esc(e['value'])}" + (f" <span class=\"muted\">({esc(e['source'])})</span>"
-                                                         if e["source"] else "") + "</li>"
-            for e in facts[:_MAX_POPUP_FACTS])
-        body = (
-            f"<h1>{_letter(rating.rating)} {esc(rating.domain)}</h1>"
-            f"<p><strong>{esc(meaning)}</strong>" + (f"<br>{esc(info)}" if info else "") + "</p>"
-            + (f"<p>{location}</p>" if location else "")
-            + (f"<ul>{items}</ul>" if items else "")
-            + f'<p class="muted">{_status_line(rating, now)} '
-              f'<a href="{full_link}" target="_blank" rel="noopener">Details</a></p>'
-        )
-        return page(f"SiteTruth: {rating.domain}", body, base=base, body_class="popup")
-
+def _sections(evidence: list[dict[str, str]]) -> list[tuple[str, list[dict[str, str]]]]:
     sections = []
     shown: set[int] = set()
     for title, kinds in _SECTIONS:
@@ -129,26 +158,46 @@ def render_details(rating: StoredRating, now: float, *, popup: bool = False, bas
     rest = [e for i, e in enumerate(evidence) if i not in shown]
     if rest:
         sections.append(("Other evidence", rest))
-    tables = "".join(
-        f"<h2>{esc(title)}</h2><table><thead><tr><th>what</th><th>found</th><th>on page</th>"
-        f"<th>how</th><th>source</th></tr></thead><tbody>"
-        + "".join(f"<tr><td>{esc(e['kind'])}</td><td>{esc(e['value'])}</td><td>{_page_cell(e['page'])}</td>"
-                  f"<td>{esc(e['method'])}</td><td>{esc(e['source'])}</td></tr>" for e in rows)
-        + "</tbody></table>"
-        for title, rows in sections)
-    body = (
-        f'<h1 class="big">{_letter(rating.rating)} {esc(rating.domain)}</h1>'
-        f"<p><strong>{esc(meaning)}</strong>" + (f" \u2014 {esc(info)}" if info else "") + "</p>"
-        f"<p class=\"muted\">{_status_line(rating, now)}</p>"
-        + (f"<h2>Business location</h2><p>{location}</p>" if location else "")
-        + (tables or "<p class=\"muted\">No evidence was recorded for this rating.</p>")
-    )
-    return page(f"SiteTruth rating: {rating.domain}", body, base=base)
+    return sections
+
+
+def render_details(rating: StoredRating, now: float, *, popup: bool = False, base: str = "",
+                   internal: bool = False) -> bytes:
+    """The details page of a stored rating; ``internal`` adds links to the operators' pages."""
+    evidence = group_confirmations(_evidence(rating))
+    context = {
+        "base": base, "domain": rating.domain, "rating": rating.rating,
+        "meaning": RATING_MEANING.get(rating.rating, ""),
+        "info": explanation(rating.rating, rating.ratinginfo, evidence),
+        "location": _location_lines(rating), "rated_at": rating.rated_at, "expires_at": rating.expires_at,
+        "expired": rating.expired(now), "internal": internal,
+    }
+    if popup:
+        facts = [e for e in evidence if e["kind"] in _POPUP_KINDS][:_MAX_POPUP_FACTS]
+        return render("rating_popup.html", facts=facts, **context)
+    return render("rating.html", sections=_sections(evidence), **context)
 
 
 def render_not_rated(domain: str, reason: str, *, popup: bool = False, base: str = "") -> bytes:
-    body = f"<h1>{_letter('U')} {esc(domain)}</h1><p>{esc(reason)}</p>"
-    return page(f"SiteTruth: {domain}", body, base=base, body_class="popup" if popup else "")
+    """The page for a name that has no rating and will get none (not a domain, refused)."""
+    return render("rating_none.html", base=base, domain=domain, reason=reason, popup=popup)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """Where a domain's first rating stands, as the page for it shows."""
+
+    state: str  # "queued", "rating" or "unavailable" (the queue could not be reached)
+    position: int = 0
+    progress: str = ""
+    message: str = ""
+
+
+def render_pending(domain: str, pending: Pending, *, popup: bool = False, base: str = "",
+                   refresh: int = REFRESH_SECONDS) -> bytes:
+    """The page for a domain with no rating yet: it reloads itself every ``refresh`` seconds."""
+    return render("rating_pending.html", base=base, domain=domain, pending=pending, popup=popup, refresh=refresh,
+                  explanation=RATING_EXPLANATION["W"])
 
 
 def details_json(rating: StoredRating) -> bytes:

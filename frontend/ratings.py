@@ -241,6 +241,16 @@ class RatingService:
             self.metrics.items.labels(rating, status).inc(n)
         return items
 
+    # ------------------------------------------------------------ one domain (the details page)
+    def queue(self, domain: str, client_ip: str, priority: int) -> DomainStatus:
+        """Ask the broker to rate ``domain`` for ``client_ip``, as an API request would; HTTPError 502/503."""
+        states = self._ask_broker([domain], client_ip, priority, required=True)
+        return states.get(domain) or DomainStatus(domain, JobState.QUEUED)
+
+    def refresh(self, domain: str, client_ip: str, priority: int) -> None:
+        """Ask for an expired rating to be refreshed; broker trouble is counted, never raised."""
+        self._ask_broker([domain], client_ip, priority, required=False)
+
     # ------------------------------------------------------------ the broker
     def broker_call(self, make_request: Callable[[int], Message], timeout: float) -> Message:
         """This thread's ``BrokerClient.call``, failing at once while backing off after a failure."""

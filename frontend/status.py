@@ -10,10 +10,12 @@ next to ``zmq-monitor``'s terminal view. One snapshot gathers
 * this frontend's own figures (cache, requests, uptime).
 
 Either source may be down; the page then says so and shows the rest. The
-HTML is rendered complete on the server (readable without script) and
-``/static/status.js`` refreshes it every 2 s from ``status.json``: the
-tables' header cells name the fields (``data-field``), so the column layout
-is written once, here.
+HTML is rendered complete on the server from ``templates/status.html``
+(readable without script) and ``/static/status.js`` refreshes it every 2 s
+from ``status.json``: the tables' header cells name the fields and how to
+show them (``data-field``, ``data-kind``), so the column layout is written
+once, here, and the units (``2 h 14 min``, ``12 / min``) and coloured
+letters look the same before and after a refresh.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from protocol import ProtocolError, StatsReply, StatsRequest
 from protocol.client import BrokerUnavailable
 from store import StoreError
 
-from ._html import esc, fmt_time, page
+from ._html import render
 
-__all__ = ["snapshot", "render_status"]
+__all__ = ["snapshot", "render_status", "TABLES", "SUMMARY"]
 
 RECENT = 20
 # Tracebacks can be 256 KB each; the page refreshes every 2 s. Keep the end,
@@ -38,24 +40,30 @@ _MAX_TRACEBACK = 16 * 1024
 _MAX_MESSAGE = 2000
 _STATS_TIMEOUT = 1.0
 
+# How a value is shown (the template's ``cell`` macro and status.js agree on these):
+# "" as it is; "time" a UTC time; "duration" seconds as "2 h 14 min"; "rate"
+# a per-minute figure as "12 / min"; "ratio" as a percentage; "letter" a
+# rating letter coloured as on the rating page; "domain" a link to its
+# rating page; "traceback" folded away.
+
 # (element id, heading, where the rows are in the snapshot, [(field, header, kind)])
 TABLES: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
     ("queues", "Queues per client IP", "broker.queues",
      [("ip", "client IP", ""), ("queued", "queued", ""), ("outstanding", "outstanding", ""),
-      ("oldest_age", "oldest waiting (s)", "")]),
+      ("oldest_age", "oldest waiting", "duration")]),
     ("raters", "Raters", "broker.raters",
      [("id", "rater", ""), ("host", "host", ""), ("state", "state", ""), ("job", "rating", "domain"),
-      ("job_age", "for (s)", ""), ("progress", "progress", ""), ("jobs_done", "jobs done", ""),
-      ("last_seen_age", "last heard (s ago)", "")]),
+      ("job_age", "for", "duration"), ("progress", "progress", ""), ("jobs_done", "jobs done", ""),
+      ("last_seen_age", "last heard", "duration")]),
     ("completions", "Completed at the broker", "broker.recent",
-     [("at", "at", "time"), ("domain", "domain", "domain"), ("rating", "rating", ""),
-      ("ratinginfo", "ratinginfo", ""), ("elapsed", "took (s)", ""), ("rater", "rater", "")]),
+     [("at", "at", "time"), ("domain", "domain", "domain"), ("rating", "rating", "letter"),
+      ("ratinginfo", "ratinginfo", ""), ("elapsed", "took", "duration"), ("rater", "rater", "")]),
     ("ratings", "Recent ratings in the store", "recent_ratings",
-     [("rated_at", "rated at", "time"), ("domain", "domain", "domain"), ("rating", "rating", ""),
+     [("rated_at", "rated at", "time"), ("domain", "domain", "domain"), ("rating", "rating", "letter"),
       ("ratinginfo", "ratinginfo", ""), ("expires_at", "expires", "time")]),
     ("errors", "Recent errors (error log)", "recent_errors",
      [("at", "at", "time"), ("host", "host", ""), ("process", "process", ""), ("component", "component", ""),
-      ("domain", "domain", ""), ("message", "message", ""), ("traceback", "traceback", "traceback")]),
+      ("domain", "domain", "domain"), ("message", "message", ""), ("traceback", "traceback", "traceback")]),
 ]
 
 # (path in the snapshot, label, kind)
@@ -64,13 +72,14 @@ SUMMARY: list[tuple[str, str, str]] = [
     ("broker.totals.in_flight", "being rated", ""),
     ("broker.totals.raters", "raters", ""),
     ("broker.totals.free_slots", "free rater slots", ""),
-    ("broker.rates.completed_per_min", "completed / min", ""),
+    ("broker.rates.completed_per_min", "ratings completed", "rate"),
     ("broker.counters.completed", "completed since start", ""),
-    ("broker.broker.uptime", "broker up (s)", ""),
-    ("frontend.requests", "frontend requests", ""),
-    ("frontend.cache_hit_ratio", "cache hit ratio", ""),
+    ("broker.broker.uptime", "broker up", "duration"),
+    ("frontend.requests_per_min", "frontend requests", "rate"),
+    ("frontend.requests", "requests since start", ""),
+    ("frontend.cache_hit_ratio", "cache hit ratio", "ratio"),
     ("frontend.cache_entries", "cache entries", ""),
-    ("frontend.uptime", "frontend up (s)", ""),
+    ("frontend.uptime", "frontend up", "duration"),
 ]
 
 
@@ -124,41 +133,18 @@ def snapshot(app: Any) -> dict[str, Any]:
     out["frontend"] = {
         "host": socket.gethostname(), "pid": os.getpid(), "started_at": app.started_at,
         "uptime": round(now - app.started_at, 1), "requests": int(requests),
+        "requests_per_min": app.metrics.last_minute.total(),
         "cache_entries": len(service.cache), "cache_hits": int(hits), "cache_misses": int(misses),
         "cache_hit_ratio": round(hits / (hits + misses), 3) if hits + misses else None,
     }
     return out
 
 
-def _cell(value: Any, kind: str, base: str) -> str:
-    if kind == "time":
-        return f"<td>{esc(fmt_time(value))}</td>"
-    if value is None:
-        return "<td></td>"
-    if isinstance(value, bool):
-        value = "yes" if value else "no"
-    text = str(value)
-    if kind == "traceback":
-        if not text:
-            return "<td></td>"
-        return f"<td><details><summary>traceback</summary><pre>{esc(text)}</pre></details></td>"
-    if kind == "domain" and text:
-        return f'<td><a href="{esc(base)}/rating/{esc(text)}">{esc(text)}</a></td>'
-    return f"<td>{esc(text)}</td>"
-
-
-def _table(data: dict[str, Any], ident: str, title: str, source: str,
-           columns: list[tuple[str, str, str]], base: str) -> str:
-    heads = "".join(f'<th data-field="{esc(f)}" data-kind="{esc(k)}">{esc(h)}</th>' for f, h, k in columns)
+def _rows(data: dict[str, Any], source: str) -> list[dict[str, Any]] | None:
     rows = _get(data, source)
-    if isinstance(rows, (list, tuple)) and rows:
-        body = "".join("<tr>" + "".join(_cell(row.get(f) if isinstance(row, dict) else None, k, base)
-                                        for f, _, k in columns) + "</tr>" for row in rows)
-    else:
-        note = "none" if isinstance(rows, (list, tuple)) else "not available"
-        body = f'<tr><td colspan="{len(columns)}" class="muted">{note}</td></tr>'
-    return (f'<h2>{esc(title)}</h2><table id="{esc(ident)}" data-source="{esc(source)}">'
-            f"<thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>")
+    if not isinstance(rows, (list, tuple)):
+        return None
+    return [row if isinstance(row, dict) else {} for row in rows]
 
 
 def render_status(data: dict[str, Any], base: str = "") -> bytes:
@@ -167,15 +153,7 @@ def render_status(data: dict[str, Any], base: str = "") -> bytes:
         problems.append(f"Broker: {data['broker_error']}")
     if data.get("store_error"):
         problems.append(f"Store: {data['store_error']}")
-    summary = "".join(
-        f'<div><dt>{esc(label)}</dt><dd data-path="{esc(path)}" data-kind="{esc(kind)}">'
-        f'{esc("-" if _get(data, path) is None else _get(data, path))}</dd></div>'
-        for path, label, kind in SUMMARY)
-    tables = "".join(_table(data, *spec, base) for spec in TABLES)
-    body = (
-        "<h1>SiteTruth cluster status</h1>"
-        f'<p class="muted" id="updated">updated {esc(fmt_time(data.get("generated_at")))}</p>'
-        f'<div class="banner" id="problems">{esc(" — ".join(problems))}</div>'
-        f'<dl class="summary">{summary}</dl>{tables}'
-    )
-    return page("SiteTruth status", body, base=base, script="status.js")
+    summary = [(path, label, kind, _get(data, path)) for path, label, kind in SUMMARY]
+    tables = [(ident, title, source, columns, _rows(data, source)) for ident, title, source, columns in TABLES]
+    return render("status.html", base=base, generated_at=data.get("generated_at"),
+                  problems=" — ".join(problems), summary=summary, tables=tables)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from lxml import html as lxml_html
 
-from protocol import Rating
-from store import ErrorRecord, open_store
+from protocol import DomainStatus, JobState, Rating, RateReply
+from store import ErrorRecord, StoredRating, open_store
 from tests.support.fake_rater import FakeRater
-from tests.support.web import EVIL, call, wait_until
+from tests.support.web import EVIL, call, seed, wait_until
 
 API = "/fcgi/rateapiv3.fcgi"
 
@@ -61,16 +62,122 @@ def test_details_json_and_expired_note(seeded_sqlite, frontend_app):
     assert "expired and is being refreshed" in page_tree(call(app, "/rating/oldshop.net")).text_content()
 
 
-def test_not_rated_not_a_domain_and_international_names(seeded_sqlite, frontend_app):
-    app = frontend_app(store=seeded_sqlite)
-    r = call(app, "/rating/never-rated.com")
-    assert r.status == 404 and "not been rated yet" in page_tree(r).text_content()
+def test_not_a_domain_and_international_names(seeded_sqlite, frontend_app, scripted_broker):
+    broker = scripted_broker(queued_reply)
+    app = frontend_app(store=seeded_sqlite, broker=broker.endpoint)
     r = call(app, "/rating/<b>x</b>")
     assert r.status == 404 and b"<b>x</b>" not in r.body
+    assert "not a domain name" in page_tree(r).text_content()
     # PATH_INFO carries UTF-8 bytes as latin-1 (PEP 3333)
     r = call(app, "/rating/" + "bücher.de".encode().decode("latin-1"))
-    assert r.status == 404 and "xn--bcher-kva.de" in page_tree(r).text_content()
+    assert r.status == 202 and "xn--bcher-kva.de" in page_tree(r).text_content()
+    assert [m.domains for m in broker.requests] == [("xn--bcher-kva.de",)]
     assert call(app, "/rating/example.com", "format=pdf").status == 400
+
+
+def queued_reply(msg):
+    return RateReply(req_id=msg.req_id, items=tuple(DomainStatus(d, JobState.QUEUED, position=3)
+                                                    for d in msg.domains))
+
+
+def test_unrated_domain_page_queues_it_and_reloads_until_rated(store_url, frontend_app, start_broker):
+    seed(store_url)
+    broker = start_broker(store_url)
+    app = frontend_app(store=store_url, broker=broker.clients, trusted_proxies=("127.0.0.1",))
+    # Queued under the same client address as the API would use: the proxied client's.
+    r = call(app, "/rating/www.never-rated.com", remote="127.0.0.1", headers={"X-Forwarded-For": "198.51.100.44"})
+    assert r.status == 202 and r.headers["cache-control"] == "no-store"
+    tree = page_tree(r)
+    assert tree.get_element_by_id("pending").get("data-state") == "queued"
+    assert "Queued for rating" in tree.text_content() and "never-rated.com" in tree.text_content()
+    refresh = tree.find(".//meta[@http-equiv='refresh']")
+    assert refresh is not None and int(refresh.get("content")) > 0
+    stats = broker.stats()
+    assert [(q["ip"], q["queued"]) for q in stats["queues"]] == [("198.51.100.44", 1)]
+    # Visiting again while it waits queues nothing more (the broker coalesces).
+    assert call(app, "/rating/never-rated.com", remote="198.51.100.44").status == 202
+    assert broker.stats()["totals"]["live"] == 1
+    data = json.loads(call(app, "/rating/never-rated.com", "format=json").body)
+    assert (data["rating"], data["status"], data["state"]) == ("W", "202", "queued")
+    with FakeRater(broker.raters, "r1", context=broker.context):
+        r = wait_until(lambda: (lambda r: r if r.status == 200 else None)(call(app, "/rating/never-rated.com")),
+                       what="the rating to be stored")
+    tree = page_tree(r)
+    assert tree.find(".//meta[@http-equiv='refresh']") is None
+    assert "Owner of never-rated.com" in tree.text_content()
+
+
+def test_unrated_domain_page_with_the_broker_down_says_so_and_reloads(seeded_sqlite, frontend_app):
+    app = frontend_app(store=seeded_sqlite, broker_timeout=0.3, retry_after=9)
+    r = call(app, "/rating/never-rated.com")
+    assert r.status == 503 and r.headers["retry-after"] == "9"
+    tree = page_tree(r)
+    assert tree.get_element_by_id("pending").get("data-state") == "unavailable"
+    assert "cannot be reached" in tree.text_content()
+    assert tree.find(".//meta[@http-equiv='refresh']") is not None
+    r = call(app, "/rating/never-rated.com", "format=json")
+    assert r.status == 503 and json.loads(r.body)["state"] == "unavailable"
+
+
+def test_domain_the_broker_refuses_gets_no_reloading_page(seeded_sqlite, frontend_app, scripted_broker):
+    broker = scripted_broker(lambda m: RateReply(req_id=m.req_id, items=tuple(
+        DomainStatus(d, JobState.INVALID) for d in m.domains)))
+    app = frontend_app(store=seeded_sqlite, broker=broker.endpoint)
+    r = call(app, "/rating/odd.com")
+    assert r.status == 404 and page_tree(r).find(".//meta[@http-equiv='refresh']") is None
+    assert call(app, "/rating/odd.com", "format=json").status == 404
+
+
+def test_expired_rating_page_asks_for_the_refresh_it_announces(seeded_sqlite, frontend_app, scripted_broker):
+    broker = scripted_broker(queued_reply)
+    app = frontend_app(store=seeded_sqlite, broker=broker.endpoint)
+    r = call(app, "/rating/oldshop.net", remote="198.51.100.8")
+    assert r.status == 200 and "being refreshed" in page_tree(r).text_content()
+    call(app, "/rating/example.com")  # fresh: nothing to ask
+    assert [(m.domains, m.client_ip) for m in broker.requests] == [(("oldshop.net",), "198.51.100.8")]
+
+
+def test_a_is_explained_and_two_checks_of_one_entry_are_one_row(sqlite_url, frontend_app):
+    entry = "companies-house: company 01234567 'ACME WIDGETS LIMITED' (active), 1 Mill Lane, Halifax HX7 8AB"
+    with open_store(sqlite_url) as s:
+        s.migrate()
+        s.complete([StoredRating.new("acme.co.uk", "A", "", {"name": "Acme Widgets Ltd"}, [
+            {"kind": "rule", "value": "identified and confirmed", "source": "rules"},
+            {"kind": "confirmation", "value": f"{entry}: name and postcode match", "method": "strong",
+             "source": "companies-house"},
+            {"kind": "confirmation", "value": f"{entry}: name and registration number match", "method": "strong",
+             "source": "companies-house"},
+            {"kind": "confirmation", "value": "OV certificate issued by Test CA to 'Acme Widgets Ltd': the "
+                                              "organisation the site names", "method": "strong", "source": "tls"},
+        ])])
+    app = frontend_app(store=sqlite_url)
+    tree = page_tree(call(app, "/rating/acme.co.uk"))
+    text = tree.text_content()
+    assert "Site ownership verified \u2014 The business behind the site was identified on the site and " \
+           "confirmed by an independent source: companies-house, tls." in " ".join(text.split())
+    confirmed = tree.xpath("//h2[.='Who confirmed it']/following-sibling::table[1]/tbody/tr")
+    rows = [[td.text_content() for td in tr.findall("td")] for tr in confirmed]
+    assert rows == [
+        ["confirmation", entry.removeprefix("companies-house: "), "",
+         "name and postcode match; name and registration number match", "companies-house"],
+        ["confirmation", "OV certificate issued by Test CA to 'Acme Widgets Ltd': the organisation the site names",
+         "", "strong", "tls"]]
+    popup = page_tree(call(app, "/rating/acme.co.uk", "format=popup")).text_content()
+    assert popup.count("ACME WIDGETS LIMITED") == 1 and "independent source" in popup
+    # Q keeps the explanation of its ratinginfo.
+    seed(sqlite_url)
+    q = page_tree(call(app, "/rating/oldshop.net")).text_content()
+    assert "no independent source confirmed it" in q and "confirmed by an independent source" not in q
+
+
+def test_pages_link_to_each_other_for_operators_only(seeded_sqlite, frontend_app):
+    app = frontend_app(store=seeded_sqlite)
+    inside = {a.get("href") for a in page_tree(call(app, "/rating/example.com", remote="10.0.0.5")).iter("a")}
+    assert {"/status", "/metrics"} <= inside
+    outside = {a.get("href") for a in page_tree(call(app, "/rating/example.com", remote="203.0.113.9")).iter("a")}
+    assert "/status" not in outside and "/metrics" not in outside
+    status_links = {a.get("href") for a in page_tree(call(app, "/status")).iter("a")}
+    assert {"/metrics", "/status.json", "/rating/example.com"} <= status_links
 
 
 def test_details_with_the_store_down_is_503(tmp_path, frontend_app):
@@ -83,8 +190,6 @@ def test_details_with_the_store_down_is_503(tmp_path, frontend_app):
 
 
 def test_status_page_shows_queues_raters_progress_and_errors(store_url, frontend_app, start_broker):
-    from tests.support.web import seed
-
     seed(store_url)
     with open_store(store_url) as s:
         s.append_errors([ErrorRecord(at=time.time(), host="rater-7", process="raterd[42]", component="raterd",
@@ -108,6 +213,17 @@ def test_status_page_shows_queues_raters_progress_and_errors(store_url, frontend
         assert tb is not None and "ValueError: <boom>" in tb.text_content()
         assert tree.get_element_by_id("ratings").text_content().count("example.com") >= 1
         assert tree.find(".//script").get("src") == "/static/status.js"
+        # Units a person reads at a glance, and letters coloured as on the rating page.
+        summary = {dd.get("data-path"): dd.text_content() for dd in tree.iter("dd")}
+        assert re.fullmatch(r"[0-9.]+ s|[0-9]+ min( [0-9]+ s)?", summary["frontend.uptime"]), summary
+        assert re.fullmatch(r"[0-9.]+ s|[0-9]+ min( [0-9]+ s)?", summary["broker.broker.uptime"]), summary
+        assert re.fullmatch(r"[0-9.]+ / min", summary["frontend.requests_per_min"]), summary
+        assert summary["frontend.requests_per_min"] != "0 / min"
+        assert re.fullmatch(r"[0-9.]+ / min", summary["broker.rates.completed_per_min"]), summary
+        letters = tree.get_element_by_id("ratings").find_class("letter")
+        assert {el.get("class") for el in letters} >= {"letter letter-A", "letter letter-X"}
+        waited = tree.get_element_by_id("queues").findall(".//tbody/tr/td")[3].text_content()
+        assert re.fullmatch(r"[0-9.]+ s", waited), waited
 
         data = json.loads(call(app, "/status.json").body)
         assert data["broker"]["totals"]["in_flight"] == 1
