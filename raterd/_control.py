@@ -6,6 +6,10 @@ supervisor makes a ``socketpair`` per worker and passes one end to the child
 
     worker -> supervisor   {"event": "registered", "pid": ...}    the broker has answered our READY
                            {"event": "retiring", "reason": "max_jobs" | "max_rss", ...}
+                           {"event": "job"}                        a rating has started
+                           {"event": "rated", "rating", "ratinginfo", "seconds", "fetch_errors": {kind: n}}
+                           {"event": "rated", "failed": true, "seconds", "fetch_errors": {}}
+                                                                   a rating has ended (see rated_message)
     supervisor -> worker   {"cmd": "leave"}                        your replacement is registered
                            {"cmd": "report", "component", "message", "traceback", "process"}
                                                                    forward an ErrorReport to the broker
@@ -24,12 +28,37 @@ import logging
 import socket
 from typing import Any
 
-__all__ = ["ControlChannel", "ControlClosed"]
+__all__ = ["ControlChannel", "ControlClosed", "JOB_STARTED", "rated_message"]
 
 log = logging.getLogger(__name__)
 
 # A line longer than this is a bug on the other side, not a message.
 _MAX_LINE = 1 << 20
+
+
+JOB_STARTED = {"event": "job"}
+
+
+def rated_message(outcome: Any, seconds: float, error: str | None) -> dict[str, Any]:
+    """The facts of one finished rating the supervisor counts (:mod:`raterd.metrics`): small and flat.
+
+    *outcome* is the pipeline's RatingOutcome (None when the rating failed),
+    *seconds* the time from JOB to outcome, *error* set when the rating
+    could not be sent as a RESULT.
+    """
+    from .metrics import fetch_error_counts    # the worker needs only the classifier, not a registry
+
+    message: dict[str, Any] = {"event": "rated", "seconds": round(max(0.0, float(seconds)), 4)}
+    if error is not None or outcome is None:
+        message["failed"] = True
+    else:
+        message["rating"] = str(getattr(outcome, "rating", ""))
+        message["ratinginfo"] = str(getattr(outcome, "ratinginfo", ""))
+    try:
+        message["fetch_errors"] = fetch_error_counts(getattr(outcome, "evidence", None) or ())
+    except TypeError:
+        message["fetch_errors"] = {}
+    return message
 
 
 class ControlClosed(Exception):

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._control import ControlChannel, ControlClosed
+from .metrics import MetricsError, NodeMetrics
 from ._proc import ExitCode, describe_exit
 from ._workerconfig import WorkerConfig
 
@@ -68,6 +69,7 @@ class SupervisorConfig:
     healthy_after: float = 60.0     # a worker up this long resets the backoff
     stop_timeout: float | None = None   # SIGKILL after this (default: worker grace + 5 s)
     python: str = sys.executable
+    metrics: str = ""               # HOST:PORT of the Prometheus endpoint (raterd.metrics); "" = none
 
 
 class RestartPolicy:
@@ -97,6 +99,7 @@ class _Child:
     registered: bool = False
     retiring: bool = False
     told_to_leave: bool = False
+    busy: bool = False              # between its "job" and "rated" messages
 
     @property
     def pid(self) -> int:
@@ -138,6 +141,8 @@ class Supervisor:
         self.restarts = 0
         self._ever_registered = False
         self._exit_code = ExitCode.OK
+        # The node name, once raterd has one, labels the node's info series.
+        self.metrics = NodeMetrics(node=str(getattr(config.worker, "node_name", "") or ""))
 
     # ---- public --------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
@@ -156,6 +161,12 @@ class Supervisor:
         self._selector.register(wake_r, selectors.EVENT_READ, ("wake", None))
         restore = self._install_signals(wake_w)
         try:
+            if self.config.metrics:
+                try:
+                    log.info("metrics on http://%s/metrics", self.metrics.serve(self.config.metrics))
+                except MetricsError as e:
+                    log.error("%s", e)
+                    return ExitCode.CONFIG
             worker = self.config.worker
             log.info("raterd supervisor up: %d workers -> broker %s (nice %s, max %d jobs, max %s MiB)",
                      self.config.workers, worker.broker, worker.nice, worker.max_jobs, worker.max_rss or "-")
@@ -178,6 +189,7 @@ class Supervisor:
             for child in list(self._children):
                 self._kill(child)
             self._selector.close()
+            self.metrics.close()
             wake_r.close()
             wake_w.close()
 
@@ -229,6 +241,11 @@ class Supervisor:
                 self._on_registered(child)
             elif event == "retiring":
                 self._on_retiring(child, message)
+            elif event == "job":
+                child.busy = True
+            elif event == "rated":
+                child.busy = False
+                self.metrics.rated(message)
             else:
                 log.warning("unknown message from worker %s ignored: %r", child.name, message)
 
@@ -245,6 +262,7 @@ class Supervisor:
 
     def _on_retiring(self, child: _Child, message: dict[str, Any]) -> None:
         child.retiring = True
+        self.metrics.recycled(message.get("reason"))
         slot = self._slots[child.slot]
         log.info("worker %s (pid %d) retiring (%s, %s jobs, %s MiB): starting its replacement",
                  child.name, child.pid, message.get("reason"), message.get("jobs_done"), message.get("rss_mb"))
@@ -296,10 +314,23 @@ class Supervisor:
             pass
 
     # ---- timers and exits ------------------------------------------------------------
+    def worker_states(self) -> dict[str, int]:
+        """Workers by state (the names of :data:`raterd.metrics.WORKER_STATES`)."""
+        counts: dict[str, int] = {}
+        for child in self._children:
+            state = ("retiring" if child.retiring or child.told_to_leave else "busy" if child.busy
+                     else "idle" if child.registered else "starting")
+            counts[state] = counts.get(state, 0) + 1
+        waiting = sum(1 for slot in self._slots if slot.current is None and slot.restart_at is not None)
+        if waiting:
+            counts["restarting"] = waiting
+        return counts
+
     def _tick(self, now: float) -> ExitCode | None:
         for child in list(self._children):
             if child.popen.poll() is not None:
                 self._on_exit(child, now)
+        self.metrics.set_workers(self.worker_states())
         if self._stop_reason:
             return self._stopping(now)
         for slot in self._slots:
@@ -307,6 +338,7 @@ class Supervisor:
                 slot.restart_at = None
                 child = self._spawn(slot)
                 self.restarts += 1
+                self.metrics.restarted()
                 if slot.current is None:
                     slot.current = child
                 else:

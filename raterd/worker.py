@@ -72,7 +72,7 @@ from protocol import (
     decode,
 )
 
-from ._control import ControlChannel, ControlClosed
+from ._control import JOB_STARTED, ControlChannel, ControlClosed, rated_message
 from ._mailbox import Mailbox, thread_stack
 from ._outcome import outcome_frames, pulse_message
 from ._proc import ExitCode, rss_mb, set_niceness
@@ -405,6 +405,8 @@ class Worker:
         self._current = _Current(job, time.monotonic(), deadline)
         log.debug("job %s: rating %s (attempt %d, deadline %.0f s)", job.job_id, job.domain, job.attempt, deadline)
         self._jobs.put((job, deadline))
+        if self.control is not None:
+            self._tell_supervisor(JOB_STARTED)
 
     def _rate_loop(self) -> None:
         """The rating thread: no sockets here, only the pipeline and the mailbox."""
@@ -434,7 +436,7 @@ class Worker:
             if kind == "pulse":
                 current.pulse = pulse_message(job_id, *event[2:]) or current.pulse
             elif kind == "result":
-                self._finish(current, *outcome_frames(current.job, event[2]))
+                self._finish(current, *outcome_frames(current.job, event[2]), event[2])
             elif kind == "failed":
                 log.warning("rating %s failed: %s", current.job.domain, event[2])
                 self._finish(current, Failed(job_id=job_id, error=event[2][:60000],
@@ -448,11 +450,13 @@ class Worker:
             self._send(current.pulse.to_frames())     # progress is best effort: a lost pulse is no loss
             current.pulse, current.last_pulse = None, now
 
-    def _finish(self, current: _Current, frames: list[bytes], error: str | None) -> None:
+    def _finish(self, current: _Current, frames: list[bytes], error: str | None, outcome: Any = None) -> None:
         self._current = None
         self._send_or_keep(frames)
         self.jobs_done += 1
         elapsed = time.monotonic() - current.started
+        if self.control is not None:
+            self._tell_supervisor(rated_message(outcome, elapsed, error))
         if error is None:
             log.info("rated %s in %.1f s (%d done)", current.job.domain, elapsed, self.jobs_done)
         self._check_retire()
