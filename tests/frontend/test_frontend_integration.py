@@ -72,3 +72,20 @@ def test_broker_coming_up_later_is_used_after_the_backoff(sqlite_url, frontend_a
     r = wait_until(lambda: (lambda r: r if r.status == 200 else None)(call(app, API, "url=late.com")),
                    timeout=10, what="the broker to be used")
     assert items(r)[0]["status"] == "202"
+
+
+def test_pending_items_carry_their_place_in_the_clients_queue(store_url, frontend_app, start_broker):
+    seed(store_url)
+    broker = start_broker(store_url)  # no rater: everything stays queued
+    app = frontend_app(store=store_url, broker=broker.clients)
+    first = items(call(app, API, "url=q1.com&url=example.com&url=www.q2.com&url=q3.com", remote="198.51.100.61"))
+    assert [(i["domain"], i["status"], i.get("position")) for i in first] == [
+        ("q1.com", "202", "1"), ("example.com", "200", None), ("www.q2.com", "202", "2"), ("q3.com", "202", "3")]
+    # Another client's queue is its own: its first domain is first there.
+    other = items(call(app, API, "url=r1.com", remote="198.51.100.62"))
+    assert other[0]["position"] == "1"
+    # Asking again reports the same place; a more urgent request goes ahead within the client's own share.
+    assert items(call(app, API, "url=q3.com", remote="198.51.100.61"))[0]["position"] == "3"
+    urgent = items(call(app, API, "url=q0.com&priority=0", remote="198.51.100.61"))
+    assert urgent[0]["position"] == "1"
+    assert items(call(app, API, "url=q3.com", remote="198.51.100.61"))[0]["position"] == "4"

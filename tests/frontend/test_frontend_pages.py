@@ -89,7 +89,8 @@ def test_unrated_domain_page_queues_it_and_reloads_until_rated(store_url, fronte
     assert r.status == 202 and r.headers["cache-control"] == "no-store"
     tree = page_tree(r)
     assert tree.get_element_by_id("pending").get("data-state") == "queued"
-    assert "Queued for rating" in tree.text_content() and "never-rated.com" in tree.text_content()
+    assert "Queued for rating; position 1 in the queue." in tree.text_content()
+    assert "never-rated.com" in tree.text_content()
     refresh = tree.find(".//meta[@http-equiv='refresh']")
     assert refresh is not None and int(refresh.get("content")) > 0
     stats = broker.stats()
