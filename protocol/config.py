@@ -107,6 +107,7 @@ class Option:
     group: str | None = None
     default_text: str | Callable[[], str] | None = None
     choices: tuple[Any, ...] | None = None
+    short: str | None = None        # "-v": an extra spelling on the command line only
 
     @property
     def env(self) -> str:
@@ -128,6 +129,7 @@ def option(
     group: str | None = None,
     default_text: str | Callable[[], str] | None = None,
     choices: Sequence[Any] | None = None,
+    short: str | None = None,
 ) -> Any:
     """Declare a dataclass field as a user-facing option (use as the field's default).
 
@@ -137,7 +139,8 @@ def option(
     callable is asked when the help is built (a default that lives elsewhere).
     """
     meta = {"help": help, "metavar": metavar, "flag": flag, "parse": parse, "group": group,
-            "default_text": default_text, "choices": tuple(choices) if choices is not None else None}
+            "default_text": default_text, "choices": tuple(choices) if choices is not None else None,
+            "short": short}
     return dataclasses.field(default=default, metadata={_KEY: meta})
 
 
@@ -154,7 +157,8 @@ def options_of(cls: type) -> list[Option]:
             name=f.name, default=f.default, help=meta["help"],
             flag=meta["flag"] or "--" + f.name.replace("_", "-"),
             parse=meta["parse"] or parse, kind=kind, container=container, metavar=meta["metavar"],
-            group=meta["group"], default_text=meta["default_text"], choices=meta["choices"]))
+            group=meta["group"], default_text=meta["default_text"], choices=meta["choices"],
+            short=meta["short"]))
     return out
 
 
@@ -204,8 +208,14 @@ def _help_line(opt: Option) -> str:
     return text.replace("%", "%%")
 
 
-def add_options(parser: argparse.ArgumentParser, cls: type, *, exclude: Sequence[str] = ()) -> list[Option]:
-    """Add the flags of ``cls``'s options to ``parser`` (in their groups); return the options."""
+def add_options(parser: argparse.ArgumentParser, cls: type, *, exclude: Sequence[str] = (),
+                defaults: bool = True) -> list[Option]:
+    """Add the flags of ``cls``'s options to ``parser`` (in their groups); return the options.
+
+    ``defaults=False`` is for a sub-command's parser that accepts the same
+    options after the command: it leaves out what was not given, so a value
+    given before the command is not overwritten by a default.
+    """
     groups: dict[str, Any] = {}
     options = [o for o in options_of(cls) if o.name not in exclude]
     for opt in options:
@@ -226,7 +236,9 @@ def add_options(parser: argparse.ArgumentParser, cls: type, *, exclude: Sequence
                 kwargs.update(action="append", default=None)
             else:
                 kwargs["default"] = opt.default
-        target.add_argument(opt.flag, **kwargs)
+        if not defaults:
+            kwargs["default"] = argparse.SUPPRESS
+        target.add_argument(*([opt.short] if opt.short else []), opt.flag, **kwargs)
     return options
 
 
@@ -272,9 +284,10 @@ def program_parser(prog: str, doc: str, *, log_levels: bool = True) -> argparse.
     head, _, rest = doc.strip().partition("\n\n")
     epilog = rest.rstrip() + "\n\n" if rest.strip() else ""
     epilog += textwrap.fill(
-        "Every option has a SITETRUTH_* environment twin (--log-level -> SITETRUTH_LOG_LEVEL; lists "
-        "comma-separated) and a key in the TOML file given with --config (log-level = \"DEBUG\", at the "
-        f"top, in [sitetruth] or in [{prog}]). Command line beats environment beats file beats default.", 78)
+        "Every option has a SITETRUTH_* environment twin named after its flag (--some-flag -> "
+        "SITETRUTH_SOME_FLAG; lists comma-separated) and a key in the TOML file given with --config "
+        f"(some-flag = value, at the top, in [sitetruth] or in [{prog}]). Command line beats environment "
+        "beats file beats default.", 78)
     parser = argparse.ArgumentParser(prog=prog, description=textwrap.fill(plain_text(head), 78), epilog=epilog,
                                      formatter_class=PlainHelpFormatter)
     parser.add_argument("--config", metavar="FILE", default=None,

@@ -13,12 +13,16 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum
+
+from protocol.config import add_options, option, parse_args, program_parser
 
 from . import open_store
 from .errors import SchemaError, StoreConfigError, StoreError, StoreUnavailable
+from .migrations import LATEST_VERSION
 from .records import StoreStatus
-from .url import DEFAULT_STORE_URL, STORE_ENV
+from .url import DEFAULT_STORE_URL, STORE_ENV, StoreURL, parse_store_url
 
 __all__ = ["main", "ExitCode"]
 
@@ -30,7 +34,7 @@ class ExitCode(IntEnum):
     FAILURE = 1        # any other store error
     USAGE = 2          # bad arguments, bad URL, missing driver, bad credentials
     UNAVAILABLE = 3    # the database cannot be reached or is locked
-    SCHEMA = 4         # not migrated / schema newer than this code (status: not up to date)
+    SCHEMA = 4         # not migrated / schema newer than this code (status: not up to date, or no SQLite file)
 
 
 EPILOG = f"""\
@@ -44,36 +48,54 @@ examples:
 
 exit codes: 0 ok, 1 other store error, 2 usage or configuration error,
 3 store unavailable, 4 schema not migrated or newer than this code
-(`status` exits 4 when the schema is not at this code's version)."""
+(status exits 4 when the schema is not at this code's version, and when
+the SQLite file does not exist: status never creates one)."""
 
 
-def _add_common(parser: argparse.ArgumentParser, top: bool) -> None:
-    # Accepted before or after the command. Below the top level the default
-    # is SUPPRESS, so a sub-command does not overwrite a value given before it.
-    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
-    parser.add_argument("--store", metavar="URL", default=default(os.environ.get(STORE_ENV) or DEFAULT_STORE_URL),
-                        help=f"store URL (env {STORE_ENV}; default {DEFAULT_STORE_URL})")
-    parser.add_argument("--json", action="store_true", default=default(False),
-                        help="print one JSON object instead of text")
-    parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
-                        help="log what is being done")
+@dataclass(frozen=True)
+class DbOptions:
+    """sitetruth-db's options; accepted before or after the command."""
+
+    store: str = option(DEFAULT_STORE_URL, metavar="URL", help=f"store URL (env {STORE_ENV})")
+    json: bool = option(False, help="print one JSON object instead of text")
+    verbose: bool = option(False, short="-v", help="log what is being done")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Create or upgrade the SiteTruth store schema, and show its state.")
-    _add_common(parser, top=True)
+    parser = program_parser(PROG, __doc__, log_levels=False)
+    parser.epilog = EPILOG + "\n\n" + parser.epilog.rsplit("\n\n", 1)[-1]
+    add_options(parser, DbOptions)
     commands = parser.add_subparsers(dest="command", metavar="{migrate,status}", required=True)
     migrate = commands.add_parser(
         "migrate", help="apply pending schema migrations",
         description="Apply pending schema migrations (safe to run repeatedly and concurrently).")
     status = commands.add_parser(
         "status", help="show back end, schema version and row counts",
-        description="Show back end, URL (password hidden), schema version and row counts.")
+        description="Show back end, URL (password hidden), schema version and row counts. "
+                    "A missing SQLite file is reported, not created.")
     for sub in (migrate, status):
-        _add_common(sub, top=False)
+        add_options(sub, DbOptions, defaults=False)
     return parser
+
+
+def _missing_sqlite_file(url: str) -> StoreURL | None:
+    """The parsed URL when it names an SQLite file that does not exist (opening it would create it)."""
+    parsed = parse_store_url(url)
+    if parsed.backend == "sqlite" and parsed.path != ":memory:" and not os.path.exists(parsed.path):
+        return parsed
+    return None
+
+
+def _report_missing(parsed: StoreURL, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"backend": parsed.backend, "url": parsed.redacted(), "exists": False,
+                          "schema_version": 0, "latest_version": LATEST_VERSION, "up_to_date": False,
+                          "counts": {}}))
+    else:
+        print(f"backend  {parsed.backend}\nurl      {parsed.redacted()}\n"
+              f"schema   none: no such file  <- run `sitetruth-db migrate` to create it")
+    print(f"{PROG}: error: no SQLite store at {parsed.path} (nothing was created)", file=sys.stderr)
+    return ExitCode.SCHEMA
 
 
 def _print_status(status: StoreStatus) -> None:
@@ -88,10 +110,14 @@ def _print_status(status: StoreStatus) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse_args(_parser(), argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format=f"{PROG}: %(levelname)s %(name)s: %(message)s")
     try:
+        if args.command == "status":
+            missing = _missing_sqlite_file(args.store)
+            if missing is not None:
+                return _report_missing(missing, args.json)
         with open_store(args.store) as store:
             if args.command == "migrate":
                 applied = store.migrate()
