@@ -439,7 +439,7 @@ def _explicit_dests(parser: argparse.ArgumentParser, argv: Sequence[str] | None)
 # ----------------------------------------------------------------- plain help
 
 _LITERAL = re.compile(r"``(.+?)``", re.S)
-_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`(~?)([^`]+)`")
 _INTERPRETED = re.compile(r"(?<![`\w])`([^`\n]+)`(?![`\w])")
 
 
@@ -449,7 +449,8 @@ def plain_text(text: str) -> str:
     ``literal`` -> literal, :mod:`x` -> x, `x` -> x; a paragraph ending
     in "::" ends in ":" (or nothing, for a "::" on its own).
     """
-    text = _ROLE.sub(r"\1", text)
+    # :class:`~store.Store` shows as "Store", as Sphinx would show it.
+    text = _ROLE.sub(lambda m: m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2), text)
     text = _LITERAL.sub(r"\1", text)
     text = _INTERPRETED.sub(r"\1", text)
     lines = text.split("\n")

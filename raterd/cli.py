@@ -58,8 +58,10 @@ _FETCH = "fetching and sources (passed to the rating pipeline)"
 def _pipeline_default(name: str) -> Callable[[], str]:
     """The rating pipeline's own default of ``name``, for --help (the pipeline keeps it in one place)."""
     def text() -> str:
-        from .pipeline import RaterSettings
-
+        try:
+            from .pipeline import RaterSettings
+        except ImportError:     # --help must work even where the pipeline cannot load
+            return ""
         value = {f.name: f.default for f in dataclasses.fields(RaterSettings)}[name]
         return "" if value in (None, "", ()) else str(value)
 
