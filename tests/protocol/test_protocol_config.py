@@ -66,3 +66,38 @@ def test_bad_config_files_are_usage_errors(tmp_path, capsys):
         with pytest.raises(SystemExit) as e:
             parse_args(parser(), ["--config", str(path)], environ={})
         assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_flag_with_another_dest_keeps_the_env_twin_of_its_flag(tmp_path):
+    p = argparse.ArgumentParser(prog="demo")
+    p.add_argument("--trusted-proxy", dest="proxies", action="append")
+    assert parse_args(p, [], environ={"SITETRUTH_TRUSTED_PROXY": "10.0.0.0/8"}).proxies == ["10.0.0.0/8"]
+    conf = tmp_path / "st.toml"
+    conf.write_text('trusted-proxy = ["192.0.2.0/24"]\n')
+    assert parse_args(p, ["--config", str(conf)], environ={}).proxies == ["192.0.2.0/24"]
+
+
+def test_the_programs_own_table_beats_the_shared_one_and_holds_its_own_keys(tmp_path):
+    conf = tmp_path / "cluster.toml"
+    conf.write_text('[sitetruth]\nworkers = 7\n\n[demo]\nworkers = 4\nresolve = ["a.example:127.0.0.1"]\n\n'
+                    '[other-program]\nmax-unacked = 5\n')
+    args = parse_args(parser(), ["--config", str(conf)], environ={})
+    assert (args.workers, args.resolve) == (4, ["a.example:127.0.0.1"])
+
+
+def test_a_config_file_value_of_the_wrong_shape_is_a_usage_error(tmp_path, capsys):
+    conf = tmp_path / "st.toml"
+    conf.write_text('workers = [1, 2]\n')
+    with pytest.raises(SystemExit) as e:
+        parse_args(parser(), ["--config", str(conf)], environ={})
+    assert e.value.code == 2 and "workers" in capsys.readouterr().err
+
+
+def test_sub_command_help_is_plain_text_too(capsys):
+    p = argparse.ArgumentParser(prog="demo", description="``demo``: a tool.")
+    sub = p.add_subparsers(dest="command").add_parser("run", description="Run it (see :mod:`x.y`).")
+    sub.add_argument("--fast", action="store_true", help="be ``fast``")
+    with pytest.raises(SystemExit):
+        parse_args(p, ["run", "--help"], environ={})
+    out = capsys.readouterr().out
+    assert "Run it (see x.y)." in out and "be fast" in out and "`" not in out
