@@ -63,6 +63,9 @@ _TLD_COUNTRY = {
     "uk": "GB", "de": "DE", "fr": "FR", "ca": "CA", "us": "US", "at": "AT", "ch": "CH",
     "nl": "NL", "be": "BE", "it": "IT", "es": "ES", "ie": "IE", "au": "AU", "nz": "NZ",
     "lu": "LU", "dk": "DK", "se": "SE", "no": "NO", "fi": "FI", "pl": "PL", "pt": "PT",
+    "cz": "CZ", "sk": "SK", "hu": "HU", "za": "ZA", "sg": "SG", "hk": "HK", "kr": "KR", "jp": "JP",
+    "br": "BR", "mx": "MX", "li": "LI", "is": "IS", "si": "SI", "hr": "HR", "ro": "RO", "gr": "GR",
+    "ee": "EE", "lv": "LV", "lt": "LT", "ar": "AR", "cl": "CL", "in": "IN", "tw": "TW", "mc": "MC",
 }
 
 

@@ -1,36 +1,46 @@
-"""Street addresses on a page: schema.org PostalAddress, ``<address>``, labelled blocks and running text.
+"""Street addresses on a page: schema.org PostalAddress, ``<address>``, labelled blocks, label/value tables
+and running text, in the postal formats of 30+ countries.
 
-A rating needs a *street* address: a street line (house number + street
-word such as ``123 Main St`` / ``12 rue de la Paix``, or a street + house
-number such as ``Musterstraße 12`` / ``Via Roma 1``) followed within a few
-segments by a postcode and city in a known national format:
+A rating needs a *street* address: a street line (see :mod:`._streets`:
+``123 Main St``, ``Chaussée de Wavre 214``, ``Drottninggatan 53``) near a
+postcode and city in a format some country uses.  Postcode patterns, which
+side of the city the postcode goes, postcode prefixes (``L-``, ``SE-``),
+country names and regions come from Google's address metadata (see
+:mod:`._postal`); Japanese, Korean and Hong Kong Chinese addresses are read by
+:mod:`._postal_cjk`.  Hong Kong has no postcodes: there a street followed by
+the country line is enough, and the postcode is empty.
 
-=======  ==================================  =====================================
-country  postcode / city segment             example
-=======  ==================================  =====================================
-US       City, ST 12345(-6789)               ``123 Main St, Springfield, IL 62704``
-CA       City, PR A1A 1A1                    ``100 King St W, Toronto, ON M5X 1A9``
-GB       City POSTCODE                       ``10 Downing Street, London SW1A 2AA``
-NL       1234 AB City                        ``Keizersgracht 123, 1015 CJ Amsterdam``
-DE/FR/   [D-]12345 City                      ``Musterstraße 12, 10115 Berlin``,
-IT/ES                                        ``12 rue de la Paix, 75002 Paris``
-AT/CH/   [A-]1234 City (only after a         ``Hauptstraße 5, 1010 Wien``
-BE/DK    number-last street)
-=======  ==================================  =====================================
+The country comes from the strongest clue present, never a weaker one over
+a stronger one:
 
-A bare city, a PO box or a street without postcode is not an address. The
-country comes from the format, then a country name in the block, then the
-street style (``rue`` -> FR, ``-straße`` -> DE), then the site's TLD.
+1. a country line or name in the address, in any language we know
+   (``Norge``, ``Magyarország``, ``Česká republika``, ``México``, ``Hong Kong``);
+2. a postcode prefix (``D-``, ``CH-``, ``L-``);
+3. the postcode pattern: a region printed with it (``NSW 2026``, ``Jal.``,
+   ``(RM)``), the only country the pattern fits, or a known city;
+4. the language of the street words among the countries the pattern fits;
+5. the site's TLD among them; 6. the first of them.
+
+A bare city, a PO box, a street without postcode (except in Hong Kong) or an
+address in a "hosted by" / "website by" credit for another company is not
+the site's address.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 
 from raterd.extract._dom import fold, fold_keep, text_lines, visible_text
+from raterd.extract._postal import (
+    CITY_COUNTRY, NO_POSTCODE, PREFIX_COUNTRY, country_format, named_country, postcode_countries, region_countries,
+)
+from raterd.extract._postal_cjk import find_cjk_addresses
+from raterd.extract._postal_layout import credit_lines, label_value_blocks, without_credits, without_hosting_blocks
+from raterd.extract._streets import EN_WORDS, LEADING_WORDS, PO_BOX, STYLE_COUNTRIES, is_unit_line, street_style
 from raterd.extract._structured import Node, Structured, read_structured, text_value
 from raterd.findings import ADDRESS_METHOD_WEIGHT, PostalAddress
 
@@ -65,7 +75,7 @@ def _alt(words) -> str:
 
 # -- postcode / city segments ------------------------------------------------------------
 
-_CITY = r"[^\W\d_][^\d,;|]{0,40}?"
+_CITY = r"[^\W\d_][^\d,;|]{0,40}?(?:\s\d{1,2}\b)?"
 # US, CA and GB parts are searched at the end of a segment; whatever precedes
 # them ("Springfield", or "123 Main St Springfield") is sorted out afterwards.
 _US = re.compile(
@@ -73,7 +83,7 @@ _US = re.compile(
     r"(?P<pc>\d{5}(?:-\d{4})?)(?!\d)(?:\s*,?\s*(?:USA|U\.S\.A\.|US|United States(?: of America)?))?\s*$"
 )
 _CA = re.compile(
-    rf"(?:^|(?<=[\s,]))(?P<state>{_alt(CA_PROVINCES)}|{_alt(CA_PROVINCES.values())}|Québec)\.?,?\s+"
+    rf"(?:^|(?<=[\s,]))\(?(?P<state>{_alt(CA_PROVINCES)}|{_alt(CA_PROVINCES.values())}|Québec)\)?\.?,?\s+"
     r"(?P<pc>[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d)(?![A-Z0-9])(?:\s*,?\s*Canada)?\s*$"
 )
 _UK_PC = r"(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRV-Y\d]?) ?\d[ABD-HJLNP-UW-Z]{2})"
@@ -81,148 +91,53 @@ _UK = re.compile(
     rf"(?:^|(?<=[\s,]))(?P<pc>{_UK_PC})(?![A-Z0-9])"
     r"(?:\s*,?\s*(?:UK|U\.K\.|United Kingdom|Great Britain|England|Scotland|Wales|Northern Ireland))?\s*$"
 )
-# Number-first parts are tried with .match() at each word start of a segment.
+# Every other country: the shapes of their postcodes; which countries a match fits is the metadata's call.
+_PC = (r"(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{3}-\d{4}|\d{2}-\d{3}|\d{3}\s\d{2}|[1-9]\d{3}\s?[A-Z]{2}(?![A-Za-z])|"
+       r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W)\s?[0-9AC-FHKNPRTV-Y]{4}|\d{4,6})")
+_PC_LABEL = r"(?i:(?:c\.\s?p\.|cp|cep|plz|zip|postcode|post\s?code|postal\s?code|code\s+postal|psč|irsz)\.?\s*:?\s*)"
 _CEDEX = r"(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?"
-_NL = re.compile(rf"(?P<pc>[1-9]\d{{3}}\s?(?!SA|SD|SS)[A-Z]{{2}})\s+(?P<city>{_CITY})\s*$")
-_EU5 = re.compile(rf"(?:(?P<ccp>D|DE|F|FR|I|IT|E|ES|FI)\s?-\s?)?(?P<pc>\d{{5}})\s+(?P<city>{_CITY}){_CEDEX}\s*$")
-_EU4 = re.compile(rf"(?:(?P<ccp>A|AT|CH|B|BE|DK)\s?-\s?)?(?P<pc>[1-9]\d{{3}})\s+(?P<city>{_CITY})\s*$")
-
-# -- street lines -------------------------------------------------------------------------
-
-_EN_WORDS = {
-    "street", "st", "road", "rd", "avenue", "ave", "av", "lane", "ln", "drive", "dr", "court", "ct",
-    "place", "pl", "square", "sq", "way", "parkway", "pkwy", "highway", "hwy", "terrace", "ter",
-    "close", "crescent", "cres", "row", "circle", "cir", "trail", "trl", "walk", "gardens", "hill",
-    "grove", "mews", "park", "green", "broadway", "plaza", "wharf", "quay", "gate", "boulevard",
-    "blvd", "crossing", "alley", "pike", "turnpike", "expressway", "freeway", "loop", "path", "ridge",
-    "run", "center", "centre", "yard", "rise", "vale", "embankment", "parade", "crescent", "esplanade",
-}
-_FR_WORDS = {"rue", "avenue", "av", "bd", "boulevard", "place", "allee", "chemin", "impasse", "quai",
-             "route", "cours", "passage", "square", "voie", "faubourg", "fbg", "esplanade", "promenade",
-             "rond point", "parvis", "sentier", "montee"}
-_IT_WORDS = {"via", "viale", "piazza", "piazzale", "corso", "largo", "vicolo", "strada", "contrada",
-             "lungomare", "lungotevere", "borgo"}
-_ES_WORDS = {"calle", "c", "avenida", "avda", "paseo", "plaza", "carrer", "carretera", "camino", "ronda",
-             "travesia", "glorieta", "rambla", "pasaje", "cl"}
-_DE_FIRST = {"am", "an", "auf", "im", "in", "unter", "zum", "zur", "hinter", "vor", "alte", "alter",
-             "neue", "neuer", "grosse", "kleine", "platz", "allee", "ring", "ufer", "markt"}
-_DE_SUFFIX = re.compile(
-    r"(?:stra(?:ß|ss)e|str\.?|weg|platz|allee|gasse|ring|damm|ufer|chaussee|markt|steig|pfad|berg|hof|"
-    r"graben|kamp|stieg|br(?:ü|ue)cke|tor|wall|promenade|feld|garten|anger|zeile|steinweg|"
-    r"straat|gracht|laan|plein|kade|singel|dijk|steeg|dreef|baan|park|"
-    r"gatan|vej|gade|veien)$",
-    re.I,
-)
-_NUM_FIRST = re.compile(
-    r"(?i)^(?:(?:unit|suite|ste|flat|apt|apartment)\.?\s*#?\s*[\w-]{1,6}\s*[,/]?\s+)?"
-    r"(?P<num>\d{1,6}[A-Za-z]?(?:\s?[-–/]\s?\d{1,6}[A-Za-z]?)?)(?:\s*(?:bis|ter|quater)\b)?\s*,?\s+"
-    r"(?P<rest>[^\W\d_][\w'’.\- ]{1,70})$"
-)
-_NUM_LAST = re.compile(
-    r"^(?P<rest>(?:C/\s?)?[^\W\d_][\w'’.\- /]{1,60}?)\s*,?\s+(?:n[°o.º]\s*)?"
-    r"(?P<num>\d{1,5}\s?[a-zA-Z]?(?:\s?[-–/]\s?\d{1,5}\s?[a-zA-Z]?)?)$"
-)
-_PO_BOX = re.compile(r"\b(?:p\.?\s?o\.?\s*box|postfach|boite postale|bp\s\d|apartado|casella postale|postbus)\b", re.I)
+_PC_FIRST = re.compile(rf"{_PC_LABEL}?(?:(?P<ccp>[A-Z]{{1,3}})\s?-\s?)?(?P<pc>{_PC})\s+(?P<city>{_CITY}){_CEDEX}\s*$")
+_CITY_PC = re.compile(rf"(?:^|(?<=\s))(?P<city>{_CITY}?)\s+(?:(?P<state>[A-Z]{{2,3}})\s+)?(?P<pc>{_PC})\s*$")
+_PC_ONLY = re.compile(rf"^{_PC_LABEL}?(?:(?P<ccp>[A-Z]{{1,3}})\s?-\s?)?(?P<pc>{_PC})$")
+_TWO_DIGITS = re.compile(r"\d")
+_WORD_START = re.compile(r"(?:^|(?<=\s))[\dA-Za-z]")
 _DIRECTIONS = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Street:
-    text: str
-    style: str  # "en" | "fr" | "it" | "es" | "de" | "generic"
-
-
-def _street(segment: str, allow_generic: bool = False) -> _Street | None:
-    """Recognise a street line; ``allow_generic`` accepts "Words 12" when a German-style postcode follows."""
-    seg = segment.strip().rstrip(",")
-    if len(seg) < 4 or len(seg) > 90 or _PO_BOX.search(seg):
-        return None
-    match = _NUM_FIRST.match(seg)
-    if match:
-        words = fold(match.group("rest")).split()
-        if 0 < len(words) <= 8:
-            if words[0] in _FR_WORDS or " ".join(words[:2]) in _FR_WORDS:
-                return _Street(seg, "fr")
-            if words[0] in _IT_WORDS or words[0] in ("calle", "avenida", "carrer"):
-                return _Street(seg, "it" if words[0] in _IT_WORDS else "es")
-            if any(w in _EN_WORDS for w in words[1:]) or (len(words) == 1 and words[0] in ("broadway",)):
-                return _Street(seg, "en")
-    match = _NUM_LAST.match(seg)
-    if match:
-        rest = match.group("rest").strip()
-        words = fold(rest).split()
-        if not words or len(words) > 6 or re.search(r"\d", rest):
-            return None
-        last_original = rest.split()[-1]
-        if words[0] in _IT_WORDS:
-            return _Street(seg, "it")
-        if words[0] in _ES_WORDS or rest.startswith("C/"):
-            return _Street(seg, "es")
-        if _DE_SUFFIX.search(last_original) or any(_DE_SUFFIX.search(w) for w in rest.split()[:-1]):
-            return _Street(seg, "de")
-        if words[0] in _DE_FIRST and len(words) >= 2:
-            return _Street(seg, "de")
-        if allow_generic and len(words) <= 4 and rest[0].isupper():
-            return _Street(seg, "generic")
-    return None
 
 
 def is_street_line(text: str) -> bool:
     """True for ``123 Main St``, ``12 rue de la Paix``, ``Musterstraße 12``, ``Via Roma 1``; False for a city or PO box."""
-    return _street(text or "") is not None
-
-
-# -- countries -----------------------------------------------------------------------------
-
-_COUNTRY_NAMES = {
-    "deutschland": "DE", "germany": "DE", "allemagne": "DE", "france": "FR", "frankreich": "FR",
-    "united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB",
-    "wales": "GB", "northern ireland": "GB", "usa": "US", "u s a": "US", "united states": "US",
-    "united states of america": "US", "canada": "CA", "italia": "IT", "italy": "IT", "espana": "ES",
-    "spain": "ES", "osterreich": "AT", "oesterreich": "AT", "austria": "AT", "schweiz": "CH",
-    "suisse": "CH", "svizzera": "CH", "switzerland": "CH", "nederland": "NL", "netherlands": "NL",
-    "the netherlands": "NL", "belgie": "BE", "belgique": "BE", "belgium": "BE", "danmark": "DK",
-    "denmark": "DK", "ireland": "IE", "luxembourg": "LU", "gb": "GB", "de": "DE", "fr": "FR",
-    "us": "US", "ca": "CA", "it": "IT", "es": "ES", "at": "AT", "ch": "CH", "nl": "NL", "be": "BE",
-}
-_CCP = {"D": "DE", "DE": "DE", "F": "FR", "FR": "FR", "I": "IT", "IT": "IT", "E": "ES", "ES": "ES",
-        "FI": "FI", "A": "AT", "AT": "AT", "CH": "CH", "B": "BE", "BE": "BE", "DK": "DK"}
-_STYLE_COUNTRY = {"fr": "FR", "de": "DE", "it": "IT", "es": "ES"}
+    return street_style(text or "") is not None
 
 
 def country_code(value: str) -> str:
     """``Deutschland`` / ``DE`` / ``United Kingdom`` / ``UK`` -> ISO alpha-2 (``GB`` for the UK); ``""`` if unknown."""
     if not value:
         return ""
-    folded = fold(value)
-    if folded in _COUNTRY_NAMES:
-        return _COUNTRY_NAMES[folded]
     if re.fullmatch(r"[A-Z]{2}", value.strip()):
-        return value.strip()
-    return ""
+        return "GB" if value.strip() == "UK" else value.strip()
+    return named_country(value)
+
+
+def _clean_city(city: str) -> str:
+    city = re.sub(r"\s+cedex(?:\s+\d+)?$", "", city.strip(" ,.-–"), flags=re.I)
+    return " ".join(city.split())
 
 
 def _strip_country(city: str) -> tuple[str, str]:
     """``Berlin Deutschland`` -> (``Berlin``, ``DE``)."""
-    city = city.strip(" ,.-")
     words = city.split()
     for n in (3, 2, 1):
         if len(words) > n:
-            code = _COUNTRY_NAMES.get(fold(" ".join(words[-n:])))
+            code = named_country(" ".join(words[-n:]))
             if code and len(" ".join(words[-n:])) > 2:
                 return " ".join(words[:-n]).strip(" ,.-"), code
     return city, ""
 
 
-def _clean_city(city: str) -> str:
-    city = re.sub(r"\s+cedex(?:\s+\d+)?$", "", city.strip(" ,.-"), flags=re.I)
-    return " ".join(city.split())
-
-
 # -- block parsing ------------------------------------------------------------------------
 
-_SPLIT = re.compile(r"\s*[,;|•·]\s*|:\s+|\s{3,}|\t")
-_NUMBER_ONLY = re.compile(r"^(?:n[°o.º]\s*)?\d{1,5}\s?[a-zA-Z]?(?:\s?(?:bis|ter))?$")
+_SPLIT = re.compile(r"\s*[,;|•·]\s*|:\s+|\s{3,}|\t|\s[–—-]\s")
+_NUMBER_ONLY = re.compile(r"^(?:n\.?\s?[°ºo]\.?\s*)?\d{1,5}\s?[a-zA-Z]?(?:\s?(?:bis|ter))?$")
 
 
 def _segments(lines: list[str]) -> list[tuple[str, int]]:
@@ -239,8 +154,7 @@ def _segments(lines: list[str]) -> list[tuple[str, int]]:
         text, n = segs[i]
         if _NUMBER_ONLY.match(text):
             nxt = segs[i + 1][0] if i + 1 < len(segs) else ""
-            first = fold(nxt).split()[:1]
-            if first and (first[0] in _FR_WORDS or first[0] in _EN_WORDS) and not re.match(r"\d", nxt):
+            if nxt and not re.match(r"\d", nxt) and street_style(f"{text} {nxt}"):
                 merged.append((f"{text} {nxt}", n))  # "12, rue de la Paix"
                 i += 2
                 continue
@@ -254,66 +168,76 @@ def _segments(lines: list[str]) -> list[tuple[str, int]]:
 
 
 @dataclass(slots=True)
-class _PostcodeHit:
-    fmt: str
+class _Hit:
+    fmt: str  # "US" / "CA" / "GB" (their own regexes), "first", "last", "alone", "none" (no postcode)
     postcode: str
     city: str
     region: str
-    country: str
+    countries: list[str]  # the countries the postcode fits, best first
     prefix: str  # text before the postcode part in the same segment
+    ccp: str = ""  # country letters printed before the postcode
 
 
-_FOUR_DIGITS = re.compile(r"\d{4}")
+@lru_cache(maxsize=4096)
+def _fits(postcode: str, first: bool | None) -> tuple[str, ...]:
+    return tuple(postcode_countries(postcode, first))
 
 
-def _postcode_hit(seg: str) -> _PostcodeHit | None:
-    """The postcode/city part of a segment; it may end a longer one: ``Musterstraße 12 10115 Berlin``."""
+def _national(seg: str) -> _Hit | None:
     for fmt, regex in (("US", _US), ("CA", _CA), ("GB", _UK)):
         m = regex.search(seg)
-        if m:
-            region = ""
-            if fmt in ("US", "CA"):
-                state = m.group("state")
-                table = _STATE_BY_NAME if fmt == "US" else _PROVINCE_BY_NAME
-                region = state if len(state) == 2 else table.get(fold(state), state)
-            pc = m.group("pc").upper().replace(" ", "")
-            if fmt == "GB":
-                pc = f"{pc[:-3]} {pc[-3:]}"
-            elif fmt == "CA":
-                pc = f"{pc[:3]} {pc[3:]}"
-            # City (and maybe street) precede the postcode part; _resolve_prefix sorts them out.
-            return _PostcodeHit(fmt, pc, "", region, fmt, seg[: m.start()].strip(" ,"))
-    if not _FOUR_DIGITS.search(seg):
-        return None
-    starts = _starts(seg)
-    for fmt, regex in (("NL", _NL), ("EU5", _EU5), ("EU4", _EU4)):
-        for start in starts:
-            m = regex.match(seg, start)
-            if m:
-                city, named = _strip_country(_clean_city(m.group("city")))
-                if not city or len(city.split()) > 4:
-                    break
-                country = named or (_CCP.get(m.group("ccp") or "", "") if fmt != "NL" else "NL")
-                pc = m.group("pc").replace(" ", "")
-                if fmt == "NL":
-                    pc = f"{pc[:4]} {pc[4:]}"
-                return _PostcodeHit(fmt, pc, city, "", country, seg[:start].strip(" ,"))
+        if not m:
+            continue
+        region = ""
+        if fmt in ("US", "CA"):
+            state = m.group("state")
+            table = _STATE_BY_NAME if fmt == "US" else _PROVINCE_BY_NAME
+            region = state if len(state) == 2 else table.get(fold(state), state)
+        pc = m.group("pc").upper().replace(" ", "")
+        if fmt == "GB":
+            pc = f"{pc[:-3]} {pc[-3:]}"
+        elif fmt == "CA":
+            pc = f"{pc[:3]} {pc[3:]}"
+        return _Hit(fmt, pc, "", region, [fmt], seg[: m.start()].strip(" ,"))
     return None
 
 
-_WORD_START = re.compile(r"(?:^|(?<=\s))[\dDFIEABC]")
-
-
-def _starts(seg: str) -> list[int]:
-    """Offsets where a number-first postcode part could begin: the start and after each space."""
-    return [m.start() for m in _WORD_START.finditer(seg)][:12]
+def _postcode_hit(seg: str) -> _Hit | None:
+    """The postcode/city part of a segment; it may end a longer one: ``Musterstraße 12 10115 Berlin``."""
+    hit = _national(seg)
+    if hit is not None:
+        return hit
+    m = _PC_ONLY.match(seg)
+    if m:
+        countries = _fits(m.group("pc"), None)
+        return _Hit("alone", m.group("pc"), "", "", list(countries), "", m.group("ccp") or "") if countries else None
+    for start in [s.start() for s in _WORD_START.finditer(seg)][:12]:
+        m = _PC_FIRST.match(seg, start)
+        if not m:
+            continue
+        city, named = _strip_country(_clean_city(m.group("city")))
+        countries = list(_fits(m.group("pc"), True))
+        if city and len(city.split()) <= 5 and countries:
+            ccp = m.group("ccp") or ""
+            if ccp and ccp not in PREFIX_COUNTRY:
+                continue
+            return _Hit("first", m.group("pc"), city, "", ([named] if named else []) + countries,
+                        seg[:start].strip(" ,"), ccp)
+        break
+    m = _CITY_PC.search(seg)
+    if m and m.group("city"):
+        countries = list(_fits(m.group("pc"), False))
+        state = m.group("state") or ""
+        if countries and not re.search(r"\d", m.group("city").strip()[:1]):
+            return _Hit("last", m.group("pc"), _clean_city(m.group("city")), state, countries, "")
+    return None
 
 
 def _split_street_city(text: str) -> tuple[str, str] | None:
     """``123 Main St Springfield`` -> (``123 Main St``, ``Springfield``)."""
     words = text.split()
     for k in range(len(words) - 1, 1, -1):
-        if fold(words[k - 1]) in _EN_WORDS:
+        if fold(words[k - 1]) in EN_WORDS:
             while k < len(words) and fold(words[k]) in _DIRECTIONS:
                 k += 1
             if k < len(words):
@@ -321,21 +245,117 @@ def _split_street_city(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _resolve_prefix(hit: _PostcodeHit) -> tuple[_Street | None, str]:
-    """Street and city from the text before the postcode in the same segment."""
+def _resolve_prefix(hit: _Hit) -> tuple[tuple[str, str] | None, str]:
+    """(street text, style) and city from the text before the postcode in the same segment."""
     prefix = hit.prefix
     if not prefix:
         return None, hit.city
     if hit.fmt in ("US", "CA", "GB"):
         split = _split_street_city(prefix)  # "123 Main St Springfield" before "IL 62704"
-        if split and _street(split[0]):
-            return _street(split[0]), split[1]
-    street = _street(prefix)
-    if street is not None:
-        return street, hit.city
+        if split and street_style(split[0]):
+            return (split[0], street_style(split[0]) or ""), split[1]
+    style = street_style(prefix)
+    if style is not None:
+        return (prefix, style), hit.city
     if hit.fmt in ("US", "CA", "GB") and not re.search(r"\d", prefix) and len(prefix.split()) <= 4:
         return None, prefix  # "Springfield IL 62704", "London SW1A 2AA"
     return None, ""
+
+
+def _city_like(text: str) -> bool:
+    return bool(text) and not re.search(r"\d{3}", text) and len(text.split()) <= 4 and text[0].isupper() \
+        and not _is_label(text)
+
+
+_LABELS = re.compile(r"(?i)^(?:cep|c\.?p|plz|zip|postcode|postal code|address|adresse|tel|phone|fax)\.?$")
+
+
+def _is_label(text: str) -> bool:
+    return bool(_LABELS.match(text.strip()))
+
+
+def _region_clues(texts: list[str]) -> list[str]:
+    found: list[str] = []
+    for text in texts:
+        for part in (text, *re.findall(r"\(([^)]{1,30})\)", text), *text.split()[-1:], *text.split("/")[-1:]):
+            found += region_countries(part)
+    return found
+
+
+def _choose_country(hit: _Hit, named: str, style: str, city: str, near: list[str], hint: str) -> str:
+    """The country, strongest clue first (see the module docstring)."""
+    cands = hit.countries
+    if named and (named in cands or hit.fmt == "none" or not cands
+                  or (fmt := country_format(named)) is None or fmt.postcode is None
+                  or fmt.postcode.fullmatch(hit.postcode)):
+        return named
+    if hit.ccp and hit.ccp in PREFIX_COUNTRY:
+        return PREFIX_COUNTRY[hit.ccp]
+    if hit.fmt in ("US", "CA", "GB") or len(cands) == 1:
+        return cands[0] if cands else hint
+    regions = [c for c in _region_clues([hit.region, city, *near]) if c in cands]
+    if regions:
+        return regions[0]
+    by_city = CITY_COUNTRY.get(fold(city))
+    if by_city in cands:
+        return by_city
+    speakers = [c for c in STYLE_COUNTRIES.get(style, ()) if c in cands]
+    if hint in speakers or (hint in cands and not speakers):
+        return hint
+    if speakers:
+        return speakers[0]
+    return cands[0] if cands else hint
+
+
+def _street_before(segs: list[tuple[str, int]], j: int, floor: int, hit: _Hit, city: str):
+    """Walk back from the postcode segment over at most four segments / three lines for the street."""
+    line_no = segs[j][1]
+    k = j - 1
+    while k > floor and k >= j - 4 and line_no - segs[k][1] <= 3:
+        text = segs[k][0]
+        generic = hit.fmt in ("first", "alone") and k == j - 1 and not is_unit_line(text)
+        style = street_style(text, allow_generic=generic)
+        if style is not None:
+            return (text, style), k, city
+        if hit.fmt in ("US", "CA") and not city:
+            split = _split_street_city(text)
+            if split and street_style(split[0]):
+                return (split[0], street_style(split[0]) or ""), k, split[1]
+        named_street = _unnumbered_street(segs, k)
+        if named_street:
+            return named_street, k - 1, city
+        if not city and k == j - 1 and hit.fmt in ("US", "CA", "GB") and not re.search(r"\d", text):
+            city = text  # "Springfield" above "IL 62704"
+        elif not city and hit.fmt in ("last", "none") and _city_like(text) and not region_countries(text):
+            city = text
+        k -= 1
+    return None, j, city
+
+
+def _unnumbered_street(segs: list[tuple[str, int]], k: int) -> tuple[str, str] | None:
+    """``Unit 4, Riverside Business Park, Mill Lane``: a named street under a unit line with the number."""
+    text = segs[k][0]
+    words = fold(text).split()
+    if not words or re.search(r"\d", text) or not (words[-1] in EN_WORDS or " ".join(words[-2:]) in EN_WORDS
+                                                  or words[0] in LEADING_WORDS):
+        return None
+    for back in (1, 2):
+        if k - back >= 0 and is_unit_line(segs[k - back][0]):
+            parts = [s for s, _ in segs[k - back: k + 1]]
+            return ", ".join(parts), "en" if words[-1] in EN_WORDS else "generic"
+    return None
+
+
+def _street_after(segs: list[tuple[str, int]], j: int) -> tuple[tuple[str, str] | None, int]:
+    """``1052 Budapest, Váci utca 12.``: Hungarian and some Latin American shops put the street after."""
+    for k in (j + 1, j + 2):
+        if k < len(segs) and segs[k][1] - segs[j][1] <= 1:
+            style = street_style(segs[k][0])
+            if style:
+                return (segs[k][0], style), k
+            if not is_unit_line(segs[k][0]) and not _city_like(segs[k][0]):
+                break
+    return None, j
 
 
 def parse_address_block(lines: list[str] | str, *, country_hint: str = "", method: str = "text",
@@ -347,62 +367,66 @@ def parse_address_block(lines: list[str] | str, *, country_hint: str = "", metho
     segs = _segments(lines)
     found: list[PostalAddress] = []
     used_up_to = -1
-    for j, (seg, line_no) in enumerate(segs):
+    for j, (seg, _line_no) in enumerate(segs):
         if len(found) >= limit:
             break
-        if not re.search(r"\d", seg):
+        if _TWO_DIGITS.search(seg):
+            hit = _postcode_hit(seg)
+        elif len(seg) <= 30 and (code := named_country(seg)) in NO_POSTCODE:
+            hit = _Hit("none", "", "", "", [code], "")
+        else:
             continue
-        hit = _postcode_hit(seg)
         if hit is None:
             continue
         street, city = _resolve_prefix(hit)
         if hit.prefix and street is None and not city:
             continue  # the postcode-like part sits inside some other text: "© 2024 Acme GmbH"
-        start = j
-        k = j - 1
-        # Walk back over at most four segments / three lines: "Suite 100", a city line, a building name.
-        while street is None and k > used_up_to and k >= j - 4 and line_no - segs[k][1] <= 3:
-            text = segs[k][0]
-            # "Words 12" on its own line right above "12345 City" is a street; anywhere else it is not.
-            cand = _street(text, allow_generic=hit.fmt in ("EU5", "NL") and k == j - 1)
-            if cand is not None:
-                street, start = cand, k
-                break
-            if hit.fmt in ("US", "CA") and not city:
-                split = _split_street_city(text)
-                if split and _street(split[0]):
-                    street, start, city = _street(split[0]), k, split[1]
-                    break
-            if not city and k == j - 1 and hit.fmt in ("US", "CA", "GB") and not re.search(r"\d", text):
-                city = text
-            k -= 1
-        if street is None or not city:
+        start, end = j, j
+        if street is None:
+            street, start, city = _street_before(segs, j, used_up_to, hit, city)
+        if street is None and hit.fmt in ("first", "alone"):
+            street, end = _street_after(segs, j)
+        if street is None:
             continue
-        if hit.fmt == "EU4" and street.style not in ("de", "generic", "it"):
-            continue  # a 4-digit number before a word is too common to trust without a German-style street
-        if hit.fmt == "GB" and street.style != "en":
+        if hit.fmt == "alone" or hit.fmt == "none":
+            city = city or _city_near(segs, j, start)
+        if not city and hit.fmt != "none":
             continue
-        country = hit.country or _named_country(segs[j + 1][0] if j + 1 < len(segs) else "")
-        if not country:
-            country = _STYLE_COUNTRY.get(street.style, "")
-            if hit.fmt == "EU4" and country in ("DE", "IT"):
-                # Four-digit postcodes: German-speaking Austria/Switzerland, Italian-speaking Ticino.
-                country = country_hint if country_hint in ("AT", "CH", "BE", "DK") else ("AT" if country == "DE" else "CH")
-        if not country and street.style == "generic":
-            country = country_hint or "DE"
-        country = country or country_hint
-        raw = ", ".join(s for s, _ in segs[start: j + 1])
+        if hit.fmt == "GB" and street[1] != "en":
+            continue
+        near = [segs[i][0] for i in range(max(start, j - 2), min(len(segs), j + 3)) if i != j]
+        named = next((c for c in (named_country(segs[i][0]) for i in range(j + 1, min(len(segs), j + 3))) if c), "")
+        if not named and hit.fmt in ("first", "last") and hit.countries and named_country(hit.city):
+            named = named_country(hit.city)  # "Singapore 079903", "L-1611 Luxembourg"
+        country = _choose_country(hit, named, street[1], city, near, country_hint)
+        if hit.fmt in ("first", "alone") and country in ("AT", "CH", "BE", "DK", "NO", "LU", "HU", "AU", "NZ", "ZA") \
+                and street[1] in ("en",) and country not in STYLE_COUNTRIES["en"]:
+            continue  # a 4-digit number after an English street is too common to trust
+        raw = ", ".join(s for s, _ in segs[start: max(j, end) + 1])
         found.append(PostalAddress(
-            street=street.text.strip(" ,"), city=_clean_city(city), postcode=hit.postcode, region=hit.region,
-            country=country, raw=raw[:300], page=page, method=method,
+            street=street[0].strip(" ,"), city=_clean_city(city), postcode=_format_postcode(hit.postcode, country),
+            region=hit.region, country=country, raw=raw[:300], page=page, method=method,
         ))
-        used_up_to = j
+        used_up_to = max(j, end)
     return found
 
 
-def _named_country(segment: str) -> str:
-    folded = fold(segment)
-    return _COUNTRY_NAMES.get(folded, "") if len(folded) > 2 else ""
+def _city_near(segs: list[tuple[str, int]], j: int, start: int) -> str:
+    """The city of a postcode on its own: the nearest city-like segment before it, else after it."""
+    for k in range(j - 1, max(start, j - 3), -1):
+        text = segs[k][0]
+        if _city_like(text) and not region_countries(text) and not named_country(text):
+            return re.sub(r"/[A-Z]{2}$", "", text)
+    if j + 1 < len(segs) and _city_like(segs[j + 1][0]) and not named_country(segs[j + 1][0]):
+        return segs[j + 1][0]
+    return ""
+
+
+def _format_postcode(postcode: str, country: str) -> str:
+    pc = " ".join(postcode.upper().split())
+    if country == "NL" and re.fullmatch(r"\d{4}[A-Z]{2}", pc):
+        return f"{pc[:4]} {pc[4:]}"
+    return pc
 
 
 # -- schema.org ------------------------------------------------------------------------------
@@ -423,19 +447,16 @@ def _from_schema(value, page: str, method: str, hint: str) -> list[PostalAddress
     postcode = get("postalCode")
     if not street or not (city or postcode):
         return []
-    if not (re.search(r"\d", street) and re.search(r"[^\W\d_]", street)) or _PO_BOX.search(street):
+    if not (re.search(r"\d", street) and re.search(r"[^\W\d_]", street)) or PO_BOX.search(street):
         return []
     region = get("addressRegion")
     country = country_code(get("addressCountry"))
     if not country:
         for probe in (f"{city} {region} {postcode}", f"{postcode} {city}", f"{city} {postcode}"):
-            hit = _postcode_hit(" ".join(probe.split()))
-            if hit and hit.country:
-                country = hit.country
+            found = parse_address_block([street, " ".join(probe.split()), region], country_hint=hint, limit=1)
+            if found and found[0].country:
+                country = found[0].country
                 break
-        if not country:
-            style = _street(street)
-            country = _STYLE_COUNTRY.get(style.style, "") if style else ""
         country = country or hint
     raw = ", ".join(p for p in (street, " ".join(x for x in (postcode, city) if x), region, country) if p)
     return [PostalAddress(street=" ".join(street.split()), city=city, postcode=postcode, region=region,
@@ -462,30 +483,11 @@ _LABEL = re.compile(
     r"postanschrift|firmenanschrift|hausanschrift|firmensitz|sitz(?:\s+der\s+gesellschaft)?|registered\s+office|"
     r"head\s+office|headquarters|siege(?:\s+social)?|sede(?:\s+legale|\s+operativa)?|domicilio(?:\s+social|\s+fiscal)?|"
     r"direccion|indirizzo|adres|bezoekadres|postadres|vestigingsadres|location|visit\s+us|find\s+us|"
-    r"where\s+to\s+find\s+us|so\s+finden\s+sie\s+uns|angaben\s+gem(?:a(?:ß|ss)|\.)\s*§\s*5\s*(?:tmg|ddg|ecg))"
+    r"where\s+to\s+find\s+us|so\s+finden\s+sie\s+uns|angaben\s+gem(?:a(?:ß|ss)|\.)\s*§\s*5\s*(?:tmg|ddg|ecg)|"
+    r"besoksadress|gatuadress|besoksadresse|adresse|adresa|sidlo|sidlo\s+spolocnosti|szekhely|cim|osoite|"
+    r"kayntiosoite|endereco|morada|sede\s+social|domicilio|siedziba|adres\s+siedziby)"
     r"(?=\s*(?:[:：\-–]|$))\s*[:：\-–]?\s*",
 )
-# Web hosts are named with their address in many imprints (French law requires
-# it); that is the host's address, not the site owner's.
-_HOSTING = re.compile(
-    r"^\s*(?:h[ée]bergeur|h[ée]bergement|hosting(?:\s+provider)?|hosted\s+by|web\s*host(?:ing)?|hoster|"
-    r"webhosting|technischer\s+dienstleister|alojamiento|proveedor\s+de\s+alojamiento|hosting\s+provider|"
-    r"fornitore\s+hosting|hostingpartij|hostingprovider)\b",
-    re.I,
-)
-
-
-def without_hosting_blocks(lines: list[str]) -> list[str]:
-    """The lines minus "Hébergeur : OVH SAS, 2 rue Kellermann ..." blocks (blanked, so indexes keep)."""
-    out = list(lines)
-    for i, line in enumerate(lines):
-        match = _HOSTING.match(line)
-        if match:
-            out[i] = ""
-            if not line[match.end():].strip(" :-–"):
-                for j in range(i + 1, min(i + 5, len(lines))):  # label alone: its block follows
-                    out[j] = ""
-    return out
 
 
 def _labelled_blocks(lines: list[str]) -> list[list[str]]:
@@ -500,12 +502,18 @@ def _labelled_blocks(lines: list[str]) -> list[list[str]]:
     return blocks
 
 
+def _cjk(lines: list[str], url: str) -> list[PostalAddress]:
+    return [PostalAddress(street=street, city=city, postcode=pc, region=region, country=country, raw=raw,
+                          page=url, method="text")
+            for street, city, pc, region, country, raw in find_cjk_addresses(lines)[:10]]
+
+
 def find_addresses(doc: etree._Element, url: str, text: str | None = None, country_hint: str = "",
                    structured: Structured | None = None) -> list[PostalAddress]:
     """Street addresses on one page, each once, the most trusted source's version first.
 
     ``country_hint`` (usually from the site's TLD) decides the country only
-    when neither the format, a named country nor the street style does.
+    when no stronger clue in the address does.
     """
     if doc is None:
         return []
@@ -514,13 +522,17 @@ def find_addresses(doc: etree._Element, url: str, text: str | None = None, count
     if structured is None:
         structured = read_structured(doc)
     found: list[PostalAddress] = _structured_addresses(structured, url, country_hint)
+    credits = credit_lines(doc)
     for el in list(doc.iter("address"))[:20]:
-        found += parse_address_block(text_lines(visible_text(el)), country_hint=country_hint,
-                                     method="address_element", page=url, limit=3)
-    lines = without_hosting_blocks(text_lines(text))
+        lines = without_credits(text_lines(visible_text(el)), credits)
+        found += parse_address_block(lines, country_hint=country_hint, method="address_element", page=url, limit=3)
+    for block in label_value_blocks(doc):
+        found += parse_address_block(block, country_hint=country_hint, method="labelled", page=url, limit=1)
+    lines = without_credits(without_hosting_blocks(text_lines(text)), credits)
     for block in _labelled_blocks(lines):
         found += parse_address_block(block, country_hint=country_hint, method="labelled", page=url, limit=2)
     found += parse_address_block(lines, country_hint=country_hint, method="text", page=url, limit=10)
+    found += _cjk(lines, url)
     best: dict[tuple[str, str], PostalAddress] = {}
     for addr in found:
         key = addr.key()
