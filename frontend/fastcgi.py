@@ -32,6 +32,12 @@ at the root of the URL space). Limits: parameters 1 MiB, request body 1 MiB
 connection, nobody else notices. ``FCGI_WEB_SERVER_ADDRS`` (comma-separated
 addresses), when set, limits who may connect over TCP, as in the reference
 implementation.
+
+Time limits: an idle connection (between requests) is closed after
+``CONNECTION_TIMEOUT``; once a request's first byte arrives, the whole
+request (BEGIN_REQUEST through the end of STDIN) must arrive within
+``head_timeout`` seconds in total, however it trickles, so a slow or stuck
+peer holds a worker for a bounded time.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ import socketserver
 import stat
 import struct
 import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
@@ -72,6 +79,7 @@ _CHUNK = 65528  # largest multiple of 8 that fits a record: no padding needed on
 MAX_PARAMS_BYTES = 1024 * 1024
 MAX_STDIN_BYTES = 1024 * 1024
 CONNECTION_TIMEOUT = 60.0  # web servers keep idle FastCGI connections open; reap the forgotten ones
+HEAD_TIMEOUT = 10.0  # from a request's first byte to the end of its STDIN, in total
 
 
 class Record:
@@ -166,12 +174,53 @@ class _Request:
         self.too_large = False
 
 
+class _RequestClock(io.RawIOBase):
+    """The socket's reading side with two limits: idle time between requests, one deadline per request.
+
+    The deadline starts with the first bytes read while idle and ends when
+    the handler calls :meth:`request_done`; every ``recv`` gets only the
+    time left, so trickling bytes cannot stretch it.
+    """
+
+    def __init__(self, sock: socket.socket, idle_timeout: float, head_timeout: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._idle = idle_timeout
+        self._head = head_timeout
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is None:
+            timeout = self._idle
+        else:
+            timeout = self.deadline - time.monotonic()
+            if timeout <= 0:
+                raise FastCGIError(f"request not complete within {self._head:g} s")
+        self._sock.settimeout(timeout)
+        try:
+            n = self._sock.recv_into(buffer)
+        except TimeoutError:
+            if self.deadline is None:
+                raise  # idle for too long: a forgotten connection, closed quietly
+            raise FastCGIError(f"request not complete within {self._head:g} s") from None
+        if n and self.deadline is None:
+            self.deadline = time.monotonic() + self._head
+        return n
+
+    def request_done(self) -> None:
+        self.deadline = None
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: Any
 
     def handle(self) -> None:
         self.request.settimeout(CONNECTION_TIMEOUT)
-        reader = self.request.makefile("rb")
+        self._clock = _RequestClock(self.request, CONNECTION_TIMEOUT, self.server.head_timeout)
+        reader = io.BufferedReader(self._clock)
         writer = self.request.makefile("wb")
         try:
             self._serve(reader, writer)
@@ -194,6 +243,8 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             if rec.request_id == 0:
                 self._management(rec, writer)
+                if current is None:
+                    self._clock.request_done()
                 continue
             if rec.type == BEGIN_REQUEST:
                 if len(rec.content) != _BEGIN.size:
@@ -205,6 +256,7 @@ class _Handler(socketserver.BaseRequestHandler):
                     self._end(writer, rec.request_id, UNKNOWN_ROLE)
                     if not flags & KEEP_CONN:
                         return
+                    self._clock.request_done()
                 else:
                     current = _Request(rec.request_id, bool(flags & KEEP_CONN))
                 continue
@@ -215,6 +267,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 if not current.keep:
                     return
                 current = None
+                self._clock.request_done()
             elif rec.type == PARAMS:
                 if not rec.content:
                     current.params_done = True
@@ -230,6 +283,7 @@ class _Handler(socketserver.BaseRequestHandler):
                     elif not current.too_large:
                         current.stdin += rec.content
                     continue
+                self._clock.request_done()  # the rest is the application's time, not the peer's
                 self._respond(current, writer)
                 if not current.keep:
                     return
@@ -332,8 +386,8 @@ def parse_fastcgi_address(text: str) -> tuple[str, str | tuple[str, int]]:
 
 
 class _UnixServer(PoolMixIn, socketserver.UnixStreamServer):
-    def __init__(self, path: str, threads: int, app: Callable[..., Any]) -> None:
-        self.app, self.threads = app, threads
+    def __init__(self, path: str, threads: int, app: Callable[..., Any], head_timeout: float) -> None:
+        self.app, self.threads, self.head_timeout = app, threads, head_timeout
         self.init_pool(threads, "fcgi")
         super().__init__(path, _Handler)
 
@@ -341,8 +395,8 @@ class _UnixServer(PoolMixIn, socketserver.UnixStreamServer):
 class _TCPServer(PoolMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], threads: int, app: Callable[..., Any]) -> None:
-        self.app, self.threads = app, threads
+    def __init__(self, address: tuple[str, int], threads: int, app: Callable[..., Any], head_timeout: float) -> None:
+        self.app, self.threads, self.head_timeout = app, threads, head_timeout
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.init_pool(threads, "fcgi")
@@ -380,18 +434,19 @@ def _clear_stale_socket(path: str) -> None:
 class FastCGIServer:
     """Serve ``app`` as a FastCGI responder on ``address`` (see :func:`parse_fastcgi_address`)."""
 
-    def __init__(self, app: Callable[..., Any], address: str, threads: int = 16, mode: int = 0o660) -> None:
+    def __init__(self, app: Callable[..., Any], address: str, threads: int = 16, mode: int = 0o660, *,
+                 head_timeout: float = HEAD_TIMEOUT) -> None:
         kind, where = parse_fastcgi_address(address)
         self.kind = kind
         self.path = where if isinstance(where, str) else ""
         try:
             if isinstance(where, str):
                 _clear_stale_socket(where)
-                server: _UnixServer | _TCPServer = _UnixServer(where, threads, app)
+                server: _UnixServer | _TCPServer = _UnixServer(where, threads, app, head_timeout)
                 os.chmod(where, mode)
                 self.address = where
             else:
-                server = _TCPServer(where, threads, app)
+                server = _TCPServer(where, threads, app, head_timeout)
                 self.address = f"{where[0]}:{server.server_address[1]}"  # type: ignore[index]
         except OSError as e:
             raise FrontendConfigError(f"cannot listen for FastCGI on {address}: {e.strerror or e}") from e
