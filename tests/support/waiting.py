@@ -1,4 +1,4 @@
-"""Bounded waiting on a broker's stats: the one polling loop the broker tests share."""
+"""Bounded waiting: on any condition (``wait_until``) and on a broker's stats (``wait_for_stats``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,18 @@ import time
 
 from protocol import StatsRequest
 from protocol.client import BrokerClient, BrokerUnavailable
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
+    """Poll ``predicate()`` until it returns something true (returned); AssertionError after ``timeout``."""
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= end:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
 
 
 def stats_of(client: BrokerClient, recent: int = 100) -> dict:
