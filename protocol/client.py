@@ -11,6 +11,11 @@ timeout the socket is closed and a fresh one made, so a dead broker costs one
 timeout, never a wedged socket. ``IMMEDIATE`` makes a send fail at once
 when no broker is connected, so callers learn "unavailable" without waiting.
 
+With ``curve=ClientKeys`` (see :mod:`protocol.security`) the socket
+authenticates to the broker with CURVE; when the broker refuses the
+handshake, :class:`BrokerUnavailable` says why (refused key, wrong broker
+key, keys on one side only) instead of only "no broker connected".
+
 Not thread-safe: ZeroMQ sockets never cross threads; make one client per thread.
 """
 
@@ -24,6 +29,7 @@ import zmq
 
 from .errors import ProtocolError
 from .messages import decode
+from .security import ClientKeys, HandshakeWatch
 
 __all__ = ["BrokerClient", "BrokerUnavailable"]
 
@@ -34,7 +40,7 @@ class BrokerUnavailable(Exception):
 
 class BrokerClient:
     def __init__(self, endpoint: str, timeout: float = 2.0, context: zmq.Context | None = None,
-                 connect_grace: float = 0.5) -> None:
+                 connect_grace: float = 0.5, *, curve: ClientKeys | None = None) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         # How long a fresh socket waits for its TCP connection before a send
@@ -44,12 +50,15 @@ class BrokerClient:
         self._pid = os.getpid()
         self._ids = itertools.count(1)
         self._sock: zmq.Socket | None = None
+        self.curve = curve
+        self._watch: HandshakeWatch | None = None
 
     def _socket(self) -> zmq.Socket:
         if self._pid != os.getpid():
             # Forked (e.g. a pre-forking WSGI server): contexts don't survive fork.
             self._context = zmq.Context()
             self._sock = None
+            self._watch = None
             self._pid = os.getpid()
         if self._sock is None:
             sock = self._context.socket(zmq.DEALER)
@@ -58,11 +67,17 @@ class BrokerClient:
             sock.setsockopt(zmq.RECONNECT_IVL, 100)
             sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
             sock.setsockopt(zmq.MAXMSGSIZE, 4 * 1024 * 1024)
+            if self.curve is not None:
+                self.curve.apply(sock)
+            self._watch = HandshakeWatch(sock)
             sock.connect(self.endpoint)
             self._sock = sock
         return self._sock
 
     def _reset(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         if self._sock is not None:
             self._sock.close(linger=0)
             self._sock = None
@@ -90,8 +105,10 @@ class BrokerClient:
                 sent = True
             except zmq.Again:
                 if time.monotonic() >= grace_end:
+                    why = self._watch.failure() if self._watch is not None else None
                     self._reset()
-                    raise BrokerUnavailable(f"no broker connected at {self.endpoint}") from None
+                    raise BrokerUnavailable(f"no broker connected at {self.endpoint}"
+                                            + (f": {why}" if why else "")) from None
                 time.sleep(0.005)
         while True:
             remaining = deadline - time.monotonic()

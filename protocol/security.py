@@ -32,6 +32,7 @@ from pathlib import Path
 
 import zmq
 from zmq.utils import z85
+from zmq.utils.monitor import recv_monitor_message
 
 __all__ = [
     "SecurityError",
@@ -48,6 +49,7 @@ __all__ = [
     "load_public_certificate",
     "load_client_keys",
     "load_role_directory",
+    "HandshakeWatch",
     "PUBLIC_SUFFIX",
     "SECRET_SUFFIX",
 ]
@@ -300,3 +302,51 @@ class KeySet:
                                        f"key {other.name!r}: one key may hold one role; make another pair")
                 merged[public] = peer
         return merged
+
+
+class HandshakeWatch:
+    """Why a connection to the broker is not up, read from the socket's monitor events.
+
+    With ``IMMEDIATE`` a refused key only shows as "no broker connected";
+    this tells the operator which of the usual mistakes it is. Create it
+    before ``connect``; :meth:`close` before closing the socket. Same thread
+    as the socket.
+    """
+
+    _EVENTS = (zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+               | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+    # Monitor events are few per connection attempt; read at most this many per call.
+    _MAX_EVENTS = 1000
+
+    def __init__(self, sock: zmq.Socket) -> None:
+        self._sock = sock
+        self._monitor = sock.get_monitor_socket(events=self._EVENTS)
+        self._last: tuple[int, int] | None = None
+
+    def failure(self) -> str | None:
+        """A sentence on the latest failed handshake, or None (none seen, or the latest succeeded)."""
+        for _ in range(self._MAX_EVENTS):
+            try:
+                event = recv_monitor_message(self._monitor, zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            self._last = (int(event["event"]), int(event["value"]))
+        if self._last is None:
+            return None
+        kind, value = self._last
+        if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            return (f"the broker refused our key (status {value}): its public file is not in the broker's key "
+                    "directory for this role, or is in another role's directory")
+        if kind == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            return ("security mismatch: one side uses CURVE keys and the other does not "
+                    "(give both the keys, or neither on a loopback-only cluster)")
+        if kind == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            return "CURVE handshake failed: is the broker public key we were given the broker's own?"
+        return None
+
+    def close(self) -> None:
+        try:
+            self._sock.disable_monitor()
+        except zmq.ZMQError:
+            pass
+        self._monitor.close(linger=0)

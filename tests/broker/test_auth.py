@@ -303,3 +303,61 @@ def test_refusals_log_once_per_peer_per_minute_and_count_everything():
     r.refused("a", "handshake", "unknown key")
     r.refused("b", "handshake", "unknown key")
     assert len(r._last_logged) == 2  # bounded memory
+
+
+# ---------------------------------------------------------------- BrokerClient with keys
+
+@pytest.fixture
+def answering(ctx, secured):
+    """The client ROUTER answers every STATS with the sender's User-Id, from a thread of its own."""
+    import threading
+
+    from protocol import StatsReply, decode
+    from protocol.wire import join_envelope
+
+    _, socks = secured
+    router, endpoint = socks[CLIENT_DOMAIN]
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            if not router.poll(50):
+                continue
+            frames = router.recv_multipart(copy=False)
+            request = decode(frames[1:])
+            reply = StatsReply(req_id=request.req_id, stats={"you": peer_of(frames).user_id})
+            router.send_multipart(join_envelope(frames[0].bytes, reply.to_frames()))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield endpoint
+    stop.set()
+    thread.join(5)
+
+
+def test_broker_client_with_keys_is_answered_and_known_by_its_key_name(ctx, keys, answering):
+    from protocol.client import BrokerClient
+
+    _, client, _ = keys
+    with BrokerClient(answering, timeout=5.0, context=ctx, connect_grace=3.0, curve=client("ops")) as c:
+        assert c.call(lambda i: StatsRequest(req_id=i, recent=0)).stats == {"you": "admin:ops"}
+
+
+@pytest.mark.parametrize("who,why", [
+    ("stranger", "refused our key"),
+    ("node1", "refused our key"),        # a rater key on the client socket
+    (None, "security mismatch"),         # no keys against a CURVE broker
+    ("wrong-broker", "broker public key"),
+])
+def test_broker_client_says_why_the_broker_refused_it(ctx, keys, answering, who, why):
+    from protocol.client import BrokerClient, BrokerUnavailable
+
+    _, client, _ = keys
+    if who == "wrong-broker":
+        keys_ = client("fe1")
+        keys_ = ClientKeys(own=keys_.own, server_public=client("stranger").own.public)
+    else:
+        keys_ = client(who) if who else None
+    with BrokerClient(answering, timeout=2.0, context=ctx, connect_grace=1.0, curve=keys_) as c:
+        with pytest.raises(BrokerUnavailable, match=why):
+            c.call(lambda i: StatsRequest(req_id=i, recent=0))
