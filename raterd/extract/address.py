@@ -136,7 +136,8 @@ def _strip_country(city: str) -> tuple[str, str]:
 
 # -- block parsing ------------------------------------------------------------------------
 
-_SPLIT = re.compile(r"\s*[,;|•·]\s*|:\s+|\s{3,}|\t|\s[–—-]\s")
+# Separators between address parts; a full stop only after a postcode-like token ("YO17 7AB. Registered ...").
+_SPLIT = re.compile(r"\s*[,;|•·]\s*|:\s+|\s{3,}|\t|\s[–—-]\s|(?<=[0-9A-Z]{2})\.\s+(?=[A-Z][a-z])")
 _NUMBER_ONLY = re.compile(r"^(?:n\.?\s?[°ºo]\.?\s*)?\d{1,5}\s?[a-zA-Z]?(?:\s?(?:bis|ter))?$")
 
 
@@ -215,6 +216,8 @@ def _postcode_hit(seg: str) -> _Hit | None:
         m = _PC_FIRST.match(seg, start)
         if not m:
             continue
+        if start == 0 and street_style(seg) is not None:
+            break  # "1234 Main Street" is a street, not postcode 1234 in "Main Street"
         city, named = _strip_country(_clean_city(m.group("city")))
         countries = list(_fits(m.group("pc"), True))
         if city and len(city.split()) <= 5 and countries:
@@ -225,7 +228,7 @@ def _postcode_hit(seg: str) -> _Hit | None:
                         seg[:start].strip(" ,"), ccp)
         break
     m = _CITY_PC.search(seg)
-    if m and m.group("city"):
+    if m and m.group("city") and not is_unit_line(seg) and street_style(seg) is None:
         countries = list(_fits(m.group("pc"), False))
         state = m.group("state") or ""
         if countries and not re.search(r"\d", m.group("city").strip()[:1]):
@@ -274,12 +277,21 @@ def _is_label(text: str) -> bool:
     return bool(_LABELS.match(text.strip()))
 
 
-def _region_clues(texts: list[str]) -> list[str]:
-    found: list[str] = []
-    for text in texts:
-        for part in (text, *re.findall(r"\(([^)]{1,30})\)", text), *text.split()[-1:], *text.split("/")[-1:]):
-            found += region_countries(part)
-    return found
+def _region_clues(city: str, texts: list[str]) -> list[str]:
+    """Countries with a region printed in the address: a whole segment (``CDMX``, ``Jal.``), a bracketed
+    or trailing part of the city (``Roma (RM)``, ``Montalcino SI``, ``Salvador/BA``)."""
+    parts = [*texts, *re.findall(r"\(([^)]{1,30})\)", city)]
+    words = city.split()
+    if len(words) > 1 and len(words[-1].strip(".")) >= 2:
+        parts.append(words[-1])  # "Montalcino SI"; not "København V", a district
+    if "/" in city:
+        parts.append(city.rsplit("/", 1)[-1])
+    codes: list[str] = []  # "Jal.", "NSW", "(RM)": written as a region, so stronger than a name
+    names: list[str] = []  # "Guadalajara" is a Spanish province and a Mexican city
+    for part in parts:
+        if len(part) <= 40:
+            (codes if len(part.strip(" .()")) <= 5 else names).extend(region_countries(part))
+    return codes + names
 
 
 def _choose_country(hit: _Hit, named: str, style: str, city: str, near: list[str], hint: str) -> str:
@@ -293,7 +305,7 @@ def _choose_country(hit: _Hit, named: str, style: str, city: str, near: list[str
         return PREFIX_COUNTRY[hit.ccp]
     if hit.fmt in ("US", "CA", "GB") or len(cands) == 1:
         return cands[0] if cands else hint
-    regions = [c for c in _region_clues([hit.region, city, *near]) if c in cands]
+    regions = [c for c in _region_clues(city, [hit.region, *near]) if c in cands]
     if regions:
         return regions[0]
     by_city = CITY_COUNTRY.get(fold(city))
@@ -311,9 +323,9 @@ def _street_before(segs: list[tuple[str, int]], j: int, floor: int, hit: _Hit, c
     """Walk back from the postcode segment over at most four segments / three lines for the street."""
     line_no = segs[j][1]
     k = j - 1
-    while k > floor and k >= j - 4 and line_no - segs[k][1] <= 3:
+    while k > floor and k >= j - 6 and line_no - segs[k][1] <= 3:
         text = segs[k][0]
-        generic = hit.fmt in ("first", "alone") and k == j - 1 and not is_unit_line(text)
+        generic = hit.fmt == "first" and k == j - 1 and not is_unit_line(text)
         style = street_style(text, allow_generic=generic)
         if style is not None:
             return (text, style), k, city
@@ -413,9 +425,10 @@ def parse_address_block(lines: list[str] | str, *, country_hint: str = "", metho
 
 def _city_near(segs: list[tuple[str, int]], j: int, start: int) -> str:
     """The city of a postcode on its own: the nearest city-like segment before it, else after it."""
-    for k in range(j - 1, max(start, j - 3), -1):
+    for k in range(j - 1, max(start, j - 4), -1):
         text = segs[k][0]
-        if _city_like(text) and not region_countries(text) and not named_country(text):
+        # "SP" before "01310-200" is the state; "São Paulo" is both state and city, and a city here.
+        if _city_like(text) and not named_country(text) and (len(text) > 5 or not region_countries(text)):
             return re.sub(r"/[A-Z]{2}$", "", text)
     if j + 1 < len(segs) and _city_like(segs[j + 1][0]) and not named_country(segs[j + 1][0]):
         return segs[j + 1][0]
@@ -452,12 +465,10 @@ def _from_schema(value, page: str, method: str, hint: str) -> list[PostalAddress
     region = get("addressRegion")
     country = country_code(get("addressCountry"))
     if not country:
-        for probe in (f"{city} {region} {postcode}", f"{postcode} {city}", f"{city} {postcode}"):
-            found = parse_address_block([street, " ".join(probe.split()), region], country_hint=hint, limit=1)
-            if found and found[0].country:
-                country = found[0].country
-                break
-        country = country or hint
+        national = _national(f"{region} {postcode}".strip()) if region else _national(postcode)
+        fits = national.countries if national else list(_fits(postcode, None)) if postcode else []
+        hit = _Hit("schema", postcode, city, region, fits, "")
+        country = _choose_country(hit, named_country(city), street_style(street) or "", city, [region], hint)
     raw = ", ".join(p for p in (street, " ".join(x for x in (postcode, city) if x), region, country) if p)
     return [PostalAddress(street=" ".join(street.split()), city=city, postcode=postcode, region=region,
                           country=country, raw=raw[:300], page=page, method=method)]

@@ -74,7 +74,7 @@ def extract_page(text: str, url: str, site_domain: str, *, link_limit: int = 20)
         break
     hint = country_for_domain(site_domain)
     result.addresses = run("address", find_addresses, doc, url, page_text, hint, structured)
-    result.names = run("organisation", find_org_names, doc, url, page_text, structured)
+    result.names = run("organisation", find_org_names, doc, url, page_text, structured, result.addresses)
     country = result.addresses[0].country if result.addresses else ""
     result.phones = run("phones", find_phones, doc, url, page_text, region_for(site_domain, country))
     result.registrations = run("registration", find_registrations, page_text, url)

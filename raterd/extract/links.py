@@ -4,7 +4,8 @@ After the home page is fetched, the pipeline asks :func:`find_identity_links`
 for the contact, about, imprint, legal, privacy, terms, order/checkout and
 site-map pages, then fetches the best ~20 concurrently. Links are recognised
 by their text (or ``title``/``aria-label``/image ``alt``) and by their URL
-path, in English, German, French, Spanish, Italian and Dutch; only links on
+path, in the languages of the 30+ countries whose addresses we read (Japanese
+and Korean link texts by substring); only links on
 the same registrable site (``www.``/``shop.`` subdomains included) over
 http(s) are returned, without fragments, de-duplicated and best first.
 """
@@ -41,12 +42,19 @@ _MAX_TEXT_WORDS = 8  # "read more about our new product range" is not a nav link
 # Folded phrases (see _dom.fold: lower case, no accents, punctuation -> space).
 _PHRASES: dict[str, tuple[str, ...]] = {
     "imprint": (
+        "impresszum", "impressum", "tiraz", "informacje prawne", "pravni informace", "pravne informacie",
+        "juridisk information", "juridiske oplysninger", "aviso legal", "informacoes legais",
+        "tokushoho", "tokutei", "legal notice",
         "imprint", "impressum", "legal notice", "legal notices", "site notice", "legal disclosure",
         "anbieterkennzeichnung", "mentions legales", "mention legale", "informations legales",
         "aviso legal", "nota legal", "informacion legal", "note legali", "nota legale",
         "informazioni legali", "colofon", "colophon",
     ),
     "contact": (
+        "kontakta oss", "kontakt oss", "kontakt os", "kontaktinformation", "kundtjanst", "kundeservice",
+        "yhteystiedot", "ota yhteytta", "asiakaspalvelu", "kontakt z nami", "kontaktujte nas", "kapcsolat",
+        "elerhetoseg", "elerhetosegek", "ugyfelszolgalat", "contactos", "contato", "fale conosco", "contate nos",
+        "atendimento", "contactanos", "contactenos", "contactame", "besoksadress", "hitta hit",
         "contact", "contact us", "contacts", "contact info", "contact information", "get in touch",
         "customer service", "customer care", "find us", "our locations", "store locator",
         "kontakt", "kontaktieren sie uns", "kontaktformular", "kundenservice", "anfahrt", "standorte",
@@ -56,6 +64,9 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "neem contact op", "klantenservice",
     ),
     "about": (
+        "om oss", "om os", "om virksomheden", "meista", "yritys", "tietoa meista", "o nas", "o firmie", "o nas",
+        "o spolocnosti", "o spolecnosti", "rolunk", "cegunkrol", "sobre nos", "quem somos", "a empresa",
+        "nosotros", "acerca de", "company profile",
         "about", "about us", "about the company", "who we are", "our company", "our story", "company",
         "uber uns", "ueber uns", "wir uber uns", "unternehmen", "das unternehmen",
         "qui sommes nous", "a propos", "a propos de nous", "notre societe", "notre entreprise",
@@ -77,6 +88,8 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "privacybeleid", "privacyverklaring", "privacy verklaring", "gegevensbescherming",
     ),
     "terms": (
+        "kopvillkor", "allmanna villkor", "handelsbetingelser", "salgsbetingelser", "toimitusehdot",
+        "regulamin", "obchodni podminky", "obchodne podmienky", "aszf", "termos e condicoes", "termos de uso",
         "terms", "terms of service", "terms of use", "terms and conditions", "terms conditions",
         "conditions of sale", "conditions of use", "shipping", "delivery", "returns", "refund policy",
         "returns policy", "shipping policy", "agb", "allgemeine geschaftsbedingungen",
@@ -89,6 +102,8 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "algemene voorwaarden", "voorwaarden", "verzending", "retourneren", "leveringsvoorwaarden",
     ),
     "order": (
+        "varukorg", "kassan", "till kassan", "kurv", "handlekurv", "ostoskori", "kassalle", "koszyk", "kosik",
+        "kosar", "carrinho", "finalizar compra", "agregar al carrito",
         "cart", "shopping cart", "basket", "shopping basket", "checkout", "check out", "order",
         "how to order", "order now", "warenkorb", "kasse", "zur kasse", "bestellen", "bestellung",
         "panier", "mon panier", "commander", "commande", "carrito", "cesta", "pedido",
@@ -100,6 +115,22 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "mappa del sito", "mappa sito", "sitemap xml",
     ),
 }
+# Link texts in scripts that ``fold`` drops, found as substrings of the text.
+# Japanese law (特定商取引法) requires a shop to publish its operator, address and
+# phone on a disclosure page, usually linked by its title; 会社概要 / 運営会社
+# pages name the company and its address too.
+_SCRIPT_PHRASES: tuple[tuple[str, str], ...] = (
+    ("特定商取引法", "imprint"), ("特定商取引に関する", "imprint"), ("特商法", "imprint"), ("会社概要", "imprint"),
+    ("運営会社", "imprint"), ("事業者情報", "imprint"), ("会社情報", "imprint"), ("사업자정보", "imprint"),
+    ("お問い合わせ", "contact"), ("お問合せ", "contact"), ("問い合わせ", "contact"), ("アクセス", "contact"),
+    ("고객센터", "contact"), ("문의하기", "contact"), ("연락처", "contact"), ("오시는 길", "contact"),
+    ("聯絡我們", "contact"), ("联系我们", "contact"), ("聯繫我們", "contact"),
+    ("회사소개", "about"), ("關於我們", "about"), ("关于我们", "about"), ("私たちについて", "about"),
+    ("利用規約", "terms"), ("이용약관", "terms"), ("プライバシーポリシー", "privacy"), ("개인정보처리방침", "privacy"),
+    ("カート", "order"), ("장바구니", "order"), ("購物車", "order"), ("购物车", "order"),
+)
+_NON_LATIN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
+
 # Lookup tables: phrase -> kinds, and the same without spaces for URL segments
 # like /AboutUs.aspx or /mentionslegales.
 _BY_PHRASE: dict[str, set[str]] = {}
@@ -176,6 +207,8 @@ def classify(url_path: str, texts: list[str] | tuple[str, ...] = ()) -> tuple[st
         folded = fold(text)
         if folded and len(folded.split()) <= _MAX_TEXT_WORDS:
             text_kinds |= _phrase_kinds(folded)
+        if len(text) <= 40 and _NON_LATIN.search(text):
+            text_kinds |= {kind for phrase, kind in _SCRIPT_PHRASES if phrase in text}
     url_kinds = _url_kinds(url_path)
     kind = _best(text_kinds) or _best(url_kinds)
     if kind is None:

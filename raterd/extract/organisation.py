@@ -19,6 +19,10 @@ method             where                                                       c
                                                                                (0.3 a domain)
 ``address``        the line just above a street address, if it ends in a      0.7
                    legal form ("Acme Widgets Ltd")
+``address_*``      a name without a legal form heading the block of an        0.55 / 0.3
+                   address found on the page ("Blue Heron Kayak Company"
+                   above "112 Harbor Road"): ``address_heading`` and
+                   ``address_line``, see ``_block_names``
 ``og:site_name``   ``<meta property="og:site_name">``                          0.6 / 0.5
 ``title``          ``<title>``: a part with a legal form, else the brand part  0.45 / 0.25
 =================  ==========================================================  ==============
@@ -33,14 +37,16 @@ registries and certificates.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from lxml import etree
 
+from raterd.extract._block_names import block_names
 from raterd.extract._dom import fold, fold_keep, text_lines, visible_text
+from raterd.extract._legal_forms import FORM_ANYWHERE as _FORM_ANYWHERE
+from raterd.extract._legal_forms import legal_form, normalise_org_name, strip_legal_form
 from raterd.extract._structured import Structured, read_structured
 from raterd.extract.address import is_street_line, without_hosting_blocks
-from raterd.findings import OrganisationName
+from raterd.findings import OrganisationName, PostalAddress
 
 __all__ = [
     "find_org_names",
@@ -82,129 +88,6 @@ def is_org_type(schema_type: str) -> bool:
     if schema_type in _NOT_ORG:
         return False
     return schema_type in ORG_TYPES or schema_type.endswith(_ORG_SUFFIXES)
-
-
-# -- legal forms ---------------------------------------------------------------------
-
-# (canonical, pattern). Long spellings are case-insensitive; short all-caps
-# ones (AG, SA, SE, AB) must be written as such, or "sa" in a sentence would
-# count. Order matters: longer forms first.
-_LEGAL_FORMS: tuple[tuple[str, str], ...] = (
-    ("gmbh & co kg", r"GmbH\s*(?:&|\+|und)\s*Co\.?\s*KG(?:aA)?"),
-    ("ug", r"UG\s*\((?i:haftungsbeschr(?:ä|ae|a)nkt)\)|UG"),
-    ("ggmbh", r"gGmbH"),
-    ("gmbh", r"(?i:GmbH|Gesellschaft mit beschr(?:ä|ae)nkter Haftung)"),
-    ("kgaa", r"KGaA"),
-    ("ag", r"AG|(?i:Aktiengesellschaft)"),
-    ("kg", r"KG|(?i:Kommanditgesellschaft)"),
-    ("ohg", r"OHG|oHG"),
-    ("ek", r"e\.\s?K(?:fm|fr)?\."),
-    ("ev", r"e\.\s?V\."),
-    ("pty ltd", r"(?i:Pty\.?\s*Ltd\.?|Proprietary Limited)"),
-    ("plc", r"PLC|Plc|p\.l\.c\.|(?i:Public Limited Company)"),
-    ("llp", r"LLP|L\.L\.P\.|(?i:Limited Liability Partnership)"),
-    ("llc", r"LLC|L\.L\.C\.|(?i:Limited Liability Company)"),
-    ("ltd", r"(?i:Ltd\.?|Limited)"),
-    ("inc", r"(?i:Inc\.?|Incorporated)"),
-    ("corp", r"(?i:Corp\.?|Corporation)"),
-    ("lp", r"LP|L\.P\."),
-    ("sarl", r"S\.A\.R\.L\.?|SARL|S[aà]rl|Sarl"),
-    ("sas", r"S\.A\.S\.U?\.?|SASU?"),
-    ("eurl", r"EURL"),
-    ("sa", r"S\.A\.U?\.?|SAU?"),
-    ("bv", r"B\.V\.|BV"),
-    ("nv", r"N\.V\.|NV"),
-    ("srl", r"S\.r\.l\.|Srl|SRL|S\.R\.L\.|s\.r\.l\."),
-    ("spa", r"S\.p\.A\.|SpA|S\.P\.A\.|s\.p\.a\."),
-    ("sl", r"S\.L\.U?\.?|SLU?"),
-    ("se", r"SE"),
-    ("aps", r"ApS"),
-    ("as", r"A/S|ASA"),
-    ("ab", r"AB"),
-    ("oy", r"Oyj?"),
-    ("sp z oo", r"Sp\.\s?z\s?o\.\s?o\.?"),
-    ("sro", r"s\.\s?r\.\s?o\.?"),
-)
-_FORM_ALT = "|".join(f"(?:{pattern})" for _, pattern in _LEGAL_FORMS)
-_FORM_AT_END = re.compile(rf"(?:^|[\s,])(?P<form>{_FORM_ALT})\s*$")
-_FORM_ANYWHERE = re.compile(rf"(?<![\w&])(?P<form>{_FORM_ALT})(?=$|[\s,;:|)!?·•]|\.(?:\s|$))")
-_FORM_PATTERNS = tuple((canon, re.compile(rf"(?:{pattern})\Z")) for canon, pattern in _LEGAL_FORMS)
-
-
-def legal_form(name: str) -> str | None:
-    """Canonical legal form a name ends with (``Acme Widgets Limited`` -> ``ltd``), or None."""
-    match = _FORM_AT_END.search((name or "").strip()[-200:])
-    if not match:
-        return None
-    form = match.group("form").strip()
-    for canon, pattern in _FORM_PATTERNS:
-        if pattern.match(form):
-            return canon
-    return None
-
-
-# Multi-word spellings reduced to one token before comparing names.
-_PHRASE_FORMS = (
-    ("gesellschaft mit beschrankter haftung", "gmbh"),
-    ("limited liability partnership", "llp"),
-    ("limited liability company", "llc"),
-    ("public limited company", "plc"),
-    ("proprietary limited", "pty ltd"),
-    ("societe a responsabilite limitee", "sarl"),
-    ("societe par actions simplifiee", "sas"),
-    ("societe anonyme", "sa"),
-    ("sociedad limitada", "sl"),
-    ("sociedad anonima", "sa"),
-    ("societa a responsabilita limitata", "srl"),
-    ("societa per azioni", "spa"),
-    ("besloten vennootschap", "bv"),
-    ("naamloze vennootschap", "nv"),
-    ("ug haftungsbeschrankt", "ug"),
-)
-_TOKEN_FORMS = {
-    "limited": "ltd", "incorporated": "inc", "corporation": "corp", "company": "co",
-    "aktiengesellschaft": "ag", "kommanditgesellschaft": "kg", "und": "and", "haftungsbeschrankt": "",
-}
-
-
-def normalise_org_name(name: str) -> str:
-    """Comparable form of an organisation name.
-
-    Case- and accent-blind, punctuation dropped, ``&`` -> ``and``, legal
-    forms unified (``Limited`` -> ``ltd``, ``Incorporated`` -> ``inc``,
-    ``L.L.C.`` -> ``llc``), a leading "the" dropped:
-    ``The Acme Widgets Company, Limited.`` -> ``acme widgets co ltd``.
-    """
-    if not isinstance(name, str):
-        return ""
-    text = unicodedata.normalize("NFKD", name[:300].replace("ß", "ss"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = text.replace("&", " and ").replace("+", " and ")
-    text = re.sub(r"(?<=\w)\.(?=\w)|\.", lambda m: "" if m.group(0) == "." else " ", text)
-    text = " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
-    for phrase, short in _PHRASE_FORMS:
-        text = re.sub(rf"\b{phrase}\b", short, text)
-    tokens = [_TOKEN_FORMS.get(tok, tok) for tok in text.split()]
-    tokens = [tok for tok in tokens if tok]
-    if len(tokens) > 1 and tokens[0] == "the":
-        tokens = tokens[1:]
-    return " ".join(tokens)
-
-
-_CANON_FORMS = sorted({canon for canon, _ in _LEGAL_FORMS} | {"co", "pty", "ltd", "and co"}, key=len, reverse=True)
-
-
-def strip_legal_form(normalised: str) -> str:
-    """``acme widgets ltd`` -> ``acme widgets``: for fuzzy matching when one side omits the form."""
-    text = normalised
-    for _ in range(3):  # "acme gmbh and co kg", "acme co ltd"
-        for canon in _CANON_FORMS:
-            if text.endswith(" " + canon):
-                text = text[: -len(canon) - 1]
-                break
-        else:
-            break
-    return text.strip()
 
 
 # -- cleaning candidates ---------------------------------------------------------------
@@ -448,8 +331,13 @@ def _og_site_name(doc: etree._Element, page: str, out: dict) -> None:
 
 
 def find_org_names(doc: etree._Element, url: str, text: str | None = None,
-                   structured: Structured | None = None) -> list[OrganisationName]:
-    """Every organisation-name candidate on one page, most confident first. Never raises on bad input."""
+                   structured: Structured | None = None,
+                   addresses: list[PostalAddress] | None = None) -> list[OrganisationName]:
+    """Every organisation-name candidate on one page, most confident first. Never raises on bad input.
+
+    ``addresses`` are the street addresses found on the same page: a name
+    without a legal form is read only where it heads one of them.
+    """
     if doc is None:
         return []
     if text is None:
@@ -463,6 +351,8 @@ def find_org_names(doc: etree._Element, url: str, text: str | None = None,
     _copyright_names(lines, url, out)
     _imprint_names(lines, url, out)
     _address_adjacent_names(lines, url, out)
+    for name, method, confidence in block_names(doc, url, lines, addresses or []):
+        _add(out, name, url, method, confidence)
     _title_name(doc, url, out)
     return sorted(out.values(), key=lambda n: (-n.confidence, n.method, n.name))[:40]
 
