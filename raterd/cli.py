@@ -35,6 +35,7 @@ from protocol.messages import MAX_IDENT_LEN
 
 from ._proc import ExitCode
 from ._workerconfig import WorkerConfig
+from .metrics import metrics_listen
 from .supervisor import Supervisor, SupervisorConfig
 
 __all__ = ["main", "build_parser", "config_from_args", "ExitCode", "NodeOptions", "PipelineOptions"]
@@ -74,6 +75,8 @@ class NodeOptions:
 
     workers: int | None = option(None, metavar="N", default_text=lambda: f"number of CPUs, here {_cpus()}",
                                  help="worker processes")
+    metrics: str = option("", metavar="HOST:PORT", parse=metrics_listen, default_text="off",
+                          help="serve the node's Prometheus metrics on http://HOST:PORT/metrics")
 
 
 @dataclass(frozen=True)

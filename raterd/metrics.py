@@ -35,7 +35,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.exposition import start_http_server
 
 __all__ = ["NodeMetrics", "MetricsError", "WORKER_STATES", "FETCH_ERROR_KINDS", "fetch_error_kind",
-           "fetch_error_counts", "parse_listen"]
+           "fetch_error_counts", "parse_listen", "metrics_listen"]
 
 # The *_created series double the page and nobody graphs them (as in frontend.metrics).
 disable_created_metrics()
@@ -116,8 +116,16 @@ def parse_listen(listen: str) -> tuple[str, int]:
     host, sep, port = str(listen).rpartition(":")
     host = host.strip("[]") if host.startswith("[") and host.endswith("]") else host
     if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise MetricsError(f"--metrics {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:9101")
+        raise MetricsError("expected HOST:PORT, e.g. 127.0.0.1:9101")
     return host, int(port)
+
+
+def metrics_listen(text: str) -> str:
+    """The ``--metrics`` option's value checked (``""``: no endpoint); MetricsError if malformed."""
+    text = str(text).strip()
+    if text:
+        parse_listen(text)
+    return text
 
 
 class NodeMetrics:
@@ -185,7 +193,10 @@ class NodeMetrics:
     # ---- serving ---------------------------------------------------------------------
     def serve(self, listen: str) -> str:
         """Serve ``/metrics`` on *listen* (HOST:PORT) from a daemon thread; returns the address bound."""
-        host, port = parse_listen(listen)
+        try:
+            host, port = parse_listen(listen)
+        except MetricsError as e:
+            raise MetricsError(f"--metrics {listen!r}: {e}") from None
         try:
             self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
         except OSError as e:
