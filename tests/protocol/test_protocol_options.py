@@ -186,3 +186,22 @@ def test_every_programs_help_is_plain_text(program, module):
     assert out.startswith(f"usage: {program}")
     for markup in ("`", ":mod:", ":class:", ":func:", "::\n"):
         assert markup not in out, f"{program} --help shows {markup!r}"
+
+
+DEPLOY_ENV = {"broker.env": "broker.cli", "frontend.env": "frontend.cli", "raterd.env": "raterd.cli"}
+
+
+@pytest.mark.parametrize("env_file,module", sorted(DEPLOY_ENV.items()))
+def test_deploy_env_files_set_only_variables_their_program_reads(env_file, module):
+    # A misspelt variable would be ignored without a word: the service would run on a default.
+    import importlib
+    import re
+
+    from protocol.config import env_name
+
+    parser = importlib.import_module(module).build_parser()
+    known = {env_name(s.lstrip("-")) for a in parser._actions for s in a.option_strings
+             if s.startswith("--") and not s.startswith("--no-")}
+    text = open(os.path.join(ROOT, "deploy", "env", env_file), encoding="utf-8").read()
+    used = set(re.findall(r"\b(SITETRUTH_[A-Z0-9_]+)=", text))
+    assert used and used <= known, sorted(used - known)
