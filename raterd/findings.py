@@ -136,8 +136,9 @@ class OrganisationName:
     """A candidate name of the organisation running the site.
 
     ``method`` is one of ``jsonld``, ``microdata``, ``og:site_name``,
-    ``copyright``, ``imprint``, ``address`` (the line above a street address)
-    or ``title``; ``confidence`` is in [0, 1].
+    ``copyright``, ``imprint``, ``address`` (the line above a street address,
+    with a legal form), ``address_heading`` / ``address_line`` (a name without
+    one heading an address block) or ``title``; ``confidence`` is in [0, 1].
     """
 
     name: str
@@ -244,7 +245,8 @@ class SiteFindings:
 
         Score = the best single confidence, plus agreement: +0.05 per further
         page (up to +0.15), +0.1 per further method (up to +0.2), and +0.3 when
-        a confirmation or the certificate names the same organisation. A name
+        a confirmation or the certificate names the same organisation and the
+        name already scores ``NAME_MIN_SCORE`` without it. A name
         seen in JSON-LD, the copyright line and the imprint on three pages
         beats a lone og:site_name.
         """
@@ -266,7 +268,10 @@ class SiteFindings:
             score = best.confidence
             score += min(0.15, 0.05 * (len(pages) - 1))
             score += min(0.2, 0.1 * (len(methods) - 1))
-            if key in confirmed:
+            # A confirmation settles which of the site's names is the business; it
+            # does not make a name the site barely gives (a stockist it lists, a
+            # company it mentions) into the site's name.
+            if key in confirmed and score >= NAME_MIN_SCORE:
                 score += 0.3
             ranked.append((round(score, 4), best, members))
         ranked.sort(key=lambda item: (-item[0], item[1].name))

@@ -265,3 +265,77 @@ def test_strip_legal_form(normalised, stripped):
 ])
 def test_name_ending_with_legal_form(text, name):
     assert name_ending_with_legal_form(text) == name
+
+
+# -- a name without a legal form, heading the block of its address --------------------------------
+
+def page_names(html: str, url: str = "https://www.example.com/contact") -> list[tuple[str, str, float]]:
+    from raterd.extract import find_addresses
+    doc = parse_html(html, url)
+    addresses = find_addresses(doc, url)
+    assert addresses, "the fixture must hold an address the address extractor reads"
+    return [(n.name, n.method, n.confidence) for n in find_org_names(doc, url, addresses=addresses)]
+
+
+def doc_(body: str, title: str = "Contact", head: str = "") -> str:
+    return f"<html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
+
+
+US_BLOCK = "<p>112 Harbor Road<br>Port Townsend, WA 98368</p>"
+
+
+@pytest.mark.parametrize("body", [
+    f"<h1>Contact us</h1><h2>Blue Heron Kayak Company</h2>{US_BLOCK}",
+    f"<h2>Blue Heron Kayak Company</h2><h3>Address</h3>{US_BLOCK}",
+    "<address><strong>Blue Heron Kayak Company</strong><br>112 Harbor Road<br>Port Townsend, WA 98368</address>",
+    "<address>Blue Heron Kayak Company<br>112 Harbor Road<br>Port Townsend, WA 98368</address>",
+    "<p><b>Blue Heron Kayak Company</b><br>112 Harbor Road<br>Port Townsend, WA 98368</p>",
+    f"<h2>Blue Heron Kayak Company</h2><h3>Customer Service</h3>{US_BLOCK}",
+])
+def test_a_heading_above_the_address_names_the_business(body):
+    assert ("Blue Heron Kayak Company", "address_heading", 0.55) in page_names(doc_(body))
+
+
+def test_a_plain_line_above_the_address_needs_the_title_og_site_name_or_domain_to_agree():
+    body = "<h1>Contact</h1><p>Blue Heron Kayak Company<br>112 Harbor Road<br>Port Townsend, WA 98368</p>"
+    alone = page_names(doc_(body))
+    assert ("Blue Heron Kayak Company", "address_line", 0.3) in alone  # below NAME_MIN_SCORE on its own
+    for agreeing in (page_names(doc_(body, title="Contact | Blue Heron Kayak Co.")),
+                     page_names(doc_(body, head='<meta property="og:site_name" content="Blue Heron Kayak">')),
+                     page_names(doc_(body), url="https://blueheronkayak.com/contact")):
+        assert ("Blue Heron Kayak Company", "address_line", 0.55) in agreeing
+
+
+def test_one_line_name_street_city_with_title_agreement():
+    body = "<p>Nordlys Keramikk, Storgata 12, 0155 Oslo</p>"
+    found = page_names(doc_(body, title="Nordlys Keramikk – Kontakt"), url="https://www.example.no/kontakt")
+    assert ("Nordlys Keramikk", "address_line", 0.55) in found
+
+
+@pytest.mark.parametrize("label", ["Contact us", "Our address", "Visit us", "Opening hours", "Find us",
+                                   "Registered office", "Customer Service", "Our Shop", "Come and see us!",
+                                   "Returns address", "Kontakt", "Adresse", "お問い合わせ", "所在地"])
+def test_a_label_heading_is_never_a_name(label):
+    found = page_names(doc_(f"<h2>{label}</h2>{US_BLOCK}"))
+    assert not [n for n in found if n[1].startswith("address_")]
+
+
+def test_a_stockists_page_vouches_for_none_of_the_businesses_it_lists():
+    body = ("<h1>Where to buy</h1><h3>Paddle World</h3><p>12 Main Street<br>Springfield, IL 62701</p>"
+            "<h3>River Sports</h3><p>48 Elm Street<br>Burlington, VT 05401</p>")
+    found = page_names(doc_(body, title="Stockists"), url="https://www.example.com/stockists")
+    assert {n: c for n, m, c in found if m.startswith("address_")} == {"Paddle World": 0.3, "River Sports": 0.3}
+    one = "<h1>Stockists</h1><h3>Paddle World</h3><p>12 Main Street<br>Springfield, IL 62701</p>"
+    found = page_names(doc_(one, title="Stockists"), url="https://www.example.com/stockists")
+    assert ("Paddle World", "address_heading", 0.3) in found  # one listed shop is still a listing
+
+
+def test_a_name_with_a_legal_form_keeps_its_own_method():
+    found = page_names(doc_(f"<h2>Blue Heron Kayak Company LLC</h2>{US_BLOCK}"))
+    assert ("Blue Heron Kayak Company LLC", "address", 0.7) in found
+    assert not [n for n in found if n[1].startswith("address_")]
+
+
+def test_without_addresses_no_block_names():
+    doc = parse_html(doc_(f"<h2>Blue Heron Kayak Company</h2>{US_BLOCK}"), URL)
+    assert not [n for n in find_org_names(doc, URL) if n.method.startswith("address_")]

@@ -303,3 +303,59 @@ def test_parked_page_evidence_names_why_and_says_not_commercial():
     assert the(decision, "parked") == [PARKED.to_dict()]
     assert the(decision, "commerce")[0]["value"].startswith("not commercial: parked domain")
     assert decision.evidence[0]["value"].startswith("5: parked")
+
+
+# -- a business named without a legal form --------------------------------------------------------
+
+KAYAK_HOME = "https://www.example-paddles.com/"
+KAYAK_CONTACT = "https://www.example-paddles.com/contact"
+
+
+def kayak_site(contact_body: str, **extra) -> Decision:
+    findings = SiteFindings(domain="example-paddles.com")
+    home = ("<html><head><title>Kayaks and paddles</title></head><body><h1>Sea kayaks</h1>"
+            "<div><h2>Expedition kayak</h2><p>$2,499.00</p><button>Add to cart</button></div>"
+            "<footer><p>Secure payments by Acme Pay Ltd</p></footer></body></html>")
+    contact = f"<html><head><title>Contact</title></head><body>{contact_body}</body></html>"
+    findings.merge_page(extract_page(home, KAYAK_HOME, "example-paddles.com"))
+    findings.merge_page(extract_page(contact, KAYAK_CONTACT, "example-paddles.com"))
+    for key, value in extra.items():
+        setattr(findings, key, value)
+    return decide(findings)
+
+
+KAYAK_BLOCK = "<h1>Contact us</h1><h2>Blue Heron Kayak Company</h2><p>112 Harbor Road<br>Port Townsend, WA 98368</p>"
+
+
+def test_a_heading_name_above_the_address_identifies_the_shop():
+    decision = kayak_site(KAYAK_BLOCK)
+    assert (decision.rating, decision.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED)
+    assert decision.location == {"name": "Blue Heron Kayak Company", "street": "112 Harbor Road",
+                                 "city": "Port Townsend", "region": "WA", "postcode": "98368", "country": "US"}
+    assert {"kind": "name", "value": "Blue Heron Kayak Company", "page": KAYAK_CONTACT, "method": "address_heading",
+            "source": ""} in decision.evidence
+
+
+def test_a_register_entry_of_that_business_makes_it_an_a_but_one_of_another_company_does_not():
+    own = Confirmation("registry", "BLUE HERON KAYAK COMPANY, 98368", "BLUE HERON KAYAK COMPANY LLC")
+    assert kayak_site(KAYAK_BLOCK, confirmations=[own]).rating == Rating.A
+    # The payment company the footer names is registered, and true; it is not who runs the site.
+    other = Confirmation("companies_house", "09999999 ACME PAY LIMITED, EC1A 1BB", "Acme Pay Limited")
+    decision = kayak_site(KAYAK_BLOCK, confirmations=[other])
+    assert (decision.rating, decision.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED)
+
+
+def test_a_listed_stockist_is_not_taken_for_the_shop_even_when_registered():
+    stockists = ("<h1>Where to buy</h1><h3>Paddle World</h3><p>12 Main Street<br>Springfield, IL 62701</p>"
+                 "<h3>River Sports</h3><p>48 Elm Street<br>Burlington, VT 05401</p>")
+    registered = Confirmation("registry", "PADDLE WORLD INC, 62701", "Paddle World Inc")
+    decision = kayak_site(stockists, confirmations=[registered])
+    assert decision.rating != Rating.A
+    assert (decision.location or {}).get("name") != "Paddle World"
+    assert decision.rating == Rating.X and decision.ratinginfo == RatingInfo.NO_LOCATION  # a shop with no name of its own
+
+
+def test_a_label_heading_above_the_address_is_not_a_name():
+    decision = kayak_site("<h2>Visit our workshop</h2><p>112 Harbor Road<br>Port Townsend, WA 98368</p>")
+    assert (decision.rating, decision.ratinginfo) == (Rating.X, RatingInfo.NO_LOCATION)
+    assert "business name" in decision.evidence[0]["value"]
