@@ -64,6 +64,7 @@ from raterd.fetch import (
     NameNotFound,
     Page,
     RobotsPolicy,
+    client_redirect,
     fetch_robots,
 )
 from raterd.findings import Confirmation, Evidence, SiteFindings
@@ -81,6 +82,7 @@ _PULSE_EVERY = 1.0  # seconds of silence before a "waiting" pulse (leases are re
 _MAX_SITEMAPS = 3  # sitemap documents read per rating (an index and two of its parts)
 _MAX_REMOTE_LOOKUPS = 3  # remote (GLEIF) requests per rating: it is someone else's server
 _DETAIL = 500  # characters of a pulse's detail
+_MAX_CLIENT_REDIRECTS = 3  # meta refresh / script hops followed from the home page
 
 
 @dataclass
@@ -94,6 +96,8 @@ class _Home:
     page: Page | None = None
     findings: PageFindings | None = None
     link_domain: str = ""
+    client_redirects: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, how)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (page, what): redirects not followed
 
 
 @dataclass
@@ -254,7 +258,12 @@ class SiteRating:
             if self.work.expired:
                 home.failures.append(f"{origin}: deadline passed before it was tried")
                 break
+            home_url = origin + "/"
             self._trying.append(origin + "/robots.txt")
+            # robots.txt and the home page are asked for together: one round
+            # trip instead of two on every site.  The page is thrown away
+            # unread if robots.txt turns out to forbid it.
+            early = self._fetch_in_background(home_url)
             policy = self._robots_for(origin)
             self.events.put(("robots", f"{policy.url}: {policy.outcome}"))
             if policy.outcome == "unreachable":
@@ -268,32 +277,114 @@ class SiteRating:
             if policy.outcome == "server_error":
                 home.failures.append(f"{policy.url} answered HTTP {policy.status}: the site is failing")
                 continue
-            home_url = origin + "/"
             if not policy.allowed(home_url, ROBOTS_TOKEN):
                 home.origin, home.robots, home.blocked = origin, policy, True
                 return home
             self._trying.append(home_url)
             try:
-                page = self.fetcher.get(home_url, self.work)
+                page = self._result_of(early, home_url)
             except FetchError as error:
                 home.failures.append(f"{home_url}: {error}")
                 if isinstance(error, DeadlineExceeded):
                     break
                 continue
-            if not 200 <= page.status < 300:
-                home.failures.append(f"{page.url}: home page answered HTTP {page.status}")
+            failure = self._home_page_failure(page)
+            if failure:
+                home.failures.append(failure)
                 continue
-            if page.text is None:
-                what = (f"unreadable ({page.unreadable})" if page.unreadable
-                        else f"{page.content_type or 'binary'}, not HTML")
-                home.failures.append(f"{page.url}: home page is {what}")
-                continue
+            followed = self._follow_client_redirects(home, origin, policy, page)
+            if followed is None:
+                home.client_redirects.clear()
+                continue  # the page it leads to failed: try the next origin
+            if home.blocked:
+                return home
+            origin, policy, page = followed
             home.origin, home.robots, home.page = origin, policy, page
             final_site = _site_of(urlsplit(page.url).hostname or "") or self.site
             home.link_domain = final_site
-            home.findings = extract_page(page.text, page.url, final_site, link_limit=self.settings.max_pages)
+            home.findings = extract_page(page.text or "", page.url, final_site, link_limit=self.settings.max_pages)
             return home
         return home
+
+    @staticmethod
+    def _home_page_failure(page: Page) -> str:
+        """Why *page* cannot be the site's home page, or ``""``."""
+        if not 200 <= page.status < 300:
+            return f"{page.url}: home page answered HTTP {page.status}"
+        if page.text is None:
+            what = f"unreadable ({page.unreadable})" if page.unreadable else f"{page.content_type or 'binary'}, not HTML"
+            return f"{page.url}: home page is {what}"
+        return ""
+
+    def _follow_client_redirects(self, home: _Home, origin: str, policy: RobotsPolicy,
+                                 page: Page) -> tuple[str, RobotsPolicy, Page] | None:
+        """The page a home page leads to by meta refresh or script, within the site and a few hops.
+
+        Returns (origin, robots policy, page) of the page to rate: *page*
+        itself when it does not redirect, or redirects where we do not
+        follow (another site, too many hops, a loop).  None when the page it
+        leads to cannot be fetched (recorded in ``home.failures``); sets
+        ``home.blocked`` when that page's robots.txt forbids it.
+        """
+        visited = {page.url.split("#", 1)[0]}
+        for _ in range(_MAX_CLIENT_REDIRECTS + 1):
+            redirect = client_redirect(page.text or "", page.url)
+            if redirect is None:
+                return origin, policy, page
+            target = redirect.url
+            page_site = _site_of(urlsplit(page.url).hostname or "") or self.site
+            if _site_of(urlsplit(target).hostname or "") != page_site:
+                home.notes.append((page.url, f"home page sends the browser ({redirect.how}) to another site, "
+                                             f"{target}: not followed, the page itself is rated"))
+                return origin, policy, page
+            if target.split("#", 1)[0] in visited or len(visited) > _MAX_CLIENT_REDIRECTS:
+                home.notes.append((page.url, f"home page {redirect.how} to {target} not followed: "
+                                             f"a loop or more than {_MAX_CLIENT_REDIRECTS} hops"))
+                return origin, policy, page
+            visited.add(target.split("#", 1)[0])
+            target_origin = _origin(target)
+            if target_origin != origin:
+                policy = self._robots_for(target_origin)
+                origin = target_origin
+            if not policy.allowed(target, ROBOTS_TOKEN):
+                if policy.outcome in ("unreachable", "server_error"):
+                    home.failures.append(f"{target}: not fetched: robots.txt of {origin} could not be read")
+                    return None
+                home.origin, home.robots, home.blocked = origin, policy, True
+                return origin, policy, page
+            self._trying.append(target)
+            try:
+                next_page = self.fetcher.get(target, self.work)
+            except FetchError as error:
+                home.failures.append(f"{target}: {error}")
+                return None
+            failure = self._home_page_failure(next_page)
+            if failure:
+                home.failures.append(failure)
+                return None
+            home.client_redirects.append((page.url, next_page.url, redirect.how))
+            page = next_page
+        return origin, policy, page
+
+    def _fetch_in_background(self, url: str) -> Future:
+        """Start fetching *url* on a thread of its own (the pool may have a single thread)."""
+        future: Future = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self.fetcher.get(url, self.work))
+            except BaseException as error:  # handed to whoever waits for it
+                future.set_exception(error)
+
+        threading.Thread(target=run, name=f"home {url}", daemon=True).start()
+        return future
+
+    def _result_of(self, future: Future, url: str) -> Page:
+        """The page a background fetch got; its errors raised here. The fetcher ends it by the deadline."""
+        try:
+            return future.result(timeout=self.work.remaining() + 1.0)
+        except FutureTimeout:
+            raise DeadlineExceeded("deadline passed waiting for the page", url=url) from None
 
     def _robots_for(self, origin: str) -> RobotsPolicy:
         """The robots.txt policy of *origin*, fetched once per rating whichever thread asks first."""
@@ -382,6 +473,12 @@ class SiteRating:
             self.extra.append(Evidence(kind="robots", value=why, page=robots.url if robots else "",
                                        source="robots.txt"))
             return
+        for source_page, note in home.notes:
+            self.extra.append(Evidence(kind="redirect", value=note, page=source_page, source="pipeline"))
+        for source_page, target, how in home.client_redirects:
+            self.extra.append(Evidence(kind="redirect", value=f"home page sends the browser ({how}) to {target}",
+                                       page=source_page, method=how, source="pipeline"))
+            self.seen_pages.add(_page_key(source_page))
         page, found = home.page, home.findings
         if page is None or found is None:  # cannot happen: _discover sets both or neither
             raise RuntimeError("home page without findings")

@@ -7,9 +7,12 @@ shared by all its fetches, :func:`fetch_robots` once per site, and the
 
 SSRF guard, hard deadlines, byte caps and charset handling are described in
 the modules: :mod:`.resolver`, :mod:`.fetcher`, :mod:`.deadline`,
-:mod:`.robots`, :mod:`.tls`, :mod:`.errors`.
+:mod:`.robots`, :mod:`.tls`, :mod:`.errors`; redirects a page makes in the
+browser (meta refresh, a one-line script) are found by
+:mod:`.client_redirect`.
 """
 
+from .client_redirect import ClientRedirect, client_redirect
 from .deadline import DEFAULT_RATING_SECONDS, Deadline
 from .errors import (
     BadScheme,
@@ -39,6 +42,7 @@ __all__ = [
     "BrokenResponse",
     "CDN_HOST_ORGANISATIONS",
     "CertInfo",
+    "ClientRedirect",
     "ConnectFailed",
     "ContentDecodingError",
     "DEFAULT_RATING_SECONDS",
@@ -58,6 +62,7 @@ __all__ = [
     "TooManyRedirects",
     "canonical_host",
     "classify_certificate",
+    "client_redirect",
     "fetch_robots",
     "is_cdn_organisation",
     "is_public_address",

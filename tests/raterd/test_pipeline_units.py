@@ -13,7 +13,12 @@ from raterd.fetch import CertInfo
 from raterd.findings import OrganisationName, PostalAddress, Registration, SiteFindings
 from raterd.pipeline import RaterSettings, RatingOutcome, SitePipeline
 from tests.raterd.corpus._html import page
+from tests.raterd.corpus.slow import SLOW_LINKS, SlowPages
 from tests.raterd.fixtures import FakeDNS, FixtureServer, Response, Site
+
+GOOD_HOME = page("Fine Goods", "<h1>Fine goods</h1><p class='price'>£10.00</p><button>Add to basket</button>"
+                 "<h2>Registered office</h2><p>Fine Goods Ltd<br>4 Market Square<br>Oxford<br>OX1 3AA</p>",
+                 links=(("/contact", "Contact"),))
 
 # -- RaterSettings ------------------------------------------------------------------------------------------
 
@@ -174,3 +179,50 @@ def test_a_closed_pipeline_refuses_to_rate(budget_site: FixtureServer) -> None:
     rater.close()
     with pytest.raises(RuntimeError):
         rater.rate("many-links-shop.com")
+
+
+# -- the order of fetches: robots.txt and the home page together -------------------------------------------
+
+ALL_SLOW = "all-slow-shop.co.uk"
+SLOW_FORBIDDING = "slow-forbidding-shop.co.uk"
+
+
+@pytest.fixture(scope="module")
+def all_slow(fixture_server: FixtureServer) -> Iterator[SlowPages]:
+    slow = SlowPages(delay=0.4, everything=True)
+    fixture_server.add_site(ALL_SLOW, slow.site())
+    fixture_server.add_site(SLOW_FORBIDDING, Site({
+        "/robots.txt": Response(body=b"User-agent: *\nDisallow: /\n", content_type="text/plain", delay=0.4),
+        "/": GOOD_HOME, "/contact": GOOD_HOME}))
+    yield slow
+    slow.stop.set()
+
+
+def _slow_pipeline(server: FixtureServer) -> SitePipeline:
+    settings = RaterSettings(resolve=(f"{ALL_SLOW}:127.0.0.1", f"{SLOW_FORBIDDING}:127.0.0.1"),
+                             ca_bundle=server.ca_bundle, gleif_url="", sources="/nonexistent/sources.db",
+                             http_port=server.http_port, https_port=server.https_port, deadline=20.0)
+    return SitePipeline(settings, system_lookup=FakeDNS())
+
+
+def test_robots_txt_and_the_home_page_are_asked_for_together(fixture_server: FixtureServer,
+                                                             all_slow: SlowPages) -> None:
+    all_slow.reset()
+    with _slow_pipeline(fixture_server) as rater:
+        outcome = rater.rate(ALL_SLOW)
+    assert (outcome.rating, outcome.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED)
+    assert all_slow.together("/robots.txt", "/")
+    # Then the identity pages, as many at once as the per-host limit allows.
+    assert all_slow.max_in_flight == RaterSettings().connections_per_host
+    assert {path for _, path in SLOW_LINKS} <= set(all_slow.served)
+
+
+def test_a_home_page_fetched_beside_a_forbidding_robots_txt_is_thrown_away(fixture_server: FixtureServer,
+                                                                           all_slow: SlowPages) -> None:
+    site = fixture_server.site(SLOW_FORBIDDING)
+    site.hits.clear()
+    with _slow_pipeline(fixture_server) as rater:
+        outcome = rater.rate(SLOW_FORBIDDING)
+    assert (outcome.rating, outcome.ratinginfo) == (Rating.X, RatingInfo.BLOCKED)
+    assert not any(item["kind"] in ("page", "name", "address") for item in outcome.evidence), outcome.evidence
+    assert "/contact" not in site.hits  # nothing past the home page was asked for
