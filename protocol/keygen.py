@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import zmq
@@ -26,7 +27,7 @@ import zmq.auth
 
 from .security import PUBLIC_SUFFIX, SECRET_SUFFIX, KeyFileError, check_key_name, load_secret_certificate
 
-__all__ = ["main", "make_key_pair", "ExitCode"]
+__all__ = ["main", "make_key_pair", "ensure_cluster_keys", "ClusterKeys", "ExitCode"]
 
 
 class ExitCode(enum.IntEnum):
@@ -94,6 +95,60 @@ def make_key_pair(directory: str | os.PathLike, name: str, *, force: bool = Fals
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return public, secret
+
+
+@dataclass(frozen=True)
+class ClusterKeys:
+    """A whole single-machine key set: the broker's pair, one pair per role, and the role directories."""
+
+    broker_secret: Path
+    broker_public: Path
+    rater_keys: Path
+    client_keys: Path
+    admin_keys: Path
+    rater_secret: Path
+    client_secret: Path
+    admin_secret: Path
+
+
+# Role directory, key name (as stats and logs show it) for the local peers.
+_LOCAL_PEERS = (("raters", "local-rater"), ("clients", "local-frontend"), ("admins", "local-admin"))
+
+
+def ensure_cluster_keys(state_dir: str | os.PathLike) -> ClusterKeys:
+    """Make (first start) or reuse (later starts) a key set under ``STATE_DIR/keys``.
+
+    Layout: ``keys/own/`` holds every pair (0700: the secrets), ``keys/raters``,
+    ``keys/clients``, ``keys/admins`` the public files the broker admits.
+    A pair already there is kept, so peers started earlier keep working; a
+    public file missing from its role directory is copied back.
+    """
+    root = Path(state_dir) / "keys"
+    own = root / "own"
+    try:
+        own.mkdir(parents=True, exist_ok=True)
+        os.chmod(own, 0o700)
+    except OSError as e:
+        raise KeyFileError(f"cannot make the key directory {own}: {e.strerror or e}") from e
+    paths: dict[str, Path] = {}
+    for role_dir, name in (("", "broker"), *_LOCAL_PEERS):
+        public, secret = own / f"{name}{PUBLIC_SUFFIX}", own / f"{name}{SECRET_SUFFIX}"
+        if not (public.exists() and secret.exists()):
+            make_key_pair(own, name, force=True)  # half a pair is no pair: make it whole
+        load_secret_certificate(secret)  # refuse a damaged or opened-up secret now
+        paths[name] = secret
+        if role_dir:
+            target = root / role_dir
+            target.mkdir(exist_ok=True)
+            published = target / public.name
+            if not published.exists() or published.read_bytes() != public.read_bytes():
+                tmp = target / f".{public.name}.tmp"
+                tmp.write_bytes(public.read_bytes())
+                os.replace(tmp, published)
+    return ClusterKeys(broker_secret=paths["broker"], broker_public=own / f"broker{PUBLIC_SUFFIX}",
+                       rater_keys=root / "raters", client_keys=root / "clients", admin_keys=root / "admins",
+                       rater_secret=paths["local-rater"], client_secret=paths["local-frontend"],
+                       admin_secret=paths["local-admin"])
 
 
 def build_parser() -> argparse.ArgumentParser:

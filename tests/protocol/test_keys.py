@@ -193,3 +193,22 @@ def test_client_keys_authenticate_against_a_curve_server(tmp_path):
         assert server.recv_multipart()[1] == b"hello"
     finally:
         ctx.destroy(linger=0)
+
+
+def test_cluster_key_set_is_made_once_and_reused(tmp_path):
+    from protocol.keygen import ensure_cluster_keys
+
+    first = ensure_cluster_keys(tmp_path / "state")
+    assert stat.S_IMODE((tmp_path / "state" / "keys" / "own").stat().st_mode) == 0o700
+    keyset = KeySet.load(first.broker_secret, raters=first.rater_keys, clients=first.client_keys,
+                         admins=first.admin_keys)
+    assert sorted(p.user_id for p in keyset.peers().values()) == [
+        "admin:local-admin", "client:local-frontend", "rater:local-rater"]
+    for secret in (first.rater_secret, first.client_secret, first.admin_secret):
+        keys = load_client_keys(secret, first.broker_public)
+        assert keys.own.public in keyset.peers()
+    before = first.broker_secret.read_bytes()
+    (first.rater_keys / "local-rater.key").unlink()  # an operator tidied up by mistake
+    again = ensure_cluster_keys(tmp_path / "state")
+    assert again == first and again.broker_secret.read_bytes() == before
+    assert (again.rater_keys / "local-rater.key").exists()
