@@ -31,6 +31,7 @@ Typical wiring in the broker::
     auth = BrokerAuth(context, keyset)   # starts the ZAP thread
     auth.secure(raters_sock, RATER_DOMAIN)
     auth.secure(clients_sock, CLIENT_DOMAIN)
+    failures = auth.watch(raters_sock)   # its .socket goes in the poller; .drain() when readable
     ...
     frames = sock.recv_multipart(copy=False)
     peer = peer_of(frames) if keyset else LOCAL_PEER
@@ -52,6 +53,7 @@ from typing import Any
 import zmq
 import zmq.auth.thread
 from zmq.utils import z85
+from zmq.utils.monitor import recv_monitor_message
 
 from protocol.security import KeyFileError, KeySet, Peer, Role, SecurityError
 from protocol.wire import Command
@@ -64,6 +66,7 @@ __all__ = [
     "ROLE_COMMANDS",
     "InsecureBindError",
     "BrokerAuth",
+    "HandshakeFailures",
     "Refusals",
     "allowed",
     "may_declare_client_ip",
@@ -280,8 +283,61 @@ class BrokerAuth:
             counts[peer.role.value] += 1
         return counts
 
+    def watch(self, sock: zmq.Socket) -> HandshakeFailures:
+        """Count the handshakes of *sock* that fail before ZAP sees a key (see :class:`HandshakeFailures`)."""
+        return HandshakeFailures(sock, self.refusals)
+
     def stop(self) -> None:
         self._auth.stop()
+
+
+class HandshakeFailures:
+    """Counts refused handshakes that never reach the authenticator: no key, or the wrong broker key.
+
+    libzmq refuses those itself (a NULL peer against a CURVE server, a
+    handshake that does not decrypt) and reports them only as monitor
+    events, without the peer's address. Use from the broker's own thread:
+    register :attr:`socket` in its poller and call :meth:`drain` when it is
+    readable (or once per loop turn; it never blocks).
+    """
+
+    _EVENTS = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+    _MAX_PER_DRAIN = 1000  # each failure is one event; bound the work of one call
+
+    def __init__(self, sock: zmq.Socket, refusals: Refusals) -> None:
+        self._sock = sock
+        self._refusals = refusals
+        self.socket = sock.get_monitor_socket(events=self._EVENTS)
+
+    def drain(self) -> int:
+        """Count the failures reported so far; returns how many were read."""
+        n = 0
+        while n < self._MAX_PER_DRAIN:
+            try:
+                event = recv_monitor_message(self.socket, zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            n += 1
+            endpoint = bytes(event.get("endpoint") or b"").decode("utf-8", "replace")
+            self._refusals.refused(f"a peer of {endpoint}", "handshake", _failure_reason(event))
+        return n
+
+    def close(self) -> None:
+        try:
+            self._sock.disable_monitor()
+        except zmq.ZMQError:
+            pass
+        self.socket.close(linger=0)
+
+
+def _failure_reason(event: dict) -> str:
+    value = int(event.get("value", 0))
+    if int(event.get("event", 0)) == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        if value == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+            return "no CURVE key"
+        if value == zmq.PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
+            return "wrong broker public key"
+    return "handshake failed"
 
 
 # ---------------------------------------------------------------- insecure mode

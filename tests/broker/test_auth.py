@@ -361,3 +361,26 @@ def test_broker_client_says_why_the_broker_refused_it(ctx, keys, answering, who,
     with BrokerClient(answering, timeout=2.0, context=ctx, connect_grace=1.0, curve=keys_) as c:
         with pytest.raises(BrokerUnavailable, match=why):
             c.call(lambda i: StatsRequest(req_id=i, recent=0))
+
+
+def test_handshakes_refused_before_zap_are_counted(ctx, keys, secured):
+    _, client, _ = keys
+    auth, socks = secured
+    router, endpoint = socks[RATER_DOMAIN]
+    failures = auth.watch(router)
+    try:
+        plain = peer(ctx, endpoint)
+        wrong = peer(ctx, endpoint, client("node1"), server_key=client("stranger").own.public)
+
+        def counted() -> bool:
+            failures.drain()
+            counts = auth.refusals.counts()
+            return counts.get("handshake:no CURVE key", 0) >= 1 and \
+                counts.get("handshake:wrong broker public key", 0) >= 1
+
+        assert wait_for(counted), auth.refusals.counts()
+        assert receive(router, 0.2) is None
+        plain.close(linger=0)
+        wrong.close(linger=0)
+    finally:
+        failures.close()
