@@ -10,6 +10,7 @@ itself. Screenshots are kept in ``artifacts/screenshots/`` (CI keeps
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 
@@ -90,6 +91,14 @@ def test_status_page_shows_live_data_and_refreshes(stack, browser):
     assert "harbour-books.com" in w.page.inner_text("body")
     first = w.page.inner_text("#updated")
     _until(lambda: w.page.inner_text("#updated") != first, "the page to refresh itself")
+    # After the script's refresh: the same units and coloured letters as the server wrote.
+    uptime = w.page.inner_text("dd[data-path='frontend.uptime']")
+    assert re.fullmatch(r"[0-9.]+ s|[0-9]+ min( [0-9]+ s)?|[0-9]+ h( [0-9]+ min)?", uptime), uptime
+    assert w.page.inner_text("dd[data-path='frontend.requests_per_min']").endswith(" / min")
+    assert w.page.locator("#ratings .letter").count() >= 1
+    colour = w.page.locator("#ratings .letter").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour not in ("", "rgba(0, 0, 0, 0)"), colour
+    assert w.page.locator("nav.ops a[href$='/metrics']").count() == 1
     w.shot("status.png")
     assert w.problems == []
 
@@ -106,3 +115,29 @@ def test_rating_details_page_shows_the_evidence(stack, browser):
     assert "HX7 8AB" in w.page.inner_text("body")
     w.shot("rating-acme-widgets-popup.png")
     assert w.problems == []
+
+
+def _text_or_empty(page, selector: str) -> str:
+    """Text of ``selector``, or "" while the page is between two loads (its reload is the point)."""
+    try:
+        return page.inner_text(selector, timeout=1000)
+    except Exception:  # noqa: BLE001 - a navigation in progress or the element gone
+        return ""
+
+
+def test_unrated_domain_page_queues_it_and_shows_the_rating_without_a_manual_reload(stack, browser):
+    domain = "quiet-notes.org"
+    w = Watched(browser)
+    first = w.page.goto(stack.url + f"/rating/{domain}", wait_until="load")
+    # The visit queued it (nothing else in this module asks for this site).
+    assert first is not None and first.status == 202, (first and first.status, stack.logs())
+    state = w.page.get_attribute("#pending", "data-state")
+    assert state in ("queued", "rating"), w.page.inner_text("body")
+    assert w.page.locator("h1 .letter-W").count() == 1
+    w.shot("rating-pending.png")
+    # No goto/reload from here on: the page reloads itself until the letter is there.
+    _until(lambda: _text_or_empty(w.page, "h1 .letter") not in ("", "W"), "the rating to appear", timeout=90)
+    assert w.page.locator("#pending").count() == 0
+    assert domain in w.page.inner_text("h1")
+    w.shot("rating-arrived.png")
+    assert w.problems == [], w.problems
