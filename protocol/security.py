@@ -49,6 +49,8 @@ __all__ = [
     "load_public_certificate",
     "load_client_keys",
     "load_role_directory",
+    "client_keys_from_options",
+    "keyset_from_options",
     "HandshakeWatch",
     "PUBLIC_SUFFIX",
     "SECRET_SUFFIX",
@@ -302,6 +304,38 @@ class KeySet:
                                        f"key {other.name!r}: one key may hold one role; make another pair")
                 merged[public] = peer
         return merged
+
+
+def client_keys_from_options(curve_secret: str | os.PathLike | None,
+                             broker_public_key: str | os.PathLike | None) -> ClientKeys | None:
+    """``--curve-secret`` + ``--broker-public-key`` of a peer -> ClientKeys; neither -> None (insecure mode).
+
+    One without the other is a configuration error, said as such, rather
+    than a connection that silently fails its handshake.
+    """
+    if curve_secret is None and broker_public_key is None:
+        return None
+    if curve_secret is None:
+        raise KeyFileError("--broker-public-key needs --curve-secret too (this process's own NAME.key_secret)")
+    if broker_public_key is None:
+        raise KeyFileError("--curve-secret needs --broker-public-key too (the broker's broker.key file)")
+    return load_client_keys(curve_secret, broker_public_key)
+
+
+def keyset_from_options(curve_secret: str | os.PathLike | None, *, rater_keys: str | os.PathLike | None,
+                        client_keys: str | os.PathLike | None,
+                        admin_keys: str | os.PathLike | None) -> KeySet | None:
+    """The broker's ``--curve-secret`` and ``--rater-keys/--client-keys/--admin-keys`` -> KeySet; none -> None."""
+    dirs = {"--rater-keys": rater_keys, "--client-keys": client_keys, "--admin-keys": admin_keys}
+    given = [flag for flag, value in dirs.items() if value is not None]
+    if curve_secret is None:
+        if given:
+            raise KeyFileError(f"{', '.join(given)} need --curve-secret too (the broker's broker.key_secret)")
+        return None
+    if not given:
+        raise KeyFileError("--curve-secret without --rater-keys, --client-keys or --admin-keys: "
+                           "no peer could connect")
+    return KeySet.load(curve_secret, raters=rater_keys, clients=client_keys, admins=admin_keys)
 
 
 class HandshakeWatch:

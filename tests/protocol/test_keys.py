@@ -212,3 +212,26 @@ def test_cluster_key_set_is_made_once_and_reused(tmp_path):
     again = ensure_cluster_keys(tmp_path / "state")
     assert again == first and again.broker_secret.read_bytes() == before
     assert (again.rater_keys / "local-rater.key").exists()
+
+
+def test_key_options_come_in_pairs(tmp_path):
+    from protocol.security import client_keys_from_options, keyset_from_options
+
+    make_key_pair(tmp_path, "broker")
+    make_key_pair(tmp_path, "fe")
+    (tmp_path / "clients").mkdir()
+    assert client_keys_from_options(None, None) is None
+    assert keyset_from_options(None, rater_keys=None, client_keys=None, admin_keys=None) is None
+    with pytest.raises(KeyFileError, match="needs --broker-public-key"):
+        client_keys_from_options(tmp_path / "fe.key_secret", None)
+    with pytest.raises(KeyFileError, match="needs --curve-secret"):
+        client_keys_from_options(None, tmp_path / "broker.key")
+    with pytest.raises(KeyFileError, match="--client-keys need --curve-secret"):
+        keyset_from_options(None, rater_keys=None, client_keys=tmp_path / "clients", admin_keys=None)
+    with pytest.raises(KeyFileError, match="no peer could connect"):
+        keyset_from_options(tmp_path / "broker.key_secret", rater_keys=None, client_keys=None, admin_keys=None)
+    keys = client_keys_from_options(tmp_path / "fe.key_secret", tmp_path / "broker.key")
+    assert keys.server_public == load_public_certificate(tmp_path / "broker.key")
+    ks = keyset_from_options(tmp_path / "broker.key_secret", rater_keys=None, client_keys=tmp_path / "clients",
+                             admin_keys=None)
+    assert ks.peers() == {}
