@@ -163,7 +163,7 @@ class Supervisor:
         try:
             if self.config.metrics:
                 try:
-                    log.info("metrics on http://%s/metrics", self.metrics.serve(self.config.metrics))
+                    log.info("metrics listening on http://%s/metrics", self.metrics.serve(self.config.metrics))
                 except MetricsError as e:
                     log.error("%s", e)
                     return ExitCode.CONFIG

@@ -128,7 +128,7 @@ def test_a_node_rating_a_fixture_site_is_scraped_with_names_types_and_labels(sto
     assert recycles == {"max_jobs": 0, "max_rss": 0}
     info = families["sitetruth_raterd_node_info"].samples[0]
     assert info.value == 1 and set(info.labels) == {"node", "host", "version"}
-    assert "metrics on http://" + address in node.output()
+    assert "metrics listening on http://" + address in node.output()
 
 
 def test_recycles_failures_and_busy_workers_are_counted(store, brokers, raterd):
