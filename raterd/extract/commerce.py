@@ -130,8 +130,10 @@ _PLATFORMS = (
 # "R$ 49,90", "₩39,000", "39.000원", "1 299 Ft", "CHF 29.–", "HK$120",
 # "¥3,980(税込)", "Kč 590", "zł 49,99", "$1,299.00 MXN", "R 1 299,00").
 _CODES = r"USD|EUR|GBP|CHF|CAD|AUD|NZD|HKD|SGD|BRL|MXN|JPY|KRW|SEK|NOK|DKK|PLN|CZK|HUF|ZAR"
-_CURRENCY_BEFORE = (r"(?:US\$|CA\$|C\$|A\$|AU\$|NZ\$|HK\$|S\$|SG\$|R\$|MX\$|\$|£|€|¥|￥|₩|zł|Kč|kr\.?|Kr\.?"
-                    rf"|SFr\.|Fr\.|{_CODES})")
+# A sign may touch the word before it ("Buy now$2,999" is what inline markup
+# gives for "Buy now <b>$2,999</b>"); a code or "kr" may not.
+_SIGN_BEFORE = r"(?:US\$|CA\$|C\$|A\$|AU\$|NZ\$|HK\$|S\$|SG\$|R\$|MX\$|\$|£|€|¥|￥|₩)"
+_WORD_BEFORE = rf"(?:zł|Kč|kr\.?|Kr\.?|SFr\.|Fr\.|{_CODES})"
 _CURRENCY_AFTER = rf"(?:€|£|\$|¥|￥|₩|원|円|zł|kr\.?|Kr\.?|Kč|Ft|{_CODES})"
 # Bounded repetition: "123 123 123 ..." must not make the scan quadratic.
 # Thousands go by ".", ",", "'" (Switzerland), or a (thin, no-break) space;
@@ -139,9 +141,12 @@ _CURRENCY_AFTER = rf"(?:€|£|\$|¥|￥|₩|원|円|zł|kr\.?|Kr\.?|Kč|Ft|{_CO
 _AMOUNT = r"\d{1,3}(?:[.,'’\u202f\u00a0 ]\d{3}){0,4}(?:[.,]\d{2}|[.,][-–])?|\d{1,9}(?:[.,]\d{2}|[.,][-–])?"
 # South Africa's bare "R" is also a letter: only "R 199.99" / "R1 299,00", with cents.
 _RAND = r"R\s?(?P<r>\d{1,3}(?:[,\u00a0 ]\d{3}){0,4}[.,]\d{2}|\d{1,9}[.,]\d{2})"
+_NOT_MID_WORD = r"(?<![\w$£€¥])"
+_NOT_MID_AMOUNT = r"(?<!\d[.,'])"  # "2,999" is not the price "999"
 _PRICE = re.compile(
-    rf"(?<![\w$£€¥])(?:{_CURRENCY_BEFORE}\s?(?P<a>{_AMOUNT})(?![\d%])|{_RAND}(?![\d%])"
-    rf"|(?P<b>{_AMOUNT})\s?{_CURRENCY_AFTER}(?![A-Za-z]))"
+    rf"(?:{_NOT_MID_WORD}{_WORD_BEFORE}|(?<![$£€¥\d]){_SIGN_BEFORE})\s?(?P<a>{_AMOUNT})(?![\d%])"
+    rf"|{_NOT_MID_WORD}{_RAND}(?![\d%])"
+    rf"|{_NOT_MID_WORD}{_NOT_MID_AMOUNT}(?P<b>{_AMOUNT})\s?{_CURRENCY_AFTER}(?![A-Za-z])"
 )
 
 

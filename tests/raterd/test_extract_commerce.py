@@ -189,6 +189,12 @@ def test_price_formats_of_more_markets(text, price):
     assert [e.value for e in selling(f"<p>{text}</p>") if e.method == "price"] == [price]
 
 
+def test_a_price_touching_the_word_before_it_is_read_whole():
+    # "<span>Buy now</span><strong>$2,999</strong> USD" renders as "Buy now $2,999 USD" but reads "Buy now$2,999 USD".
+    body = "<div><span>Buy now</span><strong>$2,999</strong> <span>USD</span></div>"
+    assert [e.value for e in selling(body) if e.method == "price"] == ["$2,999"]
+
+
 @pytest.mark.parametrize("text", ["a 100 ft long boat", "Room R2", "Block R 12", "50 %", "Page 12 of 30"])
 def test_more_things_that_are_not_prices(text):
     assert [e for e in selling(f"<p>{text}</p>") if e.method == "price"] == []
