@@ -170,10 +170,13 @@ def label_value_blocks(doc: etree._Element, limit: int = 20) -> list[list[str]]:
         has_place = "postcode" in fields or "postcode city" in fields
         if "street" not in fields or not has_place:
             continue
-        place = fields.get("postcode city") or " ".join(p for p in (fields.get("postcode"), fields.get("city")) if p)
-        place_last = " ".join(p for p in (fields.get("city"), fields.get("region"), fields.get("postcode")) if p)
         tail = [fields["country"]] if "country" in fields else []
-        blocks.append([fields["street"], place, *([fields["region"]] if "region" in fields else []), *tail])
-        if "postcode city" not in fields and place_last != place:
-            blocks.append([fields["street"], place_last, *tail])
+        if "postcode city" in fields:
+            place = fields["postcode city"]
+        elif "region" in fields or fields.get("postcode", "")[:1].isalpha():
+            # a state field ("City, ST 12345": US, CA, AU) or a British/Irish/Canadian postcode: city first
+            place = " ".join(p for p in (f"{fields.get('city', '')},", fields.get("region"), fields.get("postcode")) if p)
+        else:
+            place = " ".join(p for p in (fields.get("postcode"), fields.get("city")) if p)
+        blocks.append([fields["street"], place.strip(" ,"), *tail])
     return blocks

@@ -246,8 +246,18 @@ _STRONG_LABEL = re.compile(
     r"^\s*(?:angaben\s+gem(?:a(?:ß|ss)|\.)\s*§\s*5\s*(?:tmg|ddg|ecg)|informationspflicht\s+laut\s+§\s*5"
     r"|company\s+name|registered\s+(?:company\s+)?name|legal\s+(?:entity\s+)?name|firmenname|firmierung"
     r"|raison\s+sociale|denomination\s+sociale|denominacion\s+social|razon\s+social|ragione\s+sociale"
-    r"|denominazione\s+sociale|bedrijfsnaam|handelsnaam|statutaire\s+naam)\b\s*(?:[:：\-–]\s*|$)",
+    r"|denominazione\s+sociale|bedrijfsnaam|handelsnaam|statutaire\s+naam"
+    r"|razao\s+social|denominacao\s+social|nome\s+empresarial|cegnev|ceg\s+neve|nazwa\s+firmy|nazwa\s+sprzedawcy"
+    r"|obchodni\s+firma|nazev\s+firmy|obchodne\s+meno|nazov\s+firmy|foretagsnamn|firmanavn|virksomhedsnavn"
+    r"|selskabsnavn|toiminimi|yrityksen\s+nimi|nombre\s+comercial|nom\s+commercial)\b\s*(?:[:：\-–]\s*|$)",
 )
+# The same in Korean, Japanese and Chinese, matched as written: the footer of a
+# Korean shop ("상호: 하늘다원 | 대표: ..."), a Japanese 特定商取引法 page
+# ("販売業者: 株式会社..."), a Hong Kong or Taiwanese imprint ("公司名稱：...").
+_CJK_LABEL = re.compile(r"^\s*(?:상호(?:명)?|회사명|법인명|販売業者|事業者名?|会社名|運営会社|社名|公司名稱|公司名称|商號)"
+                        r"\s*(?:[:：]\s*|$)")
+# What separates the fields of a one-line imprint: "Acme GmbH · Sitz: Berlin", "하늘다원 | 대표: 김민준".
+_FIELD_BREAK = re.compile(r"\s*[|｜•·]\s*|\s{2,}")
 # Phrases that run straight into the name, anywhere a sentence starts.
 _INLINE_LABEL = re.compile(
     r"(?:^|(?<=[.!?]\s))\s*(?:(?:this|the|our)\s+(?:web)?site\s+is\s+|(?:ce|le)\s+site\s+(?:web\s+|internet\s+)?est\s+)?"
@@ -264,16 +274,18 @@ _WEAK_LABEL = re.compile(
 def _imprint_names(lines: list[str], page: str, out: dict) -> None:
     for i, line in enumerate(lines[:5000]):
         folded = fold_keep(line)
-        strong = _STRONG_LABEL.match(folded)
+        strong = _STRONG_LABEL.match(folded) or _CJK_LABEL.match(line)
         weak = None if strong else (_WEAK_LABEL.match(folded) or _INLINE_LABEL.search(folded))
         label = strong or weak
         if not label:
             continue
-        candidates = [line[label.end():]] if line[label.end():].strip() else []
+        rest = _FIELD_BREAK.split(line[label.end():].strip(), maxsplit=1)[0]
+        candidates = [rest] if rest.strip() else []
         candidates += [lines[j] for j in range(i + 1, min(i + 3, len(lines)))]
         for cand in candidates:
             cand = _clean_name(cand)
-            if not cand or is_street_line(cand) or _STRONG_LABEL.match(fold_keep(cand)) or _WEAK_LABEL.match(fold_keep(cand)):
+            if (not cand or is_street_line(cand) or _STRONG_LABEL.match(fold_keep(cand))
+                    or _WEAK_LABEL.match(fold_keep(cand)) or _CJK_LABEL.match(cand)):
                 continue
             with_form = name_ending_with_legal_form(cand)
             if with_form:

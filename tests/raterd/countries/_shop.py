@@ -114,7 +114,7 @@ class Shop:
 def shop(domain: str, country: str, postcode: str, lang: str, title: str, products: list[tuple[str, str]],
          contact_body: str, *, footer: str = "", contact_path: str = "/contact", home_footer: str | None = None,
          head: str = "", contact_head: str = "", about: str = "", extra_pages: dict | None = None,
-         note: str = "") -> Shop:
+         rating: str = "Q", note: str = "") -> Shop:
     """A two-page shop: the home page links its contact page (in the shop's language) by *contact_path*."""
     pages = {
         "/": home(lang, title, products, contact=contact_path, about=about,
@@ -122,7 +122,7 @@ def shop(domain: str, country: str, postcode: str, lang: str, title: str, produc
         contact_path: contact(lang, title, contact_body, footer=footer, head=contact_head),
     }
     pages.update(extra_pages or {})
-    return Shop(domain, country, postcode, pages, note=note)
+    return Shop(domain, country, postcode, pages, rating=rating, note=note)
 
 
 def copyright_line(name: str, lang: str, year: int = 2025) -> str:

@@ -18,10 +18,10 @@ from raterd.pipeline import RatingOutcome, SitePipeline
 from tests.raterd.corpus import problems, serve_corpus
 from tests.raterd.fixtures import FakeDNS, FixtureServer
 
-from . import SHOPS
+from . import LAYOUTS, SHOPS
 
 ARTIFACT = pathlib.Path(__file__).resolve().parents[3] / "artifacts" / "country-corpus.txt"
-CORPUS = {domain: shop.corpus_site() for domain, shop in SHOPS.items()}
+CORPUS = {domain: shop.corpus_site() for domain, shop in {**SHOPS, **LAYOUTS}.items()}
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +86,8 @@ def _param(domain: str):
 @pytest.mark.parametrize("domain", [_param(d) for d in SHOPS])
 def test_shop_gets_its_letter_postcode_and_country(outcomes: dict[str, RatingOutcome], domain: str) -> None:
     assert problems(outcomes[domain], CORPUS[domain].expect) == [], SHOPS[domain].note
+
+
+@pytest.mark.parametrize("domain", list(LAYOUTS))
+def test_layout_shop_is_located_at_its_own_address(outcomes: dict[str, RatingOutcome], domain: str) -> None:
+    assert problems(outcomes[domain], CORPUS[domain].expect) == [], LAYOUTS[domain].note
