@@ -339,3 +339,28 @@ def test_a_name_with_a_legal_form_keeps_its_own_method():
 def test_without_addresses_no_block_names():
     doc = parse_html(doc_(f"<h2>Blue Heron Kayak Company</h2>{US_BLOCK}"), URL)
     assert not [n for n in find_org_names(doc, URL) if n.method.startswith("address_")]
+
+
+@pytest.mark.parametrize("name, form", [
+    ("Zöldtea Ház Kft.", "kft"), ("Magyar Posta Zrt.", "zrt"), ("Café Serra Azul Comércio de Alimentos Ltda.", "ltda"),
+    ("Conservas do Porto, Lda.", "lda"), ("Tienda Verde S.A. de C.V.", "sa de cv"), ("Lion City Traders Pte. Ltd.", "pte ltd"),
+    ("Nordlys Keramikk AS", "as"), ("Pražská káva a.s.", "as"), ("Kávovar spol. s r.o.", "spol s ro"),
+    ("Bakkerij Jansen V.O.F.", "vof"), ("Liffey Books DAC", "dac"), ("Moselle Vins S.à r.l.", "sarl"),
+])
+def test_legal_forms_of_more_countries(name, form):
+    assert legal_form(name) == form
+
+
+def test_one_line_imprints_are_cut_at_their_field_separators():
+    assert top("<p>Cégnév: Zöldtea Ház Kft. · Székhely: 1052 Budapest</p>") == ("Zöldtea Ház Kft.", "imprint")
+    assert top("<p>Razão social: Café Serra Azul Ltda. | CNPJ 12.345.678/0001-90</p>") == (
+        "Café Serra Azul Ltda.", "imprint")
+
+
+@pytest.mark.parametrize("body, name", [
+    ("<p>상호: 하늘다원 | 대표: 김민준 | 사업자등록번호: 123-45-67890</p>", "하늘다원"),
+    ("<table><tr><th>販売業者</th><td>株式会社みどり茶園</td></tr><tr><th>所在地</th><td>静岡県</td></tr></table>", "株式会社みどり茶園"),
+    ("<p>公司名稱：翠峰茶行有限公司</p>", "翠峰茶行有限公司"),
+])
+def test_the_legally_required_seller_name_of_korean_japanese_and_chinese_shops(body, name):
+    assert (name, "imprint", 0.65) in names(body)
