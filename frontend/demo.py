@@ -2,10 +2,10 @@
 
 A new user has no internet-facing rater and may have no internet at all, yet
 should see a rating go from W/202 to a final letter. The demo serves a few
-small businesses' sites on a loopback port; the cluster starts the raters
-with ``--resolve NAME:127.0.0.1`` and ``--http-port`` pointing at it (the
-operator-mapped names are trusted by the SSRF guard, so loopback is fine),
-and imports a one-company business register so one site can be verified:
+small businesses' sites on loopback; the cluster maps only their names to
+it (``--resolve NAME:ADDR``: operator-mapped names are trusted by the SSRF
+guard, so loopback is fine), and imports a one-company business register
+so one site can be verified:
 
 =======================  ======================================  ===========
 site                     what it shows                           expected
@@ -109,11 +109,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class DemoSites:
-    """The demo sites on 127.0.0.1:``port`` (0 = any free port), in a daemon thread."""
+    """The demo sites on ``address``:``port`` (a loopback address; port 0 = any free port), in a daemon thread.
 
-    def __init__(self, port: int = 0) -> None:
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+    Binding happens here, so a port that is taken or privileged raises OSError
+    before anything runs.
+    """
+
+    def __init__(self, port: int = 0, address: str = "127.0.0.1") -> None:
+        self.server = http.server.ThreadingHTTPServer((address, port), _Handler)
         self.server.daemon_threads = True
+        self.address = address
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, name="demo-sites", daemon=True)
 
@@ -122,5 +127,6 @@ class DemoSites:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread.is_alive():
+            self.server.shutdown()
         self.server.server_close()
