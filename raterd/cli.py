@@ -54,6 +54,7 @@ def _cpus() -> int:
 
 
 _FETCH = "fetching and sources (passed to the rating pipeline)"
+_SUPERVISOR = "worker restarts and stopping"
 
 
 def _pipeline_default(name: str) -> Callable[[], str]:
@@ -77,6 +78,15 @@ class NodeOptions:
                                  help="worker processes")
     metrics: str = option("", metavar="HOST:PORT", parse=metrics_listen, default_text="off",
                           help="serve the node's Prometheus metrics on http://HOST:PORT/metrics")
+    # Restart backoff of a crashing worker, and how long a stop may take:
+    # tuning for operators whose service manager has its own stop timeout.
+    stop_timeout: float | None = option(None, metavar="S", group=_SUPERVISOR, default_text="--grace + 5",
+                                        help="on SIGTERM, time before workers still running are killed")
+    restart_base: float = option(0.5, metavar="S", group=_SUPERVISOR,
+                                 help="first delay before a crashed worker is restarted (doubles per crash)")
+    restart_cap: float = option(30.0, metavar="S", group=_SUPERVISOR, help="longest delay between restarts")
+    healthy_after: float = option(60.0, metavar="S", group=_SUPERVISOR,
+                                  help="a worker up this long has its restart delay reset")
 
 
 @dataclass(frozen=True)
@@ -187,7 +197,9 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         if value < 0:
             parser.error(f"{flag} must not be negative")
     for flag, value in (("--heartbeat", args.heartbeat), ("--reconnect-max", args.reconnect_max),
-                        ("--pulses-per-second", args.pulses_per_second)):
+                        ("--pulses-per-second", args.pulses_per_second), ("--restart-base", node.restart_base),
+                        ("--restart-cap", node.restart_cap), ("--healthy-after", node.healthy_after),
+                        ("--stop-timeout", 1 if node.stop_timeout is None else node.stop_timeout)):
         if not value > 0:
             parser.error(f"{flag} must be more than 0")
     _check_endpoint(args.broker, parser)

@@ -104,3 +104,20 @@ def test_bad_tuning_values_are_usage_errors(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+def test_supervisor_tuning_flags_reach_the_supervisor_config():
+    config = _config(["--stop-timeout", "40", "--restart-cap", "10"], environ={"SITETRUTH_HEALTHY_AFTER": "30"})
+    assert (config.stop_timeout, config.restart_cap, config.healthy_after, config.restart_base) == (40.0, 10.0,
+                                                                                                   30.0, 0.5)
+    assert _config([]).stop_timeout is None      # the supervisor's own rule: --grace + 5 s
+
+
+def test_every_node_option_is_a_supervisor_config_field():
+    # NodeOptions fields are passed to SupervisorConfig by name.
+    from dataclasses import fields
+
+    from raterd.cli import NodeOptions
+    from raterd.supervisor import SupervisorConfig
+
+    assert {f.name for f in fields(NodeOptions)} <= {f.name for f in fields(SupervisorConfig)}
