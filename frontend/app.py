@@ -8,7 +8,9 @@ request, asks :class:`~frontend.ratings.RatingService` and writes the reply.
 ==============================  ==========================================================
 ``GET /fcgi/rateapiv3.fcgi``    SiteTruth API v3 (also ``/api/v3/rate``): see
                                 :mod:`frontend.query` and :mod:`frontend.render`
-``GET /rating/<domain>``        rating details (``?format=popup`` compact, ``=json``)
+``GET /rating/<domain>``        rating details (``?format=popup`` compact, ``=json``); a
+                                domain never rated is queued as the API would queue it
+                                for this client, and its page reloads until it is rated
 ``GET /status``                 cluster status page (internal), data at ``/status.json``
 ``GET /metrics``                Prometheus text format (internal)
 ``GET /healthz``                200 when the read store answers at the current schema
@@ -18,6 +20,8 @@ request, asks :class:`~frontend.ratings.RatingService` and writes the reply.
 
 "Internal" pages answer 403 unless the client address (after trusted
 proxies) is in ``internal_allow``: they show client IPs and tracebacks.
+Pages are rendered from templates (:mod:`frontend._html`); nothing here
+builds HTML.
 Every error is a ``text/plain`` reply with a one-line explanation; an
 unexpected exception is a 500, logged, and written to the store's error log
 (at most once per exception type per minute, so a bug can't flood it).
