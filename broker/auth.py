@@ -195,13 +195,18 @@ class _KeyRing:
         self._stamp = self._stamps()
         self.peers: dict[bytes, Peer] = keyset.peers()
 
-    def _stamps(self) -> tuple[int, ...]:
-        stamps = []
+    def _stamps(self) -> tuple:
+        # Directory mtimes catch added and removed files; each key file's
+        # mtime and size catch one copied over another of the same name.
+        stamps: list = []
         for directory in self._keyset.directories().values():
             try:
-                stamps.append(os.stat(directory).st_mtime_ns)
+                with os.scandir(directory) as entries:
+                    files = sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries
+                                   if e.name.endswith(".key"))
+                stamps.append((os.stat(directory).st_mtime_ns, tuple(files)))
             except OSError:
-                stamps.append(-1)
+                stamps.append(None)
         return tuple(stamps)
 
     def refresh(self) -> None:

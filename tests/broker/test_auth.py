@@ -384,3 +384,25 @@ def test_handshakes_refused_before_zap_are_counted(ctx, keys, secured):
         wrong.close(linger=0)
     finally:
         failures.close()
+
+
+def test_a_key_file_replaced_under_the_same_name_takes_effect(ctx, keys, secured):
+    _, client, tmp_path = keys
+    _, socks = secured
+    router, endpoint = socks[RATER_DOMAIN]
+    # node1's public file is overwritten with the stranger's key (a rotation by copying over).
+    old = peer(ctx, endpoint, client("node1"))
+    old.send_multipart(Heartbeat().to_frames())
+    assert receive(router) is not None
+    old.close(linger=0)
+    target = tmp_path / "raters" / "node1.key"
+    target.write_bytes((tmp_path / "own" / "stranger.key").read_bytes())
+    new = peer(ctx, endpoint, client("stranger"))
+    new.send_multipart(Heartbeat().to_frames())
+    frames = receive(router)
+    assert frames is not None and peer_of(frames) == Peer(Role.RATER, "node1")
+    stale = peer(ctx, endpoint, client("node1"))
+    stale.send_multipart(Heartbeat().to_frames())
+    assert receive(router, 1.0) is None
+    new.close(linger=0)
+    stale.close(linger=0)
