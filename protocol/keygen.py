@@ -46,8 +46,8 @@ examples:
   sitetruth-keygen /etc/sitetruth/keys node7
   scp /etc/sitetruth/keys/node7.key broker-host:/etc/sitetruth/raters/
 
-  # replace a pair (key rotation): the old secret key stops working as soon
-  # as its public file is removed from the broker and the broker restarted
+  # replace a pair (key rotation), then copy the new node7.key over the old
+  # one on the broker: new connections need the new key (docs/security.md)
   sitetruth-keygen --force /etc/sitetruth/keys node7
 
 files:
