@@ -354,7 +354,7 @@ class SiteRating:
                 return origin, policy, page
             self._trying.append(target)
             try:
-                next_page = self.fetcher.get(target, self.work)
+                next_page = self.fetcher.get(target, self.work, site=self.site)
             except FetchError as error:
                 home.failures.append(f"{target}: {error}")
                 return None
@@ -372,7 +372,7 @@ class SiteRating:
 
         def run() -> None:
             try:
-                future.set_result(self.fetcher.get(url, self.work))
+                future.set_result(self.fetcher.get(url, self.work, site=self.site))
             except BaseException as error:  # handed to whoever waits for it
                 future.set_exception(error)
 
@@ -400,7 +400,7 @@ class SiteRating:
                 error = DeadlineExceeded("deadline passed waiting for robots.txt", url=origin + "/robots.txt")
                 return RobotsPolicy.disallow_all(origin + "/robots.txt", "unreachable", error=error)
         try:
-            policy = fetch_robots(self.fetcher, origin + "/", self.work)
+            policy = fetch_robots(self.fetcher, origin + "/", self.work, site=self.site)
         except FetchError as error:  # the origin itself is unusable (IP literal, bad port)
             policy = RobotsPolicy.disallow_all(origin + "/robots.txt", "unreachable", error=error)
         except BaseException as error:
@@ -417,7 +417,7 @@ class SiteRating:
                               else f"robots.txt ({policy.outcome}) disallows it")
             return result
         try:
-            page = self.fetcher.get(url, self.work, accept_non_html=sitemap)
+            page = self.fetcher.get(url, self.work, accept_non_html=sitemap, site=self.site)
         except FetchError as error:
             result.error = str(error)
             return result

@@ -70,7 +70,7 @@ from protocol.messages import MAX_EVIDENCE_ITEMS, Result
 from protocol.vocabulary import LOCATION_FIELDS, Rating, RatingInfo
 from raterd._rating import SiteRating
 from raterd.fetch import DEFAULT_RATING_SECONDS, DEFAULT_USER_AGENT, Deadline, Fetcher, Resolver
-from raterd.fetch.resolver import SystemLookup
+from raterd.fetch.resolver import DEFAULT_PORTS, SystemLookup
 from raterd.findings import Evidence
 from raterd.sources import GleifClient, SourceIndex, make_gleif_client, open_readonly
 
@@ -93,8 +93,10 @@ MAX_OUTCOME_EVIDENCE = min(200, MAX_EVIDENCE_ITEMS)
 class RaterSettings:
     """Everything a worker needs to rate sites, built once by the CLI from flags.
 
-    ``resolve`` (``--resolve NAME:ADDR``) and ``hosts_file`` (``--hosts``)
-    map names to trusted addresses; ``ca_bundle`` adds trusted CAs;
+    ``resolve`` (``--resolve NAME:ADDR[:PORT]``) and ``hosts_file``
+    (``--hosts``) map names to addresses, trusted for those names asked for
+    directly, on 80/443, ``http_port``/``https_port`` and the ports an option
+    names (:mod:`raterd.fetch.resolver`); ``ca_bundle`` adds trusted CAs;
     ``sources`` is the node-local index (None: ``$SITETRUTH_SOURCES`` or
     ``./sitetruth-sources.db``); ``gleif_url`` None means
     ``$SITETRUTH_GLEIF_URL`` or the public API, ``""`` disables the remote
@@ -182,7 +184,11 @@ class SitePipeline:
         self.settings = settings
         # Everything that can refuse the settings comes first, before anything
         # that holds a file or a socket.
-        self.resolver = Resolver.from_options(settings.resolve, settings.hosts_file, system_lookup=system_lookup)
+        # Mappings are trusted on 80/443 and on the ports sites are looked for
+        # (a demo or test cluster serves its sites elsewhere), plus the ports
+        # each --resolve names.
+        self.resolver = Resolver.from_options(settings.resolve, settings.hosts_file, system_lookup=system_lookup,
+                                              default_ports=DEFAULT_PORTS | {settings.http_port, settings.https_port})
         self._gleif_pool = urllib3.PoolManager(num_pools=2, maxsize=max(2, settings.threads))
         self.gleif: GleifClient | None = make_gleif_client(settings.gleif_url, timeout=settings.gleif_timeout,
                                                            pool=self._gleif_pool)

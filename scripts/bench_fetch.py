@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     pages["/fast"] = "<p>fast</p>"
     results: dict[str, float] = {}
     with FixtureServer({HOST: Site(pages)}) as server:
-        resolver = Resolver(server.resolver_overrides(), system_lookup=FakeDNS())
+        resolver = Resolver(server.resolver_overrides(), default_ports=server.ports, system_lookup=FakeDNS())
         urls = [server.url(HOST, f"/slow/{i}", https=args.https) for i in range(args.pages)]
         with Fetcher(resolver, ca_bundle=server.ca_bundle, connections_per_host=args.workers) as fetcher:
             deadline = Deadline(args.pages * args.delay + 60)

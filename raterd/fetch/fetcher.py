@@ -41,6 +41,9 @@ from urllib3.exceptions import (
 from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.util import Timeout
 
+from protocol.domains import registrable_domain
+from protocol.errors import DomainError
+
 from . import tls
 from ._body import CHUNK, read_limited
 from ._charset import decode_text, parse_content_type
@@ -132,6 +135,14 @@ class _Outcome:
     truncated: bool = False
     wire_bytes: int = 0
     unreadable: str = ""
+
+
+def _site_of(host: str) -> str:
+    """The registrable domain of *host*; the host itself when it has none (``registry.internal``)."""
+    try:
+        return registrable_domain(host)
+    except DomainError:
+        return host
 
 
 def _is_textual(mime: str) -> bool:
@@ -229,23 +240,35 @@ class Fetcher:
         *,
         accept_non_html: bool = False,
         max_bytes: int | None = None,
+        site: str | None = None,
     ) -> Page:
         """Fetch *url*, following redirects; raises a :class:`FetchError` subclass.
 
         With ``accept_non_html`` plain text (and JSON, XML and other textual
         types) is decoded too; otherwise only HTML/XHTML is.  ``max_bytes``
         overrides the fetcher's cap for this call (robots.txt uses 500 KiB).
+        ``site`` is the registrable domain the fetch is made for (default:
+        *url*'s): an operator's mapping is trusted only for hosts of that site
+        reached without passing through another site (see
+        :mod:`raterd.fetch.resolver`).
         """
         started = time.monotonic()
         cap = self.max_bytes if max_bytes is None else max_bytes
         chain: list[str] = []
         current = url
+        home_site: str | None = site
+        left_site = False
         while True:
             target = parse_target(current)
             if target.url in chain:
                 raise TooManyRedirects("redirect loop", url=target.url, chain=(*chain, target.url))
             deadline.check(target.url)
-            addresses = self.resolver.resolve(target.host, target.port, deadline=deadline, url=target.url)
+            hop_site = _site_of(target.host)
+            if home_site is None:
+                home_site = hop_site
+            left_site = left_site or hop_site != home_site
+            addresses = self.resolver.resolve(target.host, target.port, deadline=deadline, url=target.url,
+                                              trust_mapping=not left_site)
             outcome = self._exchange(target, addresses, deadline, accept_non_html, cap)
             if outcome.location is None:
                 return Page(

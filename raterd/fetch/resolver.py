@@ -8,10 +8,17 @@ slip a private address in.
 
 Two sources of addresses:
 
-* **Operator overrides** (``--resolve NAME:ADDR``, ``--hosts FILE``): the
-  name resolves *only* to the mapped addresses, and they are trusted, loopback
-  and private ranges included: the operator said so.  Tests map their fixture
-  sites to 127.0.0.1 this way.
+* **Operator overrides** (``--resolve NAME:ADDR[:PORT]``, ``--hosts FILE``):
+  the name resolves *only* to the mapped addresses.  They are trusted
+  (loopback and private ranges allowed: the operator said so) only for what
+  the operator said: that name, asked for directly (the fetcher passes
+  ``trust_mapping=False`` for a hop that a redirect from another site led
+  to), on the ports the mapping names or the default ports (80 and 443, and
+  the ports the rater looks for sites on).  Anywhere else the mapped
+  addresses are checked like any DNS answer, so a public site cannot use an
+  operator's mapping to reach an internal service by redirecting to it or
+  linking to another port of it.  Tests map their fixture sites to
+  127.0.0.1 this way.
 * **The system resolver** (``getaddrinfo``, injectable as ``system_lookup``):
   every address must be public (:func:`is_public_address`); if any one is
   not, the whole name is refused, because a public address next to a private
@@ -29,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from protocol.domains import normalise_host
 from protocol.errors import DomainError
@@ -40,6 +48,8 @@ from .errors import BadURL, BlockedAddress, DeadlineExceeded, NameNotFound, Reso
 
 __all__ = [
     "Address",
+    "DEFAULT_PORTS",
+    "ResolveOption",
     "Resolver",
     "SystemLookup",
     "canonical_host",
@@ -57,6 +67,7 @@ _LDH_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[
 # spelling ("127.1", "0x7f.1", "2130706433"), as getaddrinfo would read it.
 _NUMERIC_LABEL = re.compile(r"(?:[0-9]+|0x[0-9a-f]*)\Z", re.IGNORECASE)
 _CACHE_MAX = 1024
+DEFAULT_PORTS = frozenset({80, 443})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +116,10 @@ def _getaddrinfo(host: str, port: int) -> list[str]:
 class Resolver:
     """Turns a host name into checked :class:`Address` es; thread-safe.
 
-    ``overrides`` maps names to the only addresses they resolve to (trusted).
-    ``system_lookup(host, port) -> [ip, ...]`` defaults to ``getaddrinfo``;
+    ``overrides`` maps names to the only addresses they resolve to, trusted
+    on ``default_ports`` and on the ports ``ports`` lists for the name (see
+    the module docstring).  ``system_lookup(host, port) -> [ip, ...]``
+    defaults to ``getaddrinfo``;
     tests inject a fake to play hostile DNS.  Positive system answers are
     cached for ``cache_ttl`` seconds (a rating asks for the same name some
     twenty times); the cache holds addresses, and every answer is checked
@@ -117,9 +130,17 @@ class Resolver:
         self,
         overrides: Mapping[str, Sequence[str]] | None = None,
         *,
+        ports: Mapping[str, Iterable[int]] | None = None,
+        default_ports: Iterable[int] = DEFAULT_PORTS,
         system_lookup: SystemLookup | None = None,
         cache_ttl: float = 30.0,
     ) -> None:
+        self._default_ports = frozenset(_config_port(p, where="default ports") for p in default_ports)
+        self._ports: dict[str, frozenset[int]] = {}
+        for name, numbers in (ports or {}).items():
+            key = _config_name(name, where=f"ports of {name!r}")
+            self._ports[key] = self._ports.get(key, frozenset()) | {_config_port(p, where=f"ports of {name!r}")
+                                                                     for p in numbers}
         self._overrides: dict[str, tuple[str, ...]] = {}
         for name, addresses in (overrides or {}).items():
             key = _config_name(name, where=f"override {name!r}")
@@ -140,26 +161,41 @@ class Resolver:
         resolve: Iterable[str] = (),
         hosts_file: str | None = None,
         *,
+        default_ports: Iterable[int] = DEFAULT_PORTS,
         system_lookup: SystemLookup | None = None,
     ) -> Resolver:
-        """From the ``--resolve NAME:ADDR`` options and the ``--hosts FILE``.
+        """From the ``--resolve NAME:ADDR[:PORT]`` options and the ``--hosts FILE``.
 
         A name given with ``--resolve`` replaces that name's hosts-file entry
         (the command line is the more specific statement); several
-        ``--resolve`` options for one name add up.
+        ``--resolve`` options for one name add up, addresses and ports.
+        Hosts-file names are trusted on the default ports only.
         """
         mapping: dict[str, list[str]] = dict(load_hosts_file(hosts_file)) if hosts_file else {}
         from_command_line: dict[str, list[str]] = {}
+        ports: dict[str, set[int]] = {}
         for option in resolve:
-            name, address = parse_resolve_option(option)
+            name, address, port = parse_resolve_option(option)
             from_command_line.setdefault(name, []).append(address)
+            if port is not None:
+                ports.setdefault(name, set()).add(port)
         mapping.update(from_command_line)
-        return cls(mapping, system_lookup=system_lookup)
+        return cls(mapping, ports=ports, default_ports=default_ports, system_lookup=system_lookup)
 
     @property
     def overrides(self) -> Mapping[str, tuple[str, ...]]:
         """A copy of the operator's name -> addresses map (canonical names)."""
         return dict(self._overrides)
+
+    def trusted_ports(self, host: str) -> frozenset[int]:
+        """The ports on which *host*'s mapping is trusted (empty if the operator did not map it)."""
+        try:
+            name = canonical_host(host)
+        except (BadURL, BlockedAddress):
+            return frozenset()
+        if name not in self._overrides:
+            return frozenset()
+        return self._default_ports | self._ports.get(name, frozenset())
 
     def is_overridden(self, host: str) -> bool:
         try:
@@ -167,31 +203,45 @@ class Resolver:
         except (BadURL, BlockedAddress):
             return False
 
-    def resolve(self, host: str, port: int, *, deadline: Deadline | None = None, url: str = "") -> list[Address]:
+    def resolve(self, host: str, port: int, *, deadline: Deadline | None = None, url: str = "",
+                trust_mapping: bool = True) -> list[Address]:
         """The checked addresses of *host*, in the order to try them.
 
-        Raises :class:`BlockedAddress` (IP literal, or any non-public address
-        from the system resolver), :class:`BadURL` (not a host name),
-        :class:`NameNotFound`, or :class:`DeadlineExceeded` when the system
-        resolver has not answered by the deadline.
+        ``trust_mapping=False`` (a hop a redirect from another site led to)
+        checks an operator's mapping like a DNS answer, as does a *port* the
+        mapping is not trusted on.  Raises :class:`BlockedAddress` (IP
+        literal, or a non-public address that is not trusted),
+        :class:`BadURL` (not a host name), :class:`NameNotFound`, or
+        :class:`DeadlineExceeded` when the system resolver has not answered
+        by the deadline.
         """
         name = canonical_host(host, url=url)
         mapped = self._overrides.get(name)
         if mapped is not None:
-            return [Address(ip, True) for ip in mapped]
+            allowed = self._default_ports | self._ports.get(name, frozenset())
+            if trust_mapping and port in allowed:
+                return [Address(ip, True) for ip in mapped]
+            because = ("it was reached by a redirect from another site" if not trust_mapping else
+                       f"port {port} is not one the mapping is trusted on ({', '.join(map(str, sorted(allowed)))})")
+            return self._check(name, mapped, url, f"mapped by the operator, but {because}")
         ips = self._cached(name)
         if ips is None:
             ips = self._system_lookup(name, port, deadline, url)
             self._remember(name, ips)
+        return self._check(name, ips, url, "")
+
+    @staticmethod
+    def _check(name: str, ips: Iterable[str], url: str, context: str) -> list[Address]:
+        """Untrusted addresses: all must be public, or the name is refused."""
         checked = []
         for ip in ips:
             why = non_public_reason(ip)
             if why is not None:
-                log.info("refusing %s: it resolves to %s (%s)", name, ip, why)
-                raise BlockedAddress(f"{name} resolves to non-public address {ip}: {why}", url=url, host=name,
+                log.info("refusing %s: it resolves to %s (%s%s)", name, ip, why, f"; {context}" if context else "")
+                message = f"{name} resolves to non-public address {ip}: {why}"
+                raise BlockedAddress(message + (f" ({context})" if context else ""), url=url, host=name,
                                      address=ip, reason=why)
-            parsed = parse_ip(ip)
-            checked.append(Address(str(parsed), False))
+            checked.append(Address(str(parse_ip(ip)), False))
         return checked
 
     def _system_lookup(self, name: str, port: int, deadline: Deadline | None, url: str) -> tuple[str, ...]:
@@ -268,23 +318,49 @@ def _config_address(text: str, *, where: str) -> str:
     return str(address)
 
 
-def parse_resolve_option(text: str) -> tuple[str, str]:
-    """``"NAME:ADDR"`` -> ``(canonical name, address)``; ADDR may be ``[v6]`` or bare IPv6.
+def _config_port(value: object, *, where: str) -> int:
+    try:
+        port = int(str(value), 10)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise ResolverConfigError(f"{where}: {value!r} is not a TCP port")
+    return port
 
-    >>> parse_resolve_option("shop.example.com:[::1]")
-    ('shop.example.com', '::1')
+
+class ResolveOption(NamedTuple):
+    """One ``--resolve`` option: canonical name, address, and the port it names (None: default ports only)."""
+
+    name: str
+    address: str
+    port: int | None = None
+
+
+def parse_resolve_option(text: str) -> ResolveOption:
+    """``"NAME:ADDR[:PORT]"`` -> :class:`ResolveOption`; ADDR may be ``[v6]``, or bare IPv6 without a port.
+
+    >>> parse_resolve_option("shop.example.com:[::1]:8443")
+    ResolveOption(name='shop.example.com', address='::1', port=8443)
     """
-    name, sep, address = text.strip().partition(":")
+    name, sep, rest = text.strip().partition(":")
     where = f"--resolve {text!r}"
-    if not sep or not name or not address:
-        raise ResolverConfigError(f"{where}: expected NAME:ADDR")
+    if not sep or not name or not rest:
+        raise ResolverConfigError(f"{where}: expected NAME:ADDR or NAME:ADDR:PORT")
+    address, port = rest, None
+    if parse_ip(rest) is None:
+        if rest.startswith("[") and "]:" in rest:
+            address, _, port = rest.partition("]:")
+            address += "]"
+        elif rest.count(":") == 1 and not rest.startswith("["):
+            address, _, port = rest.partition(":")
     if address.startswith("[") != address.endswith("]"):
         raise ResolverConfigError(f"{where}: unbalanced brackets around the address")
     if parse_ip(address) is None:
-        hint = " (curl's NAME:PORT:ADDR form is not accepted: a mapping holds for every port)" \
-            if re.match(r"[0-9]+:", address) else ""
+        hint = " (curl's NAME:PORT:ADDR form is not accepted: write NAME:ADDR:PORT)" \
+            if re.match(r"[0-9]+:", rest) else ""
         raise ResolverConfigError(f"{where}: {address!r} is not an IP address{hint}")
-    return _config_name(name, where=where), _config_address(address, where=where)
+    return ResolveOption(_config_name(name, where=where), _config_address(address, where=where),
+                         None if port is None else _config_port(port, where=where))
 
 
 def load_hosts_file(path: str) -> dict[str, list[str]]:

@@ -95,11 +95,14 @@ class RobotsPolicy:
         return float(delay) if delay is not None else None
 
 
-def fetch_robots(fetcher: Fetcher, base_url: str, deadline: Deadline) -> RobotsPolicy:
-    """Fetch and interpret ``/robots.txt`` of *base_url*'s origin (see the module table)."""
+def fetch_robots(fetcher: Fetcher, base_url: str, deadline: Deadline, *, site: str | None = None) -> RobotsPolicy:
+    """Fetch and interpret ``/robots.txt`` of *base_url*'s origin (see the module table).
+
+    *site* is the site the rating is for (see :meth:`Fetcher.get`).
+    """
     url = parse_target(base_url).origin + "/robots.txt"
     try:
-        page = fetcher.get(url, deadline, accept_non_html=True, max_bytes=ROBOTS_MAX_BYTES)
+        page = fetcher.get(url, deadline, accept_non_html=True, max_bytes=ROBOTS_MAX_BYTES, site=site)
     except TooManyRedirects as error:
         return RobotsPolicy.allow_all(url, "missing", error=error)
     except FetchError as error:

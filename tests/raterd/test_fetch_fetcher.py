@@ -7,7 +7,10 @@ test_fetch_hostile.py; certificates in test_fetch_tls.py.
 from __future__ import annotations
 
 import gzip
+import socket
+import threading
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,6 +19,7 @@ from raterd.fetch import (
     BadScheme,
     BadURL,
     BlockedAddress,
+    BrokenResponse,
     ConnectFailed,
     ContentDecodingError,
     Deadline,
@@ -108,7 +112,7 @@ def sites(fixture_server: FixtureServer) -> FixtureServer:
 def fetcher(sites: FixtureServer):
     overrides = sites.resolver_overrides()
     overrides[MULTI] = ["127.0.0.2", "127.0.0.1"]  # nothing listens on 127.0.0.2: refused, then the next
-    with Fetcher(Resolver(overrides, system_lookup=FakeDNS()), ca_bundle=sites.ca_bundle,
+    with Fetcher(Resolver(overrides, default_ports=sites.ports, system_lookup=FakeDNS()), ca_bundle=sites.ca_bundle,
                  connections_per_host=10) as fetcher:
         yield fetcher
 
@@ -141,7 +145,8 @@ def test_https_page_verified_through_the_ca_bundle(fetcher: Fetcher, sites: Fixt
 
 
 def test_https_without_the_ca_bundle_is_a_tls_failure(sites: FixtureServer) -> None:
-    with Fetcher(Resolver(sites.resolver_overrides(), system_lookup=FakeDNS())) as untrusting:
+    resolver = Resolver(sites.resolver_overrides(), default_ports=sites.ports, system_lookup=FakeDNS())
+    with Fetcher(resolver) as untrusting:
         with pytest.raises(TLSFailure, match="CERTIFICATE_VERIFY_FAILED"):
             untrusting.get(sites.url(TLS_SITE, "/", https=True), deadline())
 
@@ -268,9 +273,11 @@ def test_refused_address_falls_through_to_the_next(fetcher: Fetcher, sites: Fixt
     assert fetcher.get(sites.url(MULTI, "/"), deadline()).text == "<p>multi</p>"
 
 
-def test_connection_refused(fetcher: Fetcher) -> None:
-    with pytest.raises(ConnectFailed):
-        fetcher.get(f"http://{PLAIN}:{closed_port()}/", deadline())
+def test_connection_refused(sites: FixtureServer) -> None:
+    port = closed_port()
+    resolver = Resolver(sites.resolver_overrides(), ports={PLAIN: [port]}, system_lookup=FakeDNS())
+    with Fetcher(resolver) as fetcher, pytest.raises(ConnectFailed):
+        fetcher.get(f"http://{PLAIN}:{port}/", deadline())
 
 
 def test_unknown_name(fetcher: Fetcher) -> None:
@@ -307,8 +314,80 @@ def test_concurrent_gets_from_a_thread_pool(fetcher: Fetcher, sites: FixtureServ
 
 @pytest.mark.timeout(20)
 def test_more_threads_than_connections_per_host_wait_their_turn(sites: FixtureServer) -> None:
-    resolver = Resolver(sites.resolver_overrides(), system_lookup=FakeDNS())
+    resolver = Resolver(sites.resolver_overrides(), default_ports=sites.ports, system_lookup=FakeDNS())
     with Fetcher(resolver, connections_per_host=2) as narrow, ThreadPoolExecutor(max_workers=6) as pool:
         shared = deadline(15)
         pages = list(pool.map(lambda i: narrow.get(sites.url(PLAIN, f"/quick/{i}"), shared), range(6)))
     assert [page.text for page in pages] == [f"<p>quick page {i}</p>" for i in range(6)]
+
+
+# -- operator mappings are trusted for the mapped name, asked for directly, on its ports ------------------
+
+JUMP = "jump-off.example.net"  # another site (registrable domain) the operator also mapped
+
+
+@pytest.fixture(scope="module")
+def jump(sites: FixtureServer) -> FixtureServer:
+    sites.add_site(JUMP, Site({
+        "/to-plain": hostile.redirect(sites.url(PLAIN, "/echo")),
+        "/to-self": hostile.redirect("/landing"), "/landing": "<p>landed</p>",
+    }))
+    return sites
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list]]:
+    """A loopback port that accepts connections (and says nothing): ``(port, accepted)``."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    accepted: list = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            accepted.append(conn)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join(2)
+    server.close()
+
+
+def test_a_redirect_from_another_site_to_a_mapped_name_is_refused(jump: FixtureServer) -> None:
+    jump.site(PLAIN).hits.clear()
+    resolver = Resolver(jump.resolver_overrides(), default_ports=jump.ports, system_lookup=FakeDNS())
+    with Fetcher(resolver) as fetcher:
+        with pytest.raises(BlockedAddress, match="reached by a redirect from another site") as caught:
+            fetcher.get(jump.url(JUMP, "/to-plain"), deadline())
+        assert caught.value.host == PLAIN and caught.value.address == "127.0.0.1"
+        assert "/echo" not in jump.site(PLAIN).hits  # refused before connecting
+        # The same name asked for directly, and a redirect within one site, are trusted.
+        assert fetcher.get(jump.url(PLAIN, "/"), deadline()).text == HOME
+        assert fetcher.get(jump.url(JUMP, "/to-self"), deadline()).text == "<p>landed</p>"
+
+
+def test_a_fetch_made_for_another_site_does_not_trust_the_mapping(jump: FixtureServer) -> None:
+    resolver = Resolver(jump.resolver_overrides(), default_ports=jump.ports, system_lookup=FakeDNS())
+    with Fetcher(resolver) as fetcher, pytest.raises(BlockedAddress, match="redirect from another site"):
+        fetcher.get(jump.url(PLAIN, "/"), deadline(), site="jump-off.example.net")
+
+
+def test_a_mapped_name_is_trusted_only_on_the_ports_its_mapping_allows(jump: FixtureServer,
+                                                                      listener: tuple[int, list]) -> None:
+    port, accepted = listener
+    refusing = Resolver(jump.resolver_overrides(), default_ports=jump.ports, system_lookup=FakeDNS())
+    with Fetcher(refusing) as fetcher, pytest.raises(BlockedAddress, match=f"port {port} is not one"):
+        fetcher.get(f"http://{PLAIN}:{port}/", deadline())
+    assert accepted == []  # nothing was sent to the service behind that port
+    # Named in the mapping (--resolve NAME:ADDR:PORT), the port is trusted: the fetch connects.
+    allowing = Resolver.from_options([f"{PLAIN}:127.0.0.1:{port}"], system_lookup=FakeDNS())
+    with Fetcher(allowing) as fetcher, pytest.raises(BrokenResponse):
+        fetcher.get(f"http://{PLAIN}:{port}/", deadline(3))
+    assert len(accepted) == 1

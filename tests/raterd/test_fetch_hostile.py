@@ -68,7 +68,7 @@ def sites(fixture_server: FixtureServer) -> FixtureServer:
 
 @pytest.fixture
 def fetcher(sites: FixtureServer):
-    resolver = Resolver(sites.resolver_overrides(), system_lookup=FakeDNS(EVIL_DNS))
+    resolver = Resolver(sites.resolver_overrides(), default_ports=sites.ports, system_lookup=FakeDNS(EVIL_DNS))
     with Fetcher(resolver, ca_bundle=sites.ca_bundle, max_bytes=MAX_BYTES) as fetcher:
         yield fetcher
 
@@ -100,7 +100,7 @@ def test_server_that_never_answers_ends_at_the_deadline(fetcher: Fetcher, sites:
 
 @pytest.mark.timeout(15)
 def test_stalled_page_gives_up_at_the_read_timeout_before_the_deadline(sites: FixtureServer) -> None:
-    resolver = Resolver(sites.resolver_overrides(), system_lookup=FakeDNS())
+    resolver = Resolver(sites.resolver_overrides(), default_ports=sites.ports, system_lookup=FakeDNS())
     with Fetcher(resolver, read_timeout=1.0) as fetcher:
         rating = Deadline(10)
         with pytest.raises(ReadTimeout):

@@ -117,6 +117,53 @@ def test_overrides_are_trusted_and_the_only_answer() -> None:
     assert resolver.is_overridden("SITE.example.com")
 
 
+@pytest.mark.parametrize("port", [80, 443])
+def test_a_mapping_is_trusted_on_the_default_ports(port: int) -> None:
+    resolver = Resolver({"site.example.com": ["10.0.0.5"]})
+    assert resolver.resolve("site.example.com", port) == [Address("10.0.0.5", True)]
+    assert resolver.trusted_ports("site.example.com") == {80, 443}
+    assert resolver.trusted_ports("other.example.com") == frozenset()
+
+
+@pytest.mark.parametrize("port", [22, 6379, 8080])
+def test_a_mapping_is_not_trusted_on_other_ports(port: int) -> None:
+    resolver = Resolver({"site.example.com": ["10.0.0.5"]})
+    with pytest.raises(BlockedAddress, match=f"port {port} is not one the mapping is trusted on \\(80, 443\\)") as caught:
+        resolver.resolve("site.example.com", port)
+    assert (caught.value.host, caught.value.address) == ("site.example.com", "10.0.0.5")
+
+
+def test_a_mapping_is_trusted_on_the_ports_it_names_and_the_configured_defaults() -> None:
+    resolver = Resolver.from_options(["site.example.com:10.0.0.5:8443", "site.example.com:10.0.0.5:9000"],
+                                     default_ports=(80, 443, 18080))
+    for port in (80, 443, 8443, 9000, 18080):
+        assert resolver.resolve("site.example.com", port) == [Address("10.0.0.5", True)]
+    with pytest.raises(BlockedAddress):
+        resolver.resolve("site.example.com", 9001)
+    # The ports belong to the name they were given for.
+    other = Resolver.from_options(["a.example.com:10.0.0.5:8443", "b.example.com:10.0.0.6"])
+    with pytest.raises(BlockedAddress):
+        other.resolve("b.example.com", 8443)
+
+
+def test_a_mapping_is_not_trusted_for_a_redirect_from_another_site() -> None:
+    resolver = Resolver({"site.example.com": ["10.0.0.5"], "public.example.com": ["8.8.8.8"]})
+    with pytest.raises(BlockedAddress, match="reached by a redirect from another site"):
+        resolver.resolve("site.example.com", 443, trust_mapping=False)
+    # Untrusted, a mapping to a public address still works: it is checked like a DNS answer.
+    assert resolver.resolve("public.example.com", 443, trust_mapping=False) == [Address("8.8.8.8", False)]
+    assert resolver.resolve("public.example.com", 22) == [Address("8.8.8.8", False)]
+
+
+def test_hosts_file_names_are_trusted_on_the_default_ports_only(tmp_path) -> None:
+    path = tmp_path / "hosts"
+    path.write_text("10.0.0.7 registry.internal\n")
+    resolver = Resolver.from_options([], str(path))
+    assert resolver.resolve("registry.internal", 443) == [Address("10.0.0.7", True)]
+    with pytest.raises(BlockedAddress):
+        resolver.resolve("registry.internal", 5432)
+
+
 def test_overrides_may_name_hosts_outside_the_public_suffix_list() -> None:
     resolver = Resolver({"registry.internal": ["10.1.2.3"]})
     assert resolver.resolve("registry.internal", 80) == [Address("10.1.2.3", True)]
@@ -181,22 +228,26 @@ def test_answers_are_cached_but_checked_every_time() -> None:
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
-        ("shop.example.com:127.0.0.1", ("shop.example.com", "127.0.0.1")),
-        ("Shop.Example.COM.:10.0.0.5", ("shop.example.com", "10.0.0.5")),
-        ("shop.example.com:[::1]", ("shop.example.com", "::1")),
-        ("shop.example.com:::1", ("shop.example.com", "::1")),
-        ("shop.example.com:[2001:DB8::0:1]", ("shop.example.com", "2001:db8::1")),
-        ("bücher.example.com:127.0.0.1", ("xn--bcher-kva.example.com", "127.0.0.1")),
+        ("shop.example.com:127.0.0.1", ("shop.example.com", "127.0.0.1", None)),
+        ("Shop.Example.COM.:10.0.0.5", ("shop.example.com", "10.0.0.5", None)),
+        ("shop.example.com:[::1]", ("shop.example.com", "::1", None)),
+        ("shop.example.com:::1", ("shop.example.com", "::1", None)),
+        ("shop.example.com:[2001:DB8::0:1]", ("shop.example.com", "2001:db8::1", None)),
+        ("bücher.example.com:127.0.0.1", ("xn--bcher-kva.example.com", "127.0.0.1", None)),
+        ("shop.example.com:127.0.0.1:8443", ("shop.example.com", "127.0.0.1", 8443)),
+        ("shop.example.com:[::1]:8080", ("shop.example.com", "::1", 8080)),
     ],
 )
-def test_parse_resolve_option(option: str, expected: tuple[str, str]) -> None:
+def test_parse_resolve_option(option: str, expected: tuple[str, str, int | None]) -> None:
     assert parse_resolve_option(option) == expected
 
 
 @pytest.mark.parametrize(
     "option",
     ["shop.example.com", "shop.example.com:", ":127.0.0.1", "shop.example.com:not-an-ip",
-     "shop.example.com:443:127.0.0.1", "shop.example.com:[::1", "127.0.0.1:127.0.0.1"],
+     "shop.example.com:443:127.0.0.1", "shop.example.com:[::1", "127.0.0.1:127.0.0.1",
+     "shop.example.com:127.0.0.1:0", "shop.example.com:127.0.0.1:70000", "shop.example.com:127.0.0.1:http",
+     "shop.example.com:[::1]:"],
 )
 def test_bad_resolve_options_are_refused(option: str) -> None:
     with pytest.raises(ResolverConfigError) as caught:

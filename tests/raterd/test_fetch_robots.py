@@ -66,7 +66,8 @@ def sites(fixture_server: FixtureServer) -> FixtureServer:
 @pytest.fixture
 def fetcher(sites: FixtureServer):
     dns = FakeDNS({"private.evil.example.com": ["10.0.0.1"]})
-    with Fetcher(Resolver(sites.resolver_overrides(), system_lookup=dns), ca_bundle=sites.ca_bundle) as f:
+    resolver = Resolver(sites.resolver_overrides(), default_ports=sites.ports, system_lookup=dns)
+    with Fetcher(resolver, ca_bundle=sites.ca_bundle) as f:
         yield f
 
 
@@ -129,8 +130,11 @@ def test_oversized_robots_is_cut_at_500_kib(fetcher: Fetcher, sites: FixtureServ
     assert policy.allowed(sites.url("huge.example.com", "/beyond-the-cap"))
 
 
-def test_unreachable_server_disallows_all_and_says_why(fetcher: Fetcher) -> None:
-    policy = fetch_robots(fetcher, f"http://rules.example.com:{closed_port()}/", Deadline(10))
+def test_unreachable_server_disallows_all_and_says_why(sites: FixtureServer) -> None:
+    port = closed_port()
+    resolver = Resolver(sites.resolver_overrides(), ports={"rules.example.com": [port]}, system_lookup=FakeDNS())
+    with Fetcher(resolver) as fetcher:
+        policy = fetch_robots(fetcher, f"http://rules.example.com:{port}/", Deadline(10))
     assert policy.outcome == "unreachable" and isinstance(policy.error, ConnectFailed)
     assert not policy.allowed("http://rules.example.com/")
 

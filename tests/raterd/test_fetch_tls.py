@@ -130,7 +130,7 @@ def sites(fixture_server: FixtureServer) -> FixtureServer:
 
 @pytest.fixture
 def fetcher(sites: FixtureServer):
-    with Fetcher(Resolver(sites.resolver_overrides(), system_lookup=FakeDNS()), ca_bundle=sites.ca_bundle) as f:
+    with Fetcher(Resolver(sites.resolver_overrides(), default_ports=sites.ports, system_lookup=FakeDNS()), ca_bundle=sites.ca_bundle) as f:
         yield f
 
 

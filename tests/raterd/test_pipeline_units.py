@@ -145,14 +145,20 @@ def _pipeline(server: FixtureServer, **overrides) -> SitePipeline:
     return SitePipeline(settings, system_lookup=FakeDNS())
 
 
-def test_a_home_page_redirecting_to_another_site_is_rated_by_that_sites_pages(budget_site: FixtureServer) -> None:
+def test_a_redirect_to_another_sites_mapped_name_does_not_get_the_mappings_trust(budget_site: FixtureServer) -> None:
+    # Both names are mapped to loopback, but the mapping of new-brand-shop.com is trusted only when that
+    # site is rated: reached by a redirect from old-brand-shop.com, loopback is refused like any
+    # private address a public site points the rater at.
+    new_brand = budget_site.site("new-brand-shop.com")
+    new_brand.hits.clear()
     with _pipeline(budget_site) as rater:
         outcome = rater.rate("old-brand-shop.com")
-    assert (outcome.rating, outcome.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED)
-    assert outcome.location is not None and outcome.location["postcode"] == "LS1 2AB"
-    assert any(e["kind"] == "redirect" and "new-brand-shop.com" in e["value"] for e in outcome.evidence)
-    assert any(e["kind"] == "address" and e["page"].endswith("new-brand-shop.com:%d/contact" % budget_site.https_port)
-               for e in outcome.evidence)
+        assert new_brand.hits == []  # refused before connecting
+        direct = rater.rate("new-brand-shop.com")
+    assert (outcome.rating, outcome.ratinginfo) == (Rating.U, RatingInfo.NO_WEBSITE)
+    assert any(e["kind"] == "fetch_error" and "redirect from another site" in e["value"] for e in outcome.evidence)
+    assert (direct.rating, direct.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED)
+    assert direct.location is not None and direct.location["postcode"] == "LS1 2AB"
 
 
 def test_max_pages_caps_the_pages_read_home_page_included(budget_site: FixtureServer) -> None:
