@@ -84,7 +84,9 @@ def _hong_kong(lines: list[str]) -> list[tuple[str, str, str, str, str, str]]:
     for line in lines:
         match = _HK_STREET.search(line)
         if match:
-            area = match.group("area")
+            # "香港九龍旺角...": the district (九龍 / 新界 / 香港島) after the territory's name, if given
+            head = match.group(0)
+            area = next((d for d in ("九龍", "九龙", "新界", "香港島", "香港岛") if d in head), match.group("area"))
             found.append((match.group("street"), area, "", area, "HK", line[:300]))
     return found
 

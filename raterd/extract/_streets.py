@@ -82,9 +82,9 @@ STYLE_COUNTRIES = {
 }
 
 PO_BOX = re.compile(
-    r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|bo[iî]te\s+postale|case\s+postale|bp\s?\d|cs\s\d|"
-    r"apartado(?:\s+de\s+correos)?|casella\s+postale|postbus|postboks|postbox|box\s+\d|pl\s\d|skrytka\s+pocztowa|"
-    r"caixa\s+postal|postiliokero|pf\.?\s\d|private\s+bag|locked\s+bag|gpo\s+box)\b",
+    r"\b(?:p\.?\s?o\.?\s*box|post\s+office\s+box|postfach|bo[iî]te\s+postale|case\s+postale|bp\s?\d+|cs\s\d+|"
+    r"apartado(?:\s+de\s+correos)?|casella\s+postale|postbus|postboks|postbox|box\s+\d+|pl\s\d+|skrytka\s+pocztowa|"
+    r"caixa\s+postal|postiliokero|pf\.?\s\d+|private\s+bag|locked\s+bag|gpo\s+box)\b",
     re.I,
 )
 _UNIT = r"(?:unit|units|suite|ste|flat|apt|apartment|level|lvl|floor|fl|shop|office|room|rm|building|bldg|block|blk|" \

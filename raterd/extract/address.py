@@ -361,8 +361,10 @@ def _unnumbered_street(segs: list[tuple[str, int]], k: int) -> tuple[str, str] |
 
 def _street_after(segs: list[tuple[str, int]], j: int) -> tuple[tuple[str, str] | None, int]:
     """``1052 Budapest, Váci utca 12.``: Hungarian and some Latin American shops put the street after."""
+    if j > 0 and PO_BOX.search(segs[j - 1][0]):
+        return None, j  # "Box 45, 981 21 Kiruna": the postcode belongs to the box
     for k in (j + 1, j + 2):
-        if k < len(segs) and segs[k][1] - segs[j][1] <= 1:
+        if k < len(segs) and segs[k][1] == segs[j][1]:
             style = street_style(segs[k][0])
             if style:
                 return (segs[k][0], style), k

@@ -202,3 +202,99 @@ def test_many_addresses_on_one_page_are_capped():
                          ids=["nuls", "digits", "strasse", "commas", "postcodes"])
 def test_junk_text_is_cheap_and_empty(junk):
     assert parse_address_block(junk) == []
+
+
+# -- postal formats from Google's address metadata ---------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # postcode, city and country as each country's post prints them: (street, postcode, country)
+    ("Drottninggatan 53\n111 21 Stockholm", ("Drottninggatan 53", "111 21", "SE")),
+    ("Kungsvägen 8, SE-981 31 Kiruna", ("Kungsvägen 8", "981 31", "SE")),
+    ("Karl Johans gate 14\n0154 Oslo", ("Karl Johans gate 14", "0154", "NO")),
+    ("Storgata 45 · 9008 Tromsø · Norge", ("Storgata 45", "9008", "NO")),
+    ("Vesterbrogade 34, 2. th.\n1620 København V", ("Vesterbrogade 34", "1620", "DK")),
+    ("Mannerheimintie 12 B 5\n00100 Helsinki", ("Mannerheimintie 12 B 5", "00100", "FI")),
+    ("ul. Nowy Świat 35 lok. 4\n00-029 Warszawa", ("ul. Nowy Świat 35 lok. 4", "00-029", "PL")),
+    ("Vodičkova 681/18\n110 00 Praha 1", ("Vodičkova 681/18", "110 00", "CZ")),
+    ("Obchodná 12, 811 06 Bratislava, Slovensko", ("Obchodná 12", "811 06", "SK")),
+    ("6720 Szeged, Kárász utca 8.", ("Kárász utca 8", "6720", "HU")),
+    ("Rua dos Bacalhoeiros, 34\n1100-068 Lisboa", ("Rua dos Bacalhoeiros 34", "1100-068", "PT")),
+    ("Chaussée de Wavre 214\n1050 Ixelles", ("Chaussée de Wavre 214", "1050", "BE")),
+    ("Rue Royale 120 bte 3, B-1000 Bruxelles", ("Rue Royale 120 bte 3", "1000", "BE")),
+    ("12, rue de la Gare\nL-1611 Luxembourg", ("12 rue de la Gare", "1611", "LU")),
+    ("14 Camden Street Lower, Dublin 2, D02 XE80", ("14 Camden Street Lower", "D02 XE80", "IE")),
+    ("Level 2, 123 Little Collins Street, Melbourne VIC 3000", ("123 Little Collins Street", "3000", "AU")),
+    ("12 Beach Road, Kaikōura 7300, New Zealand", ("12 Beach Road", "7300", "NZ")),
+    ("45 Florida Road, Morningside, Durban, 4001, South Africa", ("45 Florida Road", "4001", "ZA")),
+    ("10 Anson Road\n#12-34 International Plaza\nSingapore 079903", ("10 Anson Road", "079903", "SG")),
+    ("Av. Paulista, 1578 - Bela Vista, São Paulo - SP, 01310-200", ("Av. Paulista 1578", "01310-200", "BR")),
+    ("Av. Vallarta 1234, Col. Americana\nC.P. 44160, Guadalajara, Jal.", ("Av. Vallarta 1234", "44160", "MX")),
+    ("Montréal (Québec)  H3H 1M6", None),
+    ("2150, rue Sainte-Catherine Ouest\nMontréal (Québec)  H3H 1M6", ("2150 rue Sainte-Catherine Ouest", "H3H 1M6", "CA")),
+    ("62 Mody Road\nTsim Sha Tsui, Kowloon\nHong Kong", ("62 Mody Road", "", "HK")),
+])
+def test_postal_formats_of_more_countries(text, expected):
+    found = [(a.street, a.postcode, a.country) for a in parse_address_block(text)]
+    assert found == ([expected] if expected else [])
+
+
+def test_a_country_line_beats_the_postcode_pattern_and_the_tld():
+    # Four digits before a city fit Austria, Switzerland, Norway...: "Norge" says which, whatever the TLD.
+    assert parsed("Bryggen 7, 5003 Bergen, Norge", hint="AT")[0][4] == "NO"
+    # A Spanish-looking street and five digits: the Mexican state code decides, not the street's language.
+    assert parsed("Calle 6 Norte 403, Centro, 72000 Puebla, Pue.", hint="ES")[0][4] == "MX"
+    assert parsed("Calle Mayor 5, 28013 Madrid")[0][4] == "ES"
+    # The postcode prefix beats the TLD.
+    assert parsed("Via Cantonale 24\nCH-6900 Lugano", hint="IT")[0][4] == "CH"
+
+
+def test_po_boxes_and_postcodes_without_street_are_not_addresses():
+    text = "Postadress: Box 45, 981 21 Kiruna\nBesöksadress: Kungsvägen 8, 981 31 Kiruna"
+    assert [(a.street, a.postcode) for a in parse_address_block(text)] == [("Kungsvägen 8", "981 31")]
+    assert parse_address_block("Postboks 123, 0102 Oslo") == []
+    assert parse_address_block("Sala 1201, Centro") == []
+    assert parse_address_block("Hong Kong") == []
+
+
+@pytest.mark.parametrize("lines, expected", [
+    (["〒604-8005 京都府京都市中京区河原町通三条上る恵比須町123"], ("604-8005", "JP", "京都府")),
+    (["〒111-0036", "東京都台東区松が谷2丁目21番5号"], ("111-0036", "JP", "東京都")),
+    (["주소: (03055) 서울특별시 종로구 북촌로 31, 2층"], ("03055", "KR", "서울특별시")),
+    (["부산광역시 해운대구 해운대해변로 264 (우동)", "우편번호", "48094"], ("48094", "KR", "부산광역시")),
+    (["地址：香港九龍旺角彌敦道688號旺角中心1期12樓1205室"], ("", "HK", "九龍")),
+])
+def test_japanese_korean_and_hong_kong_addresses(lines, expected):
+    body = "".join(f"<p>{line}</p>" for line in lines)
+    [found] = on_page(body)
+    doc = parse_html(f"<html><body>{body}</body></html>", URL)
+    [address] = find_addresses(doc, URL)
+    assert (address.postcode, address.country, address.region) == expected
+    assert found[0]  # a street part
+
+
+def test_label_value_tables_and_definition_lists():
+    table = ("<table><tr><td>Firma</td><td>Holzwerk GmbH</td></tr><tr><td>Straße</td><td>Kemptener Str. 17</td></tr>"
+             "<tr><td>PLZ</td><td>87509</td></tr><tr><td>Ort</td><td>Immenstadt im Allgäu</td></tr></table>")
+    assert on_page(table) == [("Kemptener Str. 17", "Immenstadt im Allgäu", "87509", "", "DE", "labelled")]
+    us = ("<table><tr><th>Street</th><td>500 Pine Street</td></tr><tr><th>City</th><td>Seattle</td></tr>"
+          "<tr><th>State</th><td>WA</td></tr><tr><th>ZIP</th><td>98101</td></tr></table>")
+    assert on_page(us) == [("500 Pine Street", "Seattle", "98101", "WA", "US", "labelled")]
+    dl = ("<dl><dt>Anschrift</dt><dd>Grazer Straße 21a</dd><dt>PLZ/Ort</dt><dd>8010 Graz</dd>"
+          "<dt>Land</dt><dd>Österreich</dd></dl>")
+    assert [f[2:5] for f in on_page(dl)] == [("8010", "", "AT")]
+
+
+@pytest.mark.parametrize("footer", [
+    "<p>Website designed and hosted by Pixelworks Ltd, 14 Harbour Road, Plymouth PL1 2AB.</p>",
+    "<div>Powered by Hostbox GmbH<br>Rechenzentrumstraße 5<br>90402 Nürnberg</div>",
+    "<p>Site réalisé et hébergé par Agence Web SAS, 3 rue du Port, 29200 Brest</p>",
+    "<small>Webdesign: Studio Nord, Hafenstraße 3, 20459 Hamburg</small>",
+])
+def test_an_address_in_a_credit_for_another_company_is_not_the_sites(footer):
+    assert on_page(f"<footer>{footer}</footer>") == []
+
+
+def test_the_shops_own_address_before_a_credit_in_the_same_block_stays():
+    body = "<footer><p>Acme Widgets Ltd, 1 High Street, London SW1A 1AA · Website by Pixelworks Ltd, " \
+           "14 Harbour Road, Plymouth PL1 2AB</p></footer>"
+    assert [f[2] for f in on_page(body)] == ["SW1A 1AA"]

@@ -188,3 +188,21 @@ def test_sitemap_urls_on_junk_is_empty(junk):
 def test_sitemap_urls_limit():
     xml = "<urlset>" + "".join(f"<url><loc>https://e.com/{i}</loc></url>" for i in range(100)) + "</urlset>"
     assert len(sitemap_urls(xml, limit=10)) == 10
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Kontakta oss", "contact"), ("Kontakt oss", "contact"), ("Kontakt os", "contact"), ("Yhteystiedot", "contact"),
+    ("Ota yhteyttä", "contact"), ("Kapcsolat", "contact"), ("Impresszum", "imprint"), ("Contactos", "contact"),
+    ("Fale conosco", "contact"), ("Contáctanos", "contact"), ("Om oss", "about"), ("O nás", "about"),
+    ("Quem somos", "about"), ("Varukorg", "order"), ("Koszyk", "order"), ("Košík", "order"),
+    ("Regulamin", "terms"), ("Obchodní podmínky", "terms"), ("ÁSZF", "terms"),
+    ("고객센터", "contact"), ("회사소개", "about"), ("聯絡我們", "contact"), ("お問い合わせ", "contact"),
+])
+def test_link_texts_in_more_languages(text, kind):
+    assert kinds(f'<a href="/p1">{text}</a>') == {"https://www.example.com/p1": kind}
+
+
+@pytest.mark.parametrize("text", ["特定商取引法に基づく表記", "特定商取引法に基づく表示", "特商法表記", "会社概要", "運営会社"])
+def test_the_japanese_disclosure_and_company_pages_are_identity_pages(text):
+    [link] = links_of(f'<footer><a href="/law">{text}</a> <a href="/blog">ブログ</a></footer>')
+    assert (link.url, link.kind) == ("https://www.example.com/law", "imprint")
