@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from protocol.config import ConfigError
 from protocol.errors import SiteTruthError
 
 __all__ = ["FrontendError", "HTTPError", "FrontendConfigError", "FastCGIError"]
@@ -36,8 +37,8 @@ class HTTPError(FrontendError):
         self.headers = list(headers or [])
 
 
-class FrontendConfigError(FrontendError, ValueError):
-    """The frontend's configuration is unusable; the message says what to fix."""
+class FrontendConfigError(FrontendError, ConfigError):
+    """The frontend's configuration is unusable; the message says what to fix (a ``ConfigError``, a ``ValueError``)."""
 
 
 class FastCGIError(FrontendError):

@@ -18,11 +18,31 @@ Precedence, highest first: the command line, the environment, the config
 file, the declared default. Bad values from any of them are usage errors
 (exit code 2) that name where the value came from.
 
-Adding an option is a one-place change: add a field to the program's config
-dataclass, with its reason as a comment::
+Where each program declares its options:
+
+=====================  ==================================================
+``sitetruth-broker``   ``broker.config.BrokerConfig``
+``sitetruth-frontend`` ``frontend.config.FrontendConfig`` (also read by
+                       the gunicorn entry point, from the environment)
+``sitetruth-raterd``   ``raterd._workerconfig.WorkerConfig`` (what each
+                       worker gets), ``raterd.cli.NodeOptions`` (fields of
+                       ``SupervisorConfig``), ``raterd.cli.PipelineOptions``
+                       (``RaterSettings``)
+``sitetruth-db``       ``store.cli.DbOptions``
+=====================  ==================================================
+
+Adding an option is a one-place change: add a field to that dataclass,
+with its reason as a comment::
 
     # Why this default is what it is.
-    curve_secret_file: str = option("", metavar="FILE", help="the broker's CURVE secret key file")
+    curve_secret_file: str = option("", metavar="FILE", group="security",
+                                    help="the broker's CURVE secret key file")
+
+and read ``config.curve_secret_file`` where it is used. A check that needs
+several fields goes in the config's ``check()`` (raise ``ConfigError``; the
+program reports it as a usage error). Field names are what the code reads:
+add, never rename. Secrets belong in files named by an option (``*_file``),
+not in a flag's value, which every user of the machine sees in ``ps``.
 
 The field's type annotation picks the parsing: ``str``, ``int``, ``float``;
 ``bool`` gives ``--name/--no-name``; ``X | None`` accepts X; ``tuple[X, ...]``

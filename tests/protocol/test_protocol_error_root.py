@@ -44,3 +44,10 @@ def test_value_error_callers_still_catch_domain_and_config_errors():
     error = DomainError(RatingInfo.BAD_URL, "http://[::1]/", "IP literal")
     assert isinstance(pickle.loads(pickle.dumps(error)), SiteTruthError)
     assert isinstance(pickle.loads(pickle.dumps(ProtocolError("bad frame", frame_index=2))), SiteTruthError)
+
+
+def test_configuration_errors_of_every_program_are_one_family():
+    from frontend.errors import FrontendConfigError
+    from protocol.config import ConfigError
+
+    assert issubclass(FrontendConfigError, ConfigError)
