@@ -33,10 +33,9 @@ Typical wiring in the broker::
     auth.secure(clients_sock, CLIENT_DOMAIN)
     failures = auth.watch(raters_sock)   # its .socket goes in the poller; .drain() when readable
     ...
-    frames = sock.recv_multipart(copy=False)
-    peer = peer_of(frames) if keyset else LOCAL_PEER
-    if not allowed(peer.role, command):
-        refusals.refused(peer.user_id, "command", command.name)
+    gate = Gate(secure=True, refusals=auth.refusals)   # secure=False without keys
+    frames = sock.recv_multipart(copy=False)           # copy=False: frames carry the User-Id
+    peer = gate.check(frames, command)                 # None: refused, counted, dropped
 """
 
 from __future__ import annotations
@@ -67,6 +66,7 @@ __all__ = [
     "InsecureBindError",
     "BrokerAuth",
     "HandshakeFailures",
+    "Gate",
     "Refusals",
     "allowed",
     "may_declare_client_ip",
@@ -138,6 +138,37 @@ def peer_of(frames: Sequence[Any]) -> Peer:
     if isinstance(user_id, bytes):
         user_id = user_id.decode("utf-8", "replace")
     return Peer.from_user_id(str(user_id))
+
+
+class Gate:
+    """The per-message check in one call: who sent it (or the local peer, without keys), and may they?
+
+    ``gate.check(frames, command)`` returns the sender's Peer, or None after
+    counting and (rate-limited) logging the refusal; the broker then drops
+    the message without a reply, so a refused peer learns nothing.
+    """
+
+    def __init__(self, *, secure: bool, refusals: Refusals) -> None:
+        self.secure = secure
+        self.refusals = refusals
+
+    def check(self, frames: Sequence[Any], command: int) -> Peer | None:
+        if not self.secure:
+            peer = LOCAL_PEER
+        else:
+            try:
+                peer = peer_of(frames)
+            except SecurityError as e:
+                self.refusals.refused("a peer without a User-Id", "command", str(e))
+                return None
+        if allowed(peer.role, command):
+            return peer
+        try:
+            name = Command(command).name
+        except ValueError:
+            name = f"0x{int(command):02x}"
+        self.refusals.refused(peer.user_id, "command", f"{peer.role.value} may not send {name}")
+        return None
 
 
 class Refusals:

@@ -18,6 +18,7 @@ from broker.auth import (
     LOCAL_PEER,
     RATER_DOMAIN,
     BrokerAuth,
+    Gate,
     InsecureBindError,
     Refusals,
     allowed,
@@ -406,3 +407,35 @@ def test_a_key_file_replaced_under_the_same_name_takes_effect(ctx, keys, secured
     assert receive(router, 1.0) is None
     new.close(linger=0)
     stale.close(linger=0)
+
+
+def test_the_gate_passes_allowed_messages_and_counts_the_rest(ctx, keys, secured):
+    _, client, _ = keys
+    auth, socks = secured
+    router, endpoint = socks[CLIENT_DOMAIN]
+    gate = Gate(secure=True, refusals=auth.refusals)
+    frontend, operator = peer(ctx, endpoint, client("fe1")), peer(ctx, endpoint, client("ops"))
+    sent = [(frontend, AdminRequest(req_id=1, action="drain", args={})),
+            (frontend, StatsRequest(req_id=2, recent=0)),
+            (operator, AdminRequest(req_id=3, action="drain", args={})),
+            (operator, RateRequest(req_id=4, client_ip="198.51.100.9", priority=1, domains=("example.com",)))]
+    for sock, message in sent:
+        sock.send_multipart(message.to_frames())
+    verdicts = {}
+    for _ in sent:
+        frames = receive(router)
+        assert frames is not None
+        command = frames[2].bytes[0]
+        verdicts[Command(command).name, frames[-1].get("User-Id")] = gate.check(frames, command)
+    assert verdicts == {
+        ("ADMIN", "client:fe1"): None,
+        ("STATS", "client:fe1"): Peer(Role.CLIENT, "fe1"),
+        ("ADMIN", "admin:ops"): Peer(Role.ADMIN, "ops"),
+        ("RATE", "admin:ops"): None,
+    }
+    counts = auth.refusals.counts()
+    assert counts["command:client may not send ADMIN"] == 1 and counts["command:admin may not send RATE"] == 1
+    # Without keys every loopback peer is the local peer, with every role.
+    assert Gate(secure=False, refusals=Refusals()).check([], Command.ADMIN) == LOCAL_PEER
+    frontend.close(linger=0)
+    operator.close(linger=0)
