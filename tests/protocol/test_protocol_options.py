@@ -172,6 +172,7 @@ PROGRAMS = [
     ("sitetruth-cluster", "frontend.cluster"),
     ("zmq-monitor", "broker.monitor"),
     ("sitetruth-sources", "raterd.sources.cli"),
+    ("sitetruth-keygen", "protocol.keygen"),
 ]
 
 
