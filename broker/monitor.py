@@ -104,6 +104,10 @@ def rater_label(rater: dict) -> str:
     return ident or f"{rater.get('host', '?')}/{rater.get('worker', '?')}"
 
 
+def _by_name(raters: list[dict]) -> list[dict]:
+    return sorted(raters, key=lambda r: (rater_label(r), str(r.get("pid", ""))))
+
+
 def _age(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f}s"
@@ -127,7 +131,7 @@ def render_text(stats: dict) -> str:
     for q in stats["queues"]:
         lines.append(f"{q['ip']:<40} {q['queued']:>8} {q['outstanding']:>8} {_age(q['oldest_age']):>8}")
     lines += ["", f"{'RATER':<28} {'PID':>7} {'STATE':<9} {'JOB':<30} {'PROGRESS':<24} {'DONE':>6} {'SEEN':>7}"]
-    for r in stats["raters"]:
+    for r in _by_name(stats["raters"]):
         state = r["state"] + ("*" if r.get("draining") and r["state"] != "draining" else "")
         lines.append(f"{rater_label(r)[:28]:<28} {r['pid']:>7} {state:<9} {r['job'][:30]:<30} "
                      f"{r['progress'][:24]:<24} {r['jobs_done']:>6} {_age(r['last_seen_age']):>7}")
@@ -162,7 +166,7 @@ def _render_rich(stats: dict):
     for col in ("rater", "pid", "state", "job", "progress", "done", "seen"):
         raters.add_column(col)
     colours = {"busy": "yellow", "free": "green", "draining": "magenta"}
-    for r in stats["raters"]:
+    for r in _by_name(stats["raters"]):
         raters.add_row(rater_label(r), str(r["pid"]), Text(r["state"], style=colours.get(r["state"], "")),
                        r["job"], r["progress"], str(r["jobs_done"]), _age(r["last_seen_age"]))
     recent = Table(title="recent ratings", expand=True)
