@@ -407,11 +407,12 @@ def parse_args(
     if not config_actions:
         config_actions = [parser.add_argument("--config", metavar="FILE", default=None,
                                               help="TOML file holding any of these options (env SITETRUTH_CONFIG)")]
-    if config_actions[0].default is None:
-        config_actions[0].default = environ.get("SITETRUTH_CONFIG")
     args = parser.parse_args(argv)
     given = _explicit_dests(parser, argv)
     path = getattr(args, "config", None)
+    if "config" not in given and environ.get("SITETRUTH_CONFIG"):
+        path = environ["SITETRUTH_CONFIG"]
+        args.config = path
     try:
         config = _load_config(path, parser.prog) if path else {}
         for action in parser._actions:

@@ -101,3 +101,11 @@ def test_sub_command_help_is_plain_text_too(capsys):
         parse_args(p, ["run", "--help"], environ={})
     out = capsys.readouterr().out
     assert "Run it (see x.y)." in out and "be fast" in out and "`" not in out
+
+
+def test_one_parser_parsed_twice_reads_each_environment_afresh(tmp_path):
+    conf = tmp_path / "st.toml"
+    conf.write_text("workers = 6\n")
+    p = parser()
+    assert parse_args(p, [], environ={"SITETRUTH_CONFIG": str(conf)}).workers == 6
+    assert parse_args(p, [], environ={}).workers == 2
