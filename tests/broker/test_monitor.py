@@ -13,6 +13,7 @@ import zmq
 
 from broker.monitor import main, rater_label
 from protocol import Ready
+from tests.raterd.raterd_harness import brokers, raterd, store  # noqa: F401  (pytest fixtures)
 from tests.support.fake_rater import FakeRater
 from tests.support.processes import ROOT, free_port
 
@@ -171,3 +172,15 @@ def test_rater_label_uses_the_reported_name():
     assert rater_label({"id": "node-a/w3/77", "pid": 77, "host": "vm", "worker": "w3"}) == "node-a/w3"
     assert rater_label({"id": "opaque-id", "pid": 5, "host": "vm", "worker": "w1"}) == "opaque-id"
     assert rater_label({"id": "", "pid": 5, "host": "vm", "worker": "w1"}) == "vm/w1"
+
+
+def test_two_raterd_nodes_on_one_host_show_their_node_names(store, brokers, raterd, capsys):
+    """Real raterd processes, started with --node-name, as an operator adds a second node on one host."""
+    rb = brokers(store)
+    for name in ("node-a", "node-b"):
+        raterd(rb.raters, "--workers", "1", "--node-name", name, name=name)
+    rb.wait_for(lambda s: s["totals"]["raters"] == 2, 30, "both nodes' workers")
+    assert main(["--broker", rb.clients, "--once"]) == 0
+    text = capsys.readouterr().out
+    names = [line.split()[0] for line in text.splitlines() if line.startswith("node-")]
+    assert names == ["node-a/w0", "node-b/w0"], text
