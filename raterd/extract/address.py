@@ -100,6 +100,7 @@ _PC_FIRST = re.compile(rf"{_PC_LABEL}?(?:(?P<ccp>[A-Z]{{1,3}})\s?-\s?)?(?P<pc>{_
 _CITY_PC = re.compile(rf"(?:^|(?<=\s))(?P<city>{_CITY}?)\s+(?:(?P<state>[A-Z]{{2,3}})\s+)?(?P<pc>{_PC})\s*$")
 _PC_ONLY = re.compile(rf"^{_PC_LABEL}?(?:(?P<ccp>[A-Z]{{1,3}})\s?-\s?)?(?P<pc>{_PC})$")
 _TWO_DIGITS = re.compile(r"\d")
+_FOUR = re.compile(r"\d{4}")
 _WORD_START = re.compile(r"(?:^|(?<=\s))[\dA-Za-z]")
 _DIRECTIONS = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"}
 
@@ -295,29 +296,47 @@ def _region_clues(city: str, texts: list[str]) -> list[str]:
     return codes + names
 
 
-def _choose_country(hit: _Hit, named: str, style: str, city: str, near: list[str], hint: str) -> str:
-    """The country, strongest clue first (see the module docstring)."""
+# How sure a country is, by the clue that decided it (see the module docstring).
+_STRONG = frozenset({"named", "prefix", "format", "region", "city"})
+
+
+def _choose_country(hit: _Hit, named: str, style: str, city: str, near: list[str],
+                    hint: str) -> tuple[str, str]:
+    """(country, the clue that decided it), strongest clue first."""
     cands = hit.countries
     if named and (named in cands or hit.fmt == "none" or not cands
                   or (fmt := country_format(named)) is None or fmt.postcode is None
                   or fmt.postcode.fullmatch(hit.postcode)):
-        return named
+        return named, "named"
     if hit.ccp and hit.ccp in PREFIX_COUNTRY:
-        return PREFIX_COUNTRY[hit.ccp]
+        return PREFIX_COUNTRY[hit.ccp], "prefix"
     if hit.fmt in ("US", "CA", "GB") or len(cands) == 1:
-        return cands[0] if cands else hint
+        return (cands[0], "format") if cands else (hint, "hint")
     regions = [c for c in _region_clues(city, [hit.region, *near]) if c in cands]
     if regions:
-        return regions[0]
+        return regions[0], "region"
     by_city = CITY_COUNTRY.get(fold(city))
     if by_city in cands:
-        return by_city
+        return by_city, "city"
     speakers = [c for c in STYLE_COUNTRIES.get(style, ()) if c in cands]
     if hint in speakers or (hint in cands and not speakers):
-        return hint
+        return hint, "hint"
     if speakers:
-        return speakers[0]
-    return cands[0] if cands else hint
+        return speakers[0], "style"
+    return (cands[0], "default") if cands else (hint, "hint")
+
+
+def _trusted(hit: _Hit, clue: str, style: str) -> bool:
+    """Whether a postcode this weakly attested is one: four digits are also years, prices, model numbers."""
+    if clue in _STRONG or not _FOUR.fullmatch(hit.postcode):
+        return True
+    year = 1900 <= int(hit.postcode) <= 2099
+    if hit.fmt in ("last", "alone"):
+        # "Stellenbosch 7600" on a .co.za site; "Since 1998" under a street needs a country line or region
+        return clue == "hint" and not year
+    if clue == "hint":
+        return True  # "Meir 50, 2000 Antwerpen" on a .be site
+    return style != "en" and not year  # "12 Main Street, 2024 Collection" is not a continental address
 
 
 def _street_before(segs: list[tuple[str, int]], j: int, floor: int, hit: _Hit, city: str):
@@ -413,10 +432,9 @@ def parse_address_block(lines: list[str] | str, *, country_hint: str = "", metho
         named = next((c for c in (named_country(segs[i][0]) for i in range(j + 1, min(len(segs), j + 3))) if c), "")
         if not named and hit.fmt in ("first", "last") and hit.countries and named_country(hit.city):
             named = named_country(hit.city)  # "Singapore 079903", "L-1611 Luxembourg"
-        country = _choose_country(hit, named, street[1], city, near, country_hint)
-        if hit.fmt in ("first", "alone") and country in ("AT", "CH", "BE", "DK", "NO", "LU", "HU", "AU", "NZ", "ZA") \
-                and street[1] in ("en",) and country not in STYLE_COUNTRIES["en"]:
-            continue  # a 4-digit number after an English street is too common to trust
+        country, clue = _choose_country(hit, named, street[1], city, near, country_hint)
+        if not _trusted(hit, clue, street[1]):
+            continue
         raw = ", ".join(s for s, _ in segs[start: max(j, end) + 1])
         found.append(PostalAddress(
             street=street[0].strip(" ,"), city=_clean_city(city), postcode=_format_postcode(hit.postcode, country),
@@ -471,7 +489,7 @@ def _from_schema(value, page: str, method: str, hint: str) -> list[PostalAddress
         national = _national(f"{region} {postcode}".strip()) if region else _national(postcode)
         fits = national.countries if national else _fits(postcode, None) if postcode else ()
         hit = _Hit("schema", postcode, city, region, tuple(fits), "")
-        country = _choose_country(hit, named_country(city), street_style(street) or "", city, [region], hint)
+        country = _choose_country(hit, named_country(city), street_style(street) or "", city, [region], hint)[0]
     raw = ", ".join(p for p in (street, " ".join(x for x in (postcode, city) if x), region, country) if p)
     return [PostalAddress(street=" ".join(street.split()), city=city, postcode=postcode, region=region,
                           country=country, raw=raw[:300], page=page, method=method)]

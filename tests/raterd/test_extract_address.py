@@ -298,3 +298,18 @@ def test_the_shops_own_address_before_a_credit_in_the_same_block_stays():
     body = "<footer><p>Acme Widgets Ltd, 1 High Street, London SW1A 1AA · Website by Pixelworks Ltd, " \
            "14 Harbour Road, Plymouth PL1 2AB</p></footer>"
     assert [f[2] for f in on_page(body)] == ["SW1A 1AA"]
+
+
+@pytest.mark.parametrize("text", [
+    "12 Main Street\nSince 1998",
+    "12 Main Street, Collection 2024",
+    "45 Long Street\nOpen 7 days 0900",
+    "5 rue des Lilas\n2024 Collection printemps",
+])
+def test_years_and_counts_under_a_street_are_not_postcodes(text):
+    assert parsed(text) == []
+
+
+def test_a_four_digit_postcode_that_looks_like_a_year_needs_a_clue():
+    assert parsed("Meir 50, 2000 Antwerpen", hint="BE") == [("Meir 50", "Antwerpen", "2000", "", "BE")]
+    assert parsed("45 George Street, Sydney NSW 2000") == [("45 George Street", "Sydney", "2000", "NSW", "AU")]
