@@ -3,7 +3,9 @@
 nginx (Debian's package) -> FastCGI on a UNIX socket -> sitetruth-frontend
 -> broker -> sitetruth-raterd workers -> the demo sites on loopback
 (:mod:`frontend.demo`, mapped with ``--resolve`` and ``--http-port``).
-Every piece is a real process; the store is SQLite in the test's directory.
+Every piece is a real process; the store is SQLite in the test's directory,
+and a fresh MariaDB database too when ``SITETRUTH_TEST_MYSQL_URL`` is set
+(each test module runs once per back end).
 
 Needs ``nginx`` (and the browser tests ``chromium``): skipped with a reason
 on a developer machine without them, a failure in CI.
@@ -63,10 +65,10 @@ http {{
 
 
 class Stack:
-    def __init__(self, tmp) -> None:
+    def __init__(self, tmp, store: str | None = None) -> None:
         self.tmp = tmp
         self.procs: list[Proc] = []
-        self.store = f"sqlite:///{tmp}/sitetruth.db"
+        self.store = store or f"sqlite:///{tmp}/sitetruth.db"
         with open_store(self.store) as s:
             s.migrate()
         self.demo = DemoSites().start()
@@ -124,9 +126,23 @@ class Stack:
         self.demo.stop()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def stack(request, tmp_path_factory):
     require(NGINX, "nginx")
-    s = Stack(tmp_path_factory.mktemp("e2e"))
-    yield s
-    s.stop()
+    tmp = tmp_path_factory.mktemp("e2e")
+    if request.param == "sqlite":
+        s = Stack(tmp)
+        try:
+            yield s
+        finally:
+            s.stop()
+        return
+    from store.scratch import scratch_store_url
+    from tests.conftest import mysql_test_url
+
+    with scratch_store_url("mysql", mysql_url=mysql_test_url(), prefix="sitetruth_e2e") as url:
+        s = Stack(tmp, url)
+        try:
+            yield s
+        finally:
+            s.stop()
