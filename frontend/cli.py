@@ -90,7 +90,7 @@ def check_store(config: FrontendConfig) -> None:
             log.warning("store %s unavailable at start (%s); serving anyway", parsed.redacted(), e)
             continue
         except StoreError as e:
-            raise FrontendConfigError(f"{flag} {parsed.redacted()}: {e}") from e
+            raise FrontendConfigError(f"{flag}: {e}") from e     # the store's message names the URL
         if version != LATEST_VERSION:
             hint = ("run `sitetruth-db --store URL migrate`" if version < LATEST_VERSION
                     else "upgrade sitetruth, or point it at another database")

@@ -19,7 +19,7 @@ import pytest
 
 from frontend.cli import build_parser, config_from_args
 from protocol.config import parse_args
-from store import open_store
+from store import open_store, parse_store_url
 from tests.support.processes import free_port
 from tests.support.web import dead_endpoint, seed
 
@@ -137,6 +137,17 @@ def test_a_store_without_the_schema_is_refused_with_exit_2(frontends, store_url)
     assert "Traceback" not in proc.output()
 
 
+@pytest.mark.mysql
+def test_a_mysql_database_that_does_not_exist_is_refused_with_exit_2(frontends):
+    from tests.conftest import mysql_test_url
+
+    base = parse_store_url(mysql_test_url())
+    url = base.with_database("sitetruth_no_such_database").geturl()
+    proc = frontends("--listen", "127.0.0.1:0", "--store", url, "--broker", dead_endpoint())
+    assert proc.exit_code() == 2, proc.output()
+    assert "Unknown database" in proc.output() and "Traceback" not in proc.output()
+
+
 def test_a_read_replica_without_the_schema_is_refused_too(frontends, tmp_path):
     good, empty = f"sqlite:///{tmp_path}/good.db", f"sqlite:///{tmp_path}/empty.db"
     seed(good)
@@ -211,6 +222,30 @@ def test_access_log_file_has_one_common_log_format_line_per_request(frontends, t
     assert second.group(3) == "GET /no/such/page HTTP/1.1" and second.group(4) == "404"
     assert "\\x22" in third.group(3) and "\\x1b" in third.group(3) and "\x1b" not in lines[2]
     assert proc.stop() == 0
+
+
+def test_access_log_under_gunicorn_from_the_environment(frontends, tmp_path):
+    url = f"sqlite:///{tmp_path}/st.db"
+    seed(url)
+    log = tmp_path / "gunicorn-access.log"
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "2", "-b", f"127.0.0.1:{port}",
+               "--timeout", "20", "frontend.wsgi:application"]
+    proc = frontends(env={"SITETRUTH_STORE": url, "SITETRUTH_BROKER": dead_endpoint(),
+                          "SITETRUTH_ACCESS_LOG": str(log)}, command=command, name="gunicorn")
+    proc.wait_ready("Booting worker")
+    end = time.monotonic() + 30
+    status = None
+    while status is None and time.monotonic() < end:
+        try:
+            status, _, body = get(port, f"{API}?url=example.com&key=guest")
+        except OSError:
+            time.sleep(0.1)
+    assert status == 200, proc.output()
+    (line,) = wait_for_lines(lambda: log.read_text().splitlines() if log.exists() else [], 1)
+    match = CLF.match(line)
+    assert match and match.group(3) == f"GET {API}?url=example.com&key=guest HTTP/1.1"
+    assert (match.group(4), match.group(5)) == ("200", str(len(body)))
 
 
 def test_access_log_to_standard_output(frontends, tmp_path):
