@@ -51,7 +51,7 @@ def run_layout(rater_hosts: int, sites: int, workers: int, delay: float, workdir
                    60, "every worker registered")
         start = time.monotonic()
         for status, body in api(rig, "client", "front", shops):
-            if status != 202:
+            if status != 200 or body[0]["status"] != "202":
                 raise RuntimeError(f"unexpected first reply {status}: {body}")
         wait_until(lambda: db.execute("SELECT COUNT(*) FROM sitetruth.ratings")[0][0] >= sites,
                    sites * delay * 20 + 120, "every site rated", interval=0.2)

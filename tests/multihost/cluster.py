@@ -55,7 +55,8 @@ def hosts_file(rig: Rig, site_host: str, names: list[str]) -> str:
 def start_raterd(rig: Rig, host: str, broker: str, hosts: str, workers: int = 2, *extra: str) -> Proc:
     return rig.start(host, rig.module("raterd.cli", "--broker", broker, "--workers", str(workers),
                                       "--hosts", hosts, "--http-port", str(SITES_PORT),
-                                      "--https-port", str(SITES_PORT + 1), "--gleif-url", "", *extra),
+                                      "--https-port", str(SITES_PORT + 1), "--gleif-url", "",
+                                      "--node-name", host, *extra),
                      f"raterd-{host}")
 
 
