@@ -351,3 +351,57 @@ def test_full_rater_queue_is_back_pressure_not_death(tmp_path):
         thread.join(10)
         broker.close()
         ctx.term()
+
+
+# ---- what /healthz and zmq-monitor read: the journal's state -------------------------
+
+def test_stalled_journal_stops_acknowledgements_and_says_so(tmp_path, start_broker):
+    path = tmp_path / "stall.db"
+    url = f"sqlite:///{path}?busy_timeout=30"
+    _migrated(url)
+    rb = start_broker(url, broker_kwargs={"stall_after": 1.0})
+    client = rb.client(timeout=10)
+    st = rb.stats(client)
+    assert st["journal"]["alive"] and st["broker"]["accepting"] and st["journal"]["backlog"] == 0
+    lock = sqlite3.connect(str(path), isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")         # the journal's next write hangs on this lock
+    try:
+        stuck = BrokerClient(rb.clients, timeout=0.5, context=rb.context)
+        try:
+            with pytest.raises(Exception):  # not answered: its enqueue cannot commit
+                rb.rate(stuck, "192.0.2.1", ["stuck.com"])
+        finally:
+            stuck.close()
+        st = rb.wait_for(lambda s: not s["broker"]["accepting"], timeout=10, what="refusing while stalled")
+        assert "journal stalled" in st["broker"]["refusal"]
+        assert st["journal"]["backlog"] >= 1 and st["journal"]["last_commit_age"] >= 1.0
+        refused = rb.rate(client, "192.0.2.1", ["later.com"])
+        assert isinstance(refused, Unavailable) and "journal stalled" in refused.reason
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    st = rb.wait_for(lambda s: s["broker"]["accepting"] and s["journal"]["backlog"] == 0, what="commits again")
+    assert isinstance(rb.rate(client, "192.0.2.1", ["later.com"]), RateReply)
+    assert _queued(url) == {"stuck.com", "later.com"}
+
+
+def test_broker_process_exits_nonzero_when_its_journal_dies(store_url, tmp_path):
+    from tests.support.processes import free_port, start_broker_process
+
+    _migrated(store_url)
+    cport, rport = free_port(), free_port()
+    proc = start_broker_process(store_url, tmp_path, cport, rport,
+                                env={"SITETRUTH_TEST_JOURNAL_FAULT": "die-after:1"})
+    try:
+        with BrokerClient(f"tcp://127.0.0.1:{cport}", timeout=5) as client:
+            first = client.call(lambda i: RateRequest(req_id=i, client_ip="192.0.2.1", priority=1,
+                                                      domains=("first.com",)))
+            assert isinstance(first, RateReply)
+            second = client.call(lambda i: RateRequest(req_id=i, client_ip="192.0.2.1", priority=1,
+                                                       domains=("second.com",)))
+            assert isinstance(second, Unavailable) and "journal" in second.reason
+        assert proc.popen.wait(10) != 0
+        assert "journal thread died" in proc.output()
+    finally:
+        proc.kill()
+    assert _queued(store_url) == {"first.com"}

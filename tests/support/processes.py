@@ -18,8 +18,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ, **(extra or {}))
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
@@ -29,11 +29,11 @@ class Proc:
     """A child process with its output in a log file (read it when a test fails)."""
 
     def __init__(self, args: list[str], log_path: str, ready_text: str | None = None,
-                 timeout: float = 20.0) -> None:
+                 timeout: float = 20.0, env: dict[str, str] | None = None) -> None:
         self.args = args
         self.log_path = log_path
         self._log = open(log_path, "ab")
-        self.popen = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=_env(),
+        self.popen = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=_env(env),
                                       cwd=ROOT, start_new_session=True)
         if ready_text:
             self._wait_for(ready_text, timeout)
@@ -73,11 +73,11 @@ class Proc:
 
 
 def start_broker_process(store_url: str, tmp_path, clients_port: int, raters_port: int, *extra: str,
-                         name: str = "broker") -> Proc:
+                         name: str = "broker", env: dict[str, str] | None = None) -> Proc:
     args = [sys.executable, "-m", "broker.cli", "--store", store_url,
             "--bind-clients", f"tcp://127.0.0.1:{clients_port}",
             "--bind-raters", f"tcp://127.0.0.1:{raters_port}", *extra]
-    return Proc(args, str(tmp_path / f"{name}.log"), ready_text="broker listening")
+    return Proc(args, str(tmp_path / f"{name}.log"), ready_text="broker listening", env=env)
 
 
 def start_fake_rater(endpoint: str, name: str, tmp_path, mode: str = "noop", seconds: float = 300,

@@ -18,9 +18,9 @@ __all__ = ["RunningBroker", "start_broker"]
 
 
 class RunningBroker:
-    def __init__(self, config: BrokerConfig) -> None:
+    def __init__(self, config: BrokerConfig, **broker_kwargs: Any) -> None:
         self.context = zmq.Context()
-        self.broker = Broker(config, context=self.context)
+        self.broker = Broker(config, context=self.context, **broker_kwargs)
         self.broker.start()
         self.clients = self.broker.client_endpoint
         self.raters = self.broker.rater_endpoint
@@ -54,12 +54,15 @@ class RunningBroker:
 
 @pytest.fixture
 def start_broker():
-    """Call with a store URL (and BrokerConfig overrides) to get a RunningBroker; all stopped after the test."""
+    """Call with a store URL (and BrokerConfig overrides) to get a RunningBroker; all stopped after the test.
+
+    ``broker_kwargs`` go to the Broker constructor (``stall_after``, ``rater_hwm``).
+    """
     running: list[RunningBroker] = []
 
-    def start(store_url: str, **overrides: Any) -> RunningBroker:
+    def start(store_url: str, broker_kwargs: dict | None = None, **overrides: Any) -> RunningBroker:
         settings = {"bind_clients": "tcp://127.0.0.1:*", "bind_raters": "tcp://127.0.0.1:*", **overrides}
-        rb = RunningBroker(dataclasses.replace(BrokerConfig(), store=store_url, **settings))
+        rb = RunningBroker(dataclasses.replace(BrokerConfig(), store=store_url, **settings), **(broker_kwargs or {}))
         running.append(rb)
         return rb
 
