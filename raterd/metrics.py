@@ -58,18 +58,18 @@ _BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 45.0, 60.0, 120.0)
 
 # Phrases of the fetch layer's errors (raterd.fetch) and the pipeline's page failures, first match wins.
 _KIND_PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in (
-    ("tls", r"\btls failure\b|certificate verify|\bssl\b"),
-    ("dns", r"cannot resolve|has no addresses|no answer from the resolver"),
-    ("blocked_address", r"non-public address|ip address literal"),
-    ("bad_url", r"unusable host name|not a rateable domain"),
-    ("connect", r"cannot connect to|no address to connect to|connection refused"),
-    ("read_timeout", r"sent nothing for the read timeout"),
+    ("dns", r"\bdns\b|cannot resolve|has no addresses|no answer from the resolver"),
+    ("blocked_address", r"non-public address|ip address literal|^blocked\b|: blocked\b"),
+    ("bad_url", r"unusable host name|unreadable url|not an absolute url|url has no host|not a rateable domain"),
+    ("connect", r"connection refused|cannot connect|no address to connect to|connection reset"),
+    ("tls", r"\btls\b|\bssl\b|certificate|handshake"),
+    ("read_timeout", r"sent nothing for the read timeout|read timeout"),
     ("deadline", r"deadline"),
     ("broken_response", r"broken response"),
     ("redirects", r"redirect"),
-    ("decoding", r"content-coding|decod"),
+    ("decoding", r"content-coding|corrupt .* data|decod"),
     ("http_status", r"\bhttp [1-5]\d\d\b"),
-    ("not_html", r"not html|not text|, not html"),
+    ("not_html", r"not html|not text"),
 ))
 _ERROR_EVIDENCE = ("fetch_error", "page_error")
 
