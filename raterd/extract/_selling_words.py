@@ -43,6 +43,8 @@ def fold_words(text: str) -> str:
     ``"Kosárba  teszem!"`` -> ``"kosarba teszem"``; ``"장바구니 담기"`` stays
     ``"장바구니 담기"``; full-width and half-width forms become ordinary ones.
     """
+    if text.isascii():  # most buttons: nothing to decompose
+        return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
     text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     # NFC puts Hangul syllables back together after NFKD took them apart.
