@@ -142,6 +142,8 @@ def test_fifty_urls_answered_in_order_with_one_broker_request(seeded_sqlite, fro
 
 
 def test_pending_items_carry_the_brokers_progress(seeded_sqlite, frontend_app, scripted_broker):
+    # What the frontend passes on; the positions a real broker gives are
+    # asserted in test_frontend_integration.py.
     broker = scripted_broker(queued)
     app = frontend_app(store=seeded_sqlite, broker=broker.endpoint)
     items = json_items(call(app, API, "url=a-new.com&url=b-new.com&format=json"))
