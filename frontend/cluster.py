@@ -18,9 +18,10 @@ children also stop by themselves if the launcher is killed outright.
 
 --demo serves a few small businesses' sites on loopback and imports a
 one-company business register, so the ratings A, Q, X and U can be seen
-without any internet access. Its store and files live in --state-dir
-(default $XDG_STATE_HOME/sitetruth-demo, else ~/.local/state/sitetruth-demo),
-never in ./sitetruth.db, unless --store is given. Only the demo's own names
+without any internet access. Its store (demo.db) and files live in the
+launcher's state directory, --state-dir (default $XDG_STATE_HOME/sitetruth-cluster,
+else ~/.local/state/sitetruth-cluster), never in ./sitetruth.db, unless --store
+is given. Only the demo's own names
 are mapped to the demo sites: any other domain is fetched from the internet.
 The demo sites listen on port 80 of a loopback address of their own when
 this process may bind it (root or CAP_NET_BIND_SERVICE); otherwise they use
@@ -48,7 +49,7 @@ from store import DEFAULT_STORE_URL, StoreConfigError, StoreError, open_store
 
 from .demo import DEMO_REGISTER_CSV, DEMO_SITES, DemoSites
 
-__all__ = ["main", "build_parser", "demo_state_dir"]
+__all__ = ["main", "build_parser", "default_state_dir"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
 _READY_TIMEOUT = 60.0
@@ -61,10 +62,10 @@ _DEMO_ADDRESSES = tuple(f"127.83.0.{i}" for i in range(1, 9))
 _print_lock = threading.Lock()
 
 
-def demo_state_dir() -> str:
-    """Where ``--demo`` keeps its store and files by default."""
+def default_state_dir() -> str:
+    """Where the launcher keeps its own files (the demo's store and sources) unless --state-dir says."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "sitetruth-demo")
+    return os.path.join(base, "sitetruth-cluster")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rater worker processes (default: %(default)s)")
     p.add_argument("--demo", action="store_true", help="serve demo sites on loopback and rate those")
     p.add_argument("--state-dir", default=None, metavar="DIR",
-                   help="where --demo keeps its store, register and sources index "
-                        "(default: $XDG_STATE_HOME/sitetruth-demo or ~/.local/state/sitetruth-demo)")
+                   help="the launcher's own files: the demo's store, register and sources index "
+                        "(default: $XDG_STATE_HOME/sitetruth-cluster or ~/.local/state/sitetruth-cluster)")
     p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
                    help="frontend HTTP address (default: %(default)s)")
     p.add_argument("--bind-clients", default="tcp://127.0.0.1:7710", metavar="ENDPOINT",
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         print("sitetruth-cluster: --workers must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    args.state_dir = os.path.abspath(args.state_dir or demo_state_dir())
+    args.state_dir = os.path.abspath(args.state_dir or default_state_dir())
     store = _store_url(args)
     try:
         if args.demo and not args.store:
@@ -331,7 +332,7 @@ def _banner(args: argparse.Namespace, store: str, url: str, clients: str, metric
         f"  store    {store}",
     ]
     if args.demo and not args.store:
-        lines.append(f"  demo     files in {args.state_dir} (delete it to start afresh)")
+        lines.append(f"  demo     files in {args.state_dir} (delete demo.db there to start afresh)")
     for line in lines:
         say("cluster", line)
 

@@ -165,7 +165,7 @@ def test_readme_run_command_rates_demo_sites_and_real_ones(tmp_path):
         listening = [line for line in lines if line.startswith(f"{name} ") and "listening" in line]
         assert len(listening) == 1, (name, listening)
     # The demo's own store, in its state directory; nothing in the working or temporary directory.
-    assert (state / "sitetruth-demo" / "demo.db").exists()
+    assert (state / "sitetruth-cluster" / "demo.db").exists()
     assert not (work / "sitetruth.db").exists()
     assert os.listdir(work) == [] and os.listdir(tmp) == []
 
@@ -189,7 +189,7 @@ def test_demo_with_a_store_given_uses_that_store(tmp_path):
             rc = proc.wait(60)
     assert rc == 0
     assert _banner_value(log_path, "store") == f"sqlite:///{store}"
-    assert store.exists() and not (tmp_path / "state" / "sitetruth-demo" / "demo.db").exists()
+    assert store.exists() and not (tmp_path / "state" / "sitetruth-cluster" / "demo.db").exists()
     assert "(raterd)" not in _banner_value(log_path, "metrics")
 
 
