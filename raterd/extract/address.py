@@ -522,9 +522,20 @@ _LABEL = re.compile(
 )
 
 
+# A cheap look at the raw line first (substring tests run in C): folding every line of a 1 MB page
+# and running the label pattern over it costs more than all the rest together.
+_LABEL_STEMS = ("addr", "adres", "anschrift", "sitz", "office", "headquarters", "siege", "siège", "sede", "domicil",
+                "direcci", "indirizzo", "location", "visit", "find", "angaben", "besok", "besök", "gatu", "sidlo",
+                "sídlo", "szekhely", "székhely", "cim", "cím", "osoite", "kaynti", "käynti", "endere", "morada",
+                "siedziba")
+
+
 def _labelled_blocks(lines: list[str]) -> list[list[str]]:
     blocks = []
     for i, line in enumerate(lines):
+        low = line.lower()
+        if not any(stem in low for stem in _LABEL_STEMS):
+            continue
         m = _LABEL.search(fold_keep(line))
         if m:
             rest = line[m.end():].strip()
