@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from protocol import AdminRequest, ErrorReply, JobState, Overload, RateReply
 from store import open_store
 from tests.support.fake_rater import FakeRater
@@ -48,8 +46,9 @@ def test_coalescing_fifty_requests_from_ten_ips_make_one_job(store_url, start_br
     assert st["totals"]["live"] == 1
     assert st["counters"]["accepted"] == 1 and st["counters"]["coalesced"] == 49
     with FakeRater(rb.raters, "r1", context=rb.context) as rater:
-        rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, what="completion")
-        time.sleep(0.3)
+        # Rated and committed, nothing left queued: no second job can come.
+        rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1 and s["totals"]["live"] == 0,
+                    what="completion committed")
         assert [d for d, _ in rater.jobs] == ["coalesce-me.com"]
     # Every requester sees the one result: it is the stored rating of the domain.
     rb.wait_for(lambda s: s["journal"]["rows"] >= 2, what="journal flush")
@@ -92,7 +91,11 @@ def test_admin_cancel_pause_and_bad_action(store_url, start_broker):
     reply = client.call(lambda i: AdminRequest(req_id=i, action="pause", args={}))
     assert reply.ok
     with FakeRater(rb.raters, "r1", context=rb.context) as rater:
-        time.sleep(0.5)
+        # A stats reply leaves after the dispatch of the turn that read it:
+        # once it shows the rater registered, a dispatch would have happened.
+        st = rb.wait_for(lambda s: s["totals"]["raters"] == 1 and s["totals"]["free_slots"] == 1,
+                         what="rater registered")
+        assert st["counters"].get("dispatched", 0) == 0 and st["totals"]["queued"] == 1
         assert rater.jobs == []          # paused: nothing dispatched
         client.call(lambda i: AdminRequest(req_id=i, action="resume", args={}))
         rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, what="completion after resume")
@@ -148,14 +151,64 @@ def test_error_report_from_unregistered_peer_lands_in_error_log(store_url, start
     sock.connect(rb.raters)
     sock.send_multipart(ErrorReport(component="raterd.supervisor", message="worker 3 killed by SIGKILL",
                                     traceback="last stderr lines...", host="node7", process="raterd[42]").to_frames())
-    rb.wait_for(lambda s: s["counters"].get("error_reports", 0) == 1, what="report counted")
+    rb.wait_for(lambda s: s["counters"].get("error_reports", 0) == 1 and s["journal"]["backlog"] == 0,
+                what="report counted and committed")
     sock.close()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with open_store(store_url) as s:
-            errors = s.recent_errors(10)
-        if errors:
-            break
-        time.sleep(0.05)
+    with open_store(store_url) as s:
+        errors = s.recent_errors(10)
     assert [(e.host, e.component, e.message) for e in errors] == [
         ("node7", "raterd.supervisor", "worker 3 killed by SIGKILL")]
+
+
+def test_queued_items_carry_their_place_in_the_ips_queue(store_url, start_broker):
+    rb = start_broker(store_url)
+    client = rb.client()
+    assert client.call(lambda i: AdminRequest(req_id=i, action="pause", args={})).ok
+    first = rb.rate(client, "192.0.2.1", ["p1.com", "p2.com", "p3.com"])
+    assert [(i.domain, i.position) for i in first.items] == [("p1.com", 1), ("p2.com", 2), ("p3.com", 3)]
+    # Another IP has a queue of its own; a coalesced domain shows its place in its owner's queue.
+    other = rb.rate(client, "192.0.2.2", ["q1.com", "p2.com"])
+    assert [(i.domain, i.position) for i in other.items] == [("q1.com", 1), ("p2.com", 2)]
+    # A more urgent request from the owner moves its domain forward.
+    urgent = rb.rate(client, "192.0.2.1", ["p3.com"], priority=0)
+    assert urgent.items[0].position == 1
+    assert client.call(lambda i: AdminRequest(req_id=i, action="resume", args={})).ok
+    with FakeRater(rb.raters, "slow", mode="hang", context=rb.context):
+        rb.wait_for(lambda s: s["totals"]["in_flight"] == 1, what="one job in flight")
+        held = rb.rate(client, "192.0.2.1", ["p3.com", "p1.com"])
+        assert [(i.state, i.position) for i in held.items] == [(JobState.RATING, 0), (JobState.QUEUED, 1)]
+
+
+def test_busy_port_leaves_no_store_file_behind(tmp_path):
+    import subprocess
+    import sys
+
+    import zmq
+
+    from broker import Broker, BrokerConfig
+    from tests.support.processes import ROOT
+
+    ctx = zmq.Context()
+    squatter = ctx.socket(zmq.ROUTER)
+    port = squatter.bind_to_random_port("tcp://127.0.0.1")
+    path = tmp_path / "never-made.db"
+    try:
+        broker = Broker(BrokerConfig(store=f"sqlite:///{path}", bind_clients=f"tcp://127.0.0.1:{port}",
+                                     bind_raters="tcp://127.0.0.1:*"), context=ctx)
+        try:
+            broker.start()
+        except zmq.ZMQError:
+            pass
+        else:
+            broker.close()
+            raise AssertionError("the broker bound a port already in use")
+        assert not path.exists()
+        done = subprocess.run([sys.executable, "-m", "broker.cli", "--store", f"sqlite:///{path}",
+                               "--bind-clients", f"tcp://127.0.0.1:{port}", "--bind-raters", "tcp://127.0.0.1:0"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0, done.stdout + done.stderr
+        assert not path.exists()
+        assert not any(tmp_path.iterdir())
+    finally:
+        squatter.close(linger=0)
+        ctx.term()

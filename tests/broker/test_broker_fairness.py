@@ -1,4 +1,8 @@
-"""Fairness over real sockets: a flood from one IP cannot starve another."""
+"""Fairness over real sockets: a flood from one IP cannot starve another.
+
+Dispatch order is read from the job ids (they end in the broker's dispatch
+sequence number), never from when rater threads happened to receive them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,11 @@ import collections
 import threading
 
 from protocol import AdminRequest, RateReply
-from tests.support.fake_rater import FakeRater
+from tests.support.fake_rater import FakeRater, dispatch_order
+
+
+def _admin(client, action: str) -> None:
+    assert client.call(lambda i: AdminRequest(req_id=i, action=action, args={})).ok
 
 
 def test_late_single_request_is_dispatched_within_two_dispatches(store_url, start_broker):
@@ -17,12 +25,15 @@ def test_late_single_request_is_dispatched_within_two_dispatches(store_url, star
         reply = rb.rate(client, "10.1.1.1", [f"flood{n}.com" for n in range(1000)])
         assert isinstance(reply, RateReply)
         rb.wait_for(lambda s: s["counters"].get("dispatched", 0) >= 6, what="flood being served")
-        before = rb.stats(client)["counters"]["dispatched"]
+        # Hold dispatching while B asks, so "before" is exact: the dispatches
+        # made before B's request was acknowledged.
+        _admin(client, "pause")
         assert isinstance(rb.rate(client, "10.2.2.2", ["late-small.com"]), RateReply)
-        rb.wait_for(lambda s: any(d == "late-small.com" for r in raters for d, _ in r.jobs), what="B dispatched")
-        order = [d for d, _ in sorted((j for r in raters for j in r.jobs), key=lambda j: j[1])]
-        position = order.index("late-small.com")
-        # `before` was read after B's request: B may not come later than 2 dispatches after it.
+        st = rb.wait_for(lambda s: s["totals"]["in_flight"] == 0, what="raters idle while paused")
+        before = st["counters"]["dispatched"]
+        _admin(client, "resume")
+        rb.wait_for(lambda s: s["counters"].get("dispatched", 0) >= before + 4, what="dispatching again")
+        position = dispatch_order(raters).index("late-small.com")
         assert position < before + 2, (position, before)
     finally:
         for r in raters:
@@ -32,7 +43,7 @@ def test_late_single_request_is_dispatched_within_two_dispatches(store_url, star
 def test_twenty_flooding_ips_share_dispatches_equally(store_url, start_broker):
     rb = start_broker(store_url, max_per_ip=1000)
     control = rb.client()
-    control.call(lambda i: AdminRequest(req_id=i, action="pause", args={}))
+    _admin(control, "pause")
 
     def flood(ip_n: int) -> None:
         c = rb.client()
@@ -49,12 +60,12 @@ def test_twenty_flooding_ips_share_dispatches_equally(store_url, start_broker):
     raters = [FakeRater(rb.raters, f"r{i}", context=rb.context).start() for i in range(2)]
     try:
         rb.wait_for(lambda s: s["totals"]["raters"] == 2, what="raters registered")
-        control.call(lambda i: AdminRequest(req_id=i, action="resume", args={}))
+        _admin(control, "resume")
         rb.wait_for(lambda s: s["counters"].get("completed", 0) >= 2000, timeout=60, what="2000 completions")
     finally:
         for r in raters:
             r.stop()
-    first = [d for d, _ in sorted((j for r in raters for j in r.jobs), key=lambda j: j[1])][:2000]
+    first = dispatch_order(raters)[:2000]
     share = collections.Counter(d.split("-")[0] for d in first)
     assert len(share) == 20
     assert all(abs(n - 100) <= 5 for n in share.values()), share

@@ -132,9 +132,10 @@ def test_poison_job_becomes_error_rating_after_three_attempts(store_url, tmp_pat
         client.call(lambda i: RateRequest(req_id=i, client_ip="192.0.2.1", priority=1, domains=domains))
         st = _wait(client, lambda s: s["counters"].get("gave_up", 0) == 1 and s["counters"].get("completed", 0) == 20,
                    30, "poison given up, others done")
-        _wait(client, lambda s: s["totals"]["live"] == 0, 10, "every rating committed")
+        # Ratings committed, and the error records written after them too.
+        _wait(client, lambda s: s["totals"]["live"] == 0 and s["journal"]["backlog"] == 0, 10,
+              "every rating and error record committed")
     assert st["counters"]["failed"] >= 2      # the rest may show up as a death (liveness) instead
-    time.sleep(0.5)
     with open_store(store_url) as s:
         ratings = s.lookup_ratings(domains)
         assert (ratings["poison-site.com"].rating, ratings["poison-site.com"].ratinginfo) == ("U", "error")

@@ -50,7 +50,9 @@ def blast(endpoint: str, context: zmq.Context, count: int, seed: int, errors: li
     try:
         rng = random.Random(seed)
         sock = context.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 0)
+        # Closing right after the last send: let queued messages go out
+        # (LINGER 0 would drop them and the counts below would come up short).
+        sock.setsockopt(zmq.LINGER, 10_000)
         sock.setsockopt(zmq.SNDHWM, 100_000)
         sock.connect(endpoint)
         for n in range(count):

@@ -43,6 +43,16 @@ from protocol import (  # noqa: E402
 from protocol.vocabulary import Rating, RatingInfo  # noqa: E402
 
 
+def dispatch_order(raters) -> list[str]:
+    """Domains in the order the broker dispatched them, across raters.
+
+    Job ids end in the broker's dispatch sequence number, so this order is the
+    broker's own, not the order in which rater threads happened to run.
+    """
+    jobs = [(int(job_id.rsplit("-", 1)[1]), domain) for r in raters for domain, job_id in r.job_ids]
+    return [domain for _, domain in sorted(jobs)]
+
+
 class FakeRater:
     def __init__(self, endpoint: str, name: str, mode: str = "noop", heartbeat: float = 0.5,
                  context: zmq.Context | None = None, exit_on_crash: bool = False,
@@ -56,6 +66,7 @@ class FakeRater:
         # "domain wall-clock-time" per JOB received, for latency measured from another process.
         self.job_log = open(job_log, "a", buffering=1) if job_log else None
         self.jobs: list[tuple[str, float]] = []      # (domain, received at)
+        self.job_ids: list[tuple[str, str]] = []     # (domain, job id) in the order received
         self.results = 0
         self.registrations = 0
         self._stop = threading.Event()
@@ -114,6 +125,7 @@ class FakeRater:
                     self._ready(sock)
                 elif isinstance(msg, Job):
                     self.jobs.append((msg.domain, time.monotonic()))
+                    self.job_ids.append((msg.domain, msg.job_id))
                     if self.job_log:
                         self.job_log.write(f"{msg.domain} {time.time():.6f}\n")
                     mode = self._mode_for(msg.domain)
