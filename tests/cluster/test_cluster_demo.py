@@ -16,6 +16,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -200,3 +201,49 @@ def test_help_is_plain_text():
     for markup in ("``", ":mod:", "::"):
         assert markup not in done.stdout, markup
     assert "--state-dir" in done.stdout and "--demo" in done.stdout
+
+
+def test_demo_without_port_80_still_rates_its_sites_and_says_what_it_cannot(tmp_path):
+    """Where port 80 cannot be had (a normal user; here: every demo address taken), the demo sites use a
+    high port: their ratings still come, and the launcher says that other sites cannot be rated."""
+    taken = []
+    try:
+        for i in range(1, 9):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # past the last run's TIME-WAITs
+            sock.bind((f"127.83.0.{i}", 80))
+            sock.listen()
+            taken.append(sock)
+    except OSError:
+        for sock in taken:
+            sock.close()
+        pytest.skip("port 80 is not ours to take here: the main demo test already runs without it")
+    http, clients, raters = free_port(), free_port(), free_port()
+    env = dict(os.environ, PYTHONPATH=ROOT, XDG_STATE_HOME=str(tmp_path / "state"))
+    log_path = tmp_path / "cluster.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cluster_command() + ["--demo", "--workers", "1", "--listen", f"127.0.0.1:{http}",
+                                                 "--bind-clients", f"tcp://127.0.0.1:{clients}",
+                                                 "--bind-raters", f"tcp://127.0.0.1:{raters}",
+                                                 "--raterd-metrics", ""],
+                            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_line(log_path, "SiteTruth cluster is up", proc)
+        api = f"http://127.0.0.1:{http}/api/v3/rate?url=cheap-gadgets-online.com&format=json"
+        end = time.monotonic() + 60
+        item = _get(api)[1][0]
+        while item["status"] != "200" and time.monotonic() < end:
+            time.sleep(0.5)
+            item = _get(api)[1][0]
+        assert (item["rating"], item["ratinginfo"]) == ("X", "no_location"), item
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(60)
+        log.close()
+        for sock in taken:
+            sock.close()
+    out = log_path.read_text()
+    assert rc == 0, out[-3000:]
+    listening = [line for line in out.splitlines() if line.startswith("demo ") and "listening" in line]
+    assert len(listening) == 1 and "http://127.0.0.1:" in listening[0]
+    assert "only the demo's sites can be rated" in out
