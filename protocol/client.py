@@ -27,14 +27,14 @@ import time
 
 import zmq
 
-from .errors import ProtocolError
+from .errors import ProtocolError, SiteTruthError
 from .messages import decode
 from .security import ClientKeys, HandshakeWatch
 
 __all__ = ["BrokerClient", "BrokerUnavailable"]
 
 
-class BrokerUnavailable(Exception):
+class BrokerUnavailable(SiteTruthError):
     """The broker did not answer in time, or no broker is connected."""
 
 

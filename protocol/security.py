@@ -34,6 +34,8 @@ import zmq
 from zmq.utils import z85
 from zmq.utils.monitor import recv_monitor_message
 
+from .errors import SiteTruthError
+
 __all__ = [
     "SecurityError",
     "KeyFileError",
@@ -67,7 +69,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _MAX_CERT_BYTES = 64 * 1024
 
 
-class SecurityError(Exception):
+class SecurityError(SiteTruthError):
     """Base of the errors about keys, roles and secure endpoints."""
 
 

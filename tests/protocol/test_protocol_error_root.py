@@ -20,6 +20,7 @@ FAMILIES = [
     "frontend.errors:FastCGIError",
     "raterd._workerconfig:WorkerError", "raterd._workerconfig:PipelineLoadError",
     "raterd.sources._errors:SourceError", "raterd.sources._errors:SourceUnavailable",
+    "protocol.client:BrokerUnavailable", "protocol.security:SecurityError",
 ]
 
 
