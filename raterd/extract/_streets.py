@@ -70,7 +70,7 @@ _SUFFIX = (
     ("no", r"gata|gate|gaten|veien|vei|vegen|veg|plassen|torget|bryggen|brygga|kaia"),
     ("da", r"gade|vej|vejen|all(?:é|e)|plads|torv|str(?:æ|ae)de|v(?:æ|ae)nge"),
     ("fi", r"katu|tie|kuja|polku|tori|v(?:ä|a)yl(?:ä|a)|raitti|kaari|rinne|ranta|puistikko|gatan"),
-    ("cs", r"ova|ská|ského|ova třída"),
+    ("cs", r"ova|ská|ského"),  # Czech/Slovak adjectival names: "Vodičkova", "Štúrova", "Pražská"
 )
 _SUFFIX_RE = [(style, re.compile(rf"(?:{pattern})$", re.I)) for style, pattern in _SUFFIX]
 # Which countries write streets in a language: a clue when a postcode fits several countries.

@@ -36,7 +36,7 @@ from lxml import etree
 
 from raterd.extract._dom import fold, fold_keep, text_lines, visible_text
 from raterd.extract._postal import (
-    CITY_COUNTRY, NO_POSTCODE, PREFIX_COUNTRY, country_format, named_country, postcode_countries, region_countries,
+    CITY_COUNTRY, PREFIX_COUNTRY, country_format, has_postcodes, named_country, postcode_countries, region_countries,
 )
 from raterd.extract._postal_cjk import find_cjk_addresses
 from raterd.extract._postal_layout import credit_lines, label_value_blocks, without_credits, without_hosting_blocks
@@ -406,7 +406,7 @@ def parse_address_block(lines: list[str] | str, *, country_hint: str = "", metho
             break
         if _TWO_DIGITS.search(seg):
             hit = _postcode_hit(seg)
-        elif len(seg) <= 30 and (code := named_country(seg)) in NO_POSTCODE:
+        elif len(seg) <= 30 and (code := named_country(seg)) and not has_postcodes(code):
             hit = _Hit("none", "", "", "", (code,), "")
         else:
             continue
