@@ -89,6 +89,7 @@ PREFIX_COUNTRY = {
     "SF": "FI", "A": "AT", "AT": "AT", "CH": "CH", "B": "BE", "BE": "BE", "DK": "DK", "S": "SE", "SE": "SE",
     "N": "NO", "NO": "NO", "L": "LU", "LU": "LU", "NL": "NL", "P": "PT", "PT": "PT", "PL": "PL", "CZ": "CZ",
     "SK": "SK", "H": "HU", "HU": "HU", "FL": "LI", "LI": "LI", "MC": "MC", "SI": "SI", "HR": "HR",
+    "LT": "LT", "LV": "LV", "EE": "EE", "GR": "GR", "RO": "RO",
 }
 # Large cities of countries that share a postcode shape: "postcode pattern with the city" as a clue.
 CITY_COUNTRY = {
@@ -122,7 +123,8 @@ class CountryFormat:
 # Where the metadata's line order differs from what shops print on the web.
 _BOTH_ORDERS = frozenset({"HU", "BR", "KR", "JP", "IE", "ZA"})
 # Stricter than the metadata's "[\dA-Z]{3} ?[\dA-Z]{4}", which any two words of capitals would fit.
-_OVERRIDES = {"IE": r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}"}
+_OVERRIDES = {"IE": r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}",
+              "LV": r"\d{4}"}  # the metadata's "LV-\d{4}" includes the prefix, which is read apart
 
 
 def _regions(data: dict) -> frozenset[str]:

@@ -37,6 +37,11 @@ _TRAILING = {
     "sv": {"gata", "gatan", "vag", "vagen", "torg", "torget", "grand"},
     "da": {"gade", "vej", "alle", "plads", "torv", "straede"},
     "hu": {"utca", "u", "ut", "ter", "korut", "krt", "koz", "sor", "setany", "fasor", "rakpart"},
+    "sl": {"cesta", "ulica", "trg", "pot", "nabrezje"},
+    "hr": {"ulica", "cesta", "trg", "obala", "put", "avenija"},
+    "et": {"tanav", "tn", "mnt", "maantee", "pst", "puiestee", "tee", "valjak"},
+    "lv": {"iela", "bulvaris", "bulv", "prospekts", "laukums", "gatve"},
+    "lt": {"g", "gatve", "pr", "prospektas", "al", "aleja", "pl", "plentas", "skg", "skersgatvis"},
     "de": {"strasse", "str", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "markt"},
     "nl": {"straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dijk"},
 }
@@ -57,6 +62,8 @@ _LEADING = {
     "de": {"am", "an", "auf", "im", "in", "unter", "zum", "zur", "hinter", "vor", "alte", "alter", "neue",
            "neuer", "grosse", "kleine", "platz", "allee", "ring", "ufer", "markt", "an der", "auf der"},
     "ro": {"strada", "str", "bulevardul", "bd", "calea", "soseaua", "aleea", "piata"},
+    "hr": {"ulica", "trg", "obala", "put"},
+    "el": {"οδος", "οδός", "λεωφορος", "λεωφόρος", "λεωφ", "πλατεια", "πλατεία", "odos", "leoforos", "plateia"},
 }
 LEADING_WORDS = frozenset(w for words in _LEADING.values() for w in words if w not in _LEADING["de"])
 EN_WORDS = frozenset(_TRAILING["en"])
@@ -78,7 +85,8 @@ STYLE_COUNTRIES = {
     "en": ("US", "GB", "IE", "AU", "NZ", "ZA", "CA", "SG", "HK"), "fr": ("FR", "BE", "CH", "LU", "CA", "MC"),
     "it": ("IT", "CH"), "es": ("ES", "MX", "AR", "CL"), "pt": ("PT", "BR"), "de": ("DE", "AT", "CH", "LU", "LI"),
     "nl": ("NL", "BE"), "sv": ("SE", "FI"), "no": ("NO",), "da": ("DK",), "fi": ("FI",), "pl": ("PL",),
-    "cs": ("CZ", "SK"), "hu": ("HU",), "ro": ("RO",),
+    "cs": ("CZ", "SK"), "hu": ("HU",), "ro": ("RO",), "sl": ("SI",), "hr": ("HR",), "et": ("EE",), "el": ("GR",),
+    "lv": ("LV",), "lt": ("LT",),
 }
 
 PO_BOX = re.compile(
@@ -175,7 +183,7 @@ def _number_last(seg: str, allow_generic: bool) -> str | None:
         return None
     rest = match.group("rest").strip()
     raw_words = rest.split()
-    words = fold(rest).split()
+    words = fold(rest).split() or [w.strip(".,") for w in rest.lower().split()]  # Greek: fold keeps Latin only
     if not words or len(words) > 7:
         return None
     if rest.startswith("C/"):

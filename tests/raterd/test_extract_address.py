@@ -232,6 +232,10 @@ def test_junk_text_is_cheap_and_empty(junk):
     ("Montréal (Québec)  H3H 1M6", None),
     ("2150, rue Sainte-Catherine Ouest\nMontréal (Québec)  H3H 1M6", ("2150 rue Sainte-Catherine Ouest", "H3H 1M6", "CA")),
     ("62 Mody Road\nTsim Sha Tsui, Kowloon\nHong Kong", ("62 Mody Road", "", "HK")),
+    ("Ljubljanska cesta 7\n4260 Bled", ("Ljubljanska cesta 7", "4260", "SI")),
+    ("Ερμού 25, 105 63 Αθήνα, Ελλάδα", ("Ερμού 25", "105 63", "GR")),
+    ("Brīvības iela 55, Rīga, LV-1010", ("Brīvības iela 55", "1010", "LV")),
+    ("Gedimino pr. 9, LT-01103 Vilnius", ("Gedimino pr. 9", "01103", "LT")),
 ])
 def test_postal_formats_of_more_countries(text, expected):
     found = [(a.street, a.postcode, a.country) for a in parse_address_block(text)]
