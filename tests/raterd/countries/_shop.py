@@ -75,6 +75,31 @@ LANGS = {
 }
 
 
+# What else sits on a real contact page: a phone number in the country's own format and opening hours.
+# Phone numbers are digit groups like postcodes ("+46 8 123 456 78"), which is the point.
+PHONES = {
+    "US": "(214) 555-0143", "GB": "0117 496 0321", "IE": "+353 1 234 5678", "FR": "04 72 12 34 56",
+    "BE": "+32 2 512 34 56", "LU": "+352 26 12 34 56", "NL": "020 123 4567", "DE": "+49 30 1234567",
+    "AT": "+43 1 234 56 78", "CH": "+41 44 123 45 67", "IT": "+39 06 1234 5678", "ES": "+34 923 12 34 56",
+    "PT": "+351 21 123 4567", "FI": "+358 9 123 4567", "SE": "+46 8 123 456 78", "DK": "+45 33 12 34 56",
+    "NO": "+47 22 12 34 56", "PL": "+48 22 123 45 67", "CZ": "+420 224 123 456", "SK": "+421 2 123 456 78",
+    "HU": "+36 1 234 5678", "CA": "514 555-0182", "MX": "+52 55 1234 5678", "BR": "(31) 3222-1234",
+    "AU": "(02) 9123 4567", "NZ": "09 123 4567", "ZA": "021 123 4567", "SG": "+65 6123 4567",
+    "HK": "+852 2123 4567", "KR": "02-1234-5678", "JP": "03-1234-5678", "SI": "+386 1 123 45 67",
+    "HR": "+385 1 123 4567", "GR": "+30 210 123 4567", "EE": "+372 612 3456",
+}
+HOURS = {
+    "en": "Mon–Fri 9am–5pm, Sat 10am–2pm", "en-GB": "Mon–Fri 9:00–17:30", "de": "Mo–Fr 9:00–18:00 Uhr",
+    "fr": "Du lundi au vendredi de 9h à 18h", "it": "Lun–Ven 9:00–13:00, 15:00–19:00", "es": "L–V de 10:00 a 14:00",
+    "es-MX": "Lunes a viernes de 9:00 a 18:00 hrs", "nl": "Ma t/m vr 9.00–17.30 uur", "fi": "Ma–pe 9–17",
+    "sv": "Mån–fre 10–18, lör 10–15", "pt": "Seg–sex 9h00–18h00", "pt-BR": "Seg a sex, das 9h às 18h",
+    "da": "Man–fre 10–17.30", "no": "Man–fre 10–17, lør 10–16", "pl": "Pon–pt 9:00–17:00", "cs": "Po–Pá 9:00–17:00",
+    "sk": "Po–Pi 9:00–17:00", "hu": "H–P 9:00–17:00", "ko": "평일 10:00-18:00 (점심 12:00-13:00)",
+    "ja": "営業時間 10:00〜18:00（土日祝休み）", "zh-HK": "營業時間：星期一至六 10:00-19:00", "sl": "Pon–pet 9.00–17.00",
+    "hr": "Pon–pet 9–17 h", "el": "Δευτέρα–Παρασκευή 9:00–17:00", "et": "E–R 10–18",
+}
+
+
 def home(lang: str, title: str, products: list[tuple[str, str]], *, contact: str = "/contact",
          about: str = "", footer: str = "", head: str = "", extra: str = "") -> str:
     """A shop's home page: navigation, products with prices and add-to-cart buttons, a footer."""
@@ -124,10 +149,11 @@ def shop(domain: str, country: str, postcode: str, lang: str, title: str, produc
          head: str = "", contact_head: str = "", about: str = "", extra_pages: dict | None = None,
          rating: str = "Q", note: str = "") -> Shop:
     """A two-page shop: the home page links its contact page (in the shop's language) by *contact_path*."""
+    extras = f"<p>Tel. {escape(PHONES.get(country, '+1 555 0100'))}</p><p>{escape(HOURS[lang])}</p>"
     pages = {
         "/": home(lang, title, products, contact=contact_path, about=about,
                   footer=footer if home_footer is None else home_footer, head=head),
-        contact_path: contact(lang, title, contact_body, footer=footer, head=contact_head),
+        contact_path: contact(lang, title, contact_body + extras, footer=footer, head=contact_head),
     }
     pages.update(extra_pages or {})
     return Shop(domain, country, postcode, pages, rating=rating, note=note)
