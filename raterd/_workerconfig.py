@@ -4,8 +4,10 @@ The supervisor serialises one :class:`WorkerConfig` per worker to JSON and
 passes it on the worker's command line (``python -m raterd.worker
 --config-json ...``): a worker is a fresh interpreter (its ZeroMQ context
 is made after it starts, never inherited through ``fork``), so everything
-it needs must travel as plain data. Raters hold no secrets, so the config
-being visible in ``ps`` is fine.
+it needs must travel as plain data. The config is visible in ``ps``, so it
+holds no secret: with CURVE it carries the *paths* of the node's secret key
+file and of the broker's public key, and each worker reads the files itself
+(``sitetruth-raterd`` checked them once at start).
 
 The rating pipeline is :class:`raterd.pipeline.SitePipeline` built from
 ``RaterSettings(**settings)``. Tests of the process machinery (recycling,
@@ -27,6 +29,7 @@ from typing import Any
 
 from protocol.config import option
 from protocol.errors import SiteTruthError
+from protocol.security import ClientKeys, client_keys_from_options
 
 __all__ = ["WorkerConfig", "WorkerError", "PipelineLoadError", "load_pipeline"]
 
@@ -40,6 +43,7 @@ class PipelineLoadError(WorkerError):
 
 
 _PROCESS = "process tuning"
+_SECURITY = "security (CURVE keys; see docs/security.md)"
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,14 @@ class WorkerConfig:
     # "module:factory" (tests of the process machinery only); None: raterd.pipeline.SitePipeline.
     pipeline: str | None = option(None, metavar="MODULE:FACTORY", group=_PROCESS,
                                   help="tests only: build the rating pipeline with this factory")
+    # The node's own key pair and the broker's public key (sitetruth-keygen
+    # makes both); both or neither. Without them the workers connect with no
+    # security, which a broker only accepts on loopback or with --insecure.
+    curve_secret: str | None = option(None, metavar="FILE", group=_SECURITY,
+                                      help="this node's CURVE secret key file (NAME.key_secret, mode 0600); "
+                                           "needs --broker-public-key")
+    broker_public_key: str | None = option(None, metavar="FILE", group=_SECURITY,
+                                           help="the broker's public key file (broker.key); needs --curve-secret")
     settings: dict[str, Any] = field(default_factory=dict)   # RaterSettings keyword arguments
     log_level: str = "INFO"
 
@@ -108,6 +120,16 @@ class WorkerConfig:
 
     def with_name(self, name: str) -> WorkerConfig:
         return dataclasses.replace(self, name=name)
+
+    def client_keys(self) -> ClientKeys | None:
+        """The CURVE keys to put on the broker socket, read from their files now; None without keys.
+
+        Raises :class:`~protocol.security.KeyFileError` (missing, unreadable
+        or open secret file, one flag without the other) with the loader's
+        message, which names the file and what to do.
+        """
+        # An empty value (SITETRUTH_CURVE_SECRET= in a unit file) means "not given".
+        return client_keys_from_options(self.curve_secret or None, self.broker_public_key or None)
 
 
 def load_pipeline(spec: str | None, settings: Mapping[str, Any]) -> Any:

@@ -7,6 +7,8 @@ Examples::
     sitetruth-raterd --resolve shop.example.com:127.0.0.1 --hosts ./test-hosts --ca-bundle ./test-ca.pem
     SITETRUTH_BROKER=tcp://broker1:7711 SITETRUTH_WORKERS=4 sitetruth-raterd --config raterd.toml
     sitetruth-raterd --node-name vm-b --broker tcp://broker1:7711   # a second node on the same host
+    sitetruth-raterd --broker tcp://broker1:7711 \\
+        --curve-secret /etc/sitetruth/keys/node7.key_secret --broker-public-key /etc/sitetruth/keys/broker.key
 
 Adding capacity is starting another node pointed at the same broker. Raters
 hold no database credentials: results, progress and errors go to the broker.
@@ -32,6 +34,7 @@ import zmq
 
 from protocol.config import add_options, from_args, option, parse_args, program_parser
 from protocol.messages import MAX_IDENT_LEN
+from protocol.security import KeyFileError
 
 from ._proc import ExitCode
 from ._workerconfig import WorkerConfig
@@ -176,6 +179,22 @@ def _check_endpoint(endpoint: str, parser: argparse.ArgumentParser) -> None:
         context.term()
 
 
+def _check_keys(worker: WorkerConfig, parser: argparse.ArgumentParser) -> WorkerConfig:
+    """Key files read once here, so a bad one is one clear usage error, not N workers failing their handshake.
+
+    The paths are made absolute: workers read the files themselves, and
+    nothing ties their working directory to the one the operator typed in.
+    """
+    try:
+        keys = worker.client_keys()
+    except KeyFileError as e:
+        parser.error(str(e))
+    if keys is None:
+        return dataclasses.replace(worker, curve_secret=None, broker_public_key=None)
+    return dataclasses.replace(worker, curve_secret=os.path.abspath(worker.curve_secret),
+                               broker_public_key=os.path.abspath(worker.broker_public_key))
+
+
 def _check_node_name(name: str, parser: argparse.ArgumentParser) -> str:
     # The name is the first part of "node/w0/pid" identities and of names
     # operators type into zmq-monitor: no separator, nothing unprintable.
@@ -207,6 +226,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     worker = from_args(WorkerConfig, args, pipeline=args.pipeline or None, settings=pipeline.settings(),
                        log_level=args.log_level,
                        node_name=_check_node_name(args.node_name or socket.gethostname(), parser))
+    worker = _check_keys(worker, parser)
     values = {f.name: getattr(node, f.name) for f in dataclasses.fields(node)}
     values["workers"] = node.workers or _cpus()
     return SupervisorConfig(worker=worker, **values)
@@ -221,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     if config.worker.pipeline is None and importlib.util.find_spec("raterd.pipeline") is None:
         print("sitetruth-raterd: the rating pipeline (raterd.pipeline) is not installed", file=sys.stderr)
         return ExitCode.CONFIG
+    if config.worker.curve_secret:
+        log.info("broker %s with CURVE: own key %s, broker key %s", config.worker.broker,
+                 config.worker.curve_secret, config.worker.broker_public_key)
+    else:
+        log.info("broker %s without keys (a broker accepts that on loopback or with --insecure only)",
+                 config.worker.broker)
     try:
         return int(Supervisor(config).run())
     except Exception:

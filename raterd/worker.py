@@ -26,7 +26,10 @@ READY is retried with jittered, capped exponential backoff until the
 broker answers, and a broker silent for ``liveness`` seconds gets a fresh
 socket and a new READY. RESULT/FAILED that cannot be sent wait in a small
 outbox for a while (a restarted broker accepts a result from a rater it
-does not know yet).
+does not know yet). With CURVE keys every new socket is a CURVE client of
+the broker (:mod:`raterd._brokerlink`); a refused key is logged with its
+reason, and the worker keeps retrying, since an operator may be adding the
+node's public key to the broker right now.
 
 Leaving: after ``max_jobs`` ratings or past ``max_rss`` MiB the worker tells
 the supervisor it is retiring and keeps working until the supervisor says
@@ -72,6 +75,9 @@ from protocol import (
     decode,
 )
 
+from protocol.security import ClientKeys, KeyFileError
+
+from ._brokerlink import BrokerLink
 from ._control import JOB_STARTED, ControlChannel, ControlClosed, rated_message
 from ._mailbox import Mailbox, thread_stack
 from ._outcome import outcome_frames, pulse_message
@@ -119,7 +125,9 @@ class Worker:
         self.jobs_done = 0
         self.abandoned = False        # left with a rating still running: exit without joining threads
         self._context: zmq.Context | None = None
-        self._sock: zmq.Socket | None = None
+        self._link: BrokerLink | None = None
+        self._sock: zmq.Socket | None = None       # self._link.sock
+        self._curve: ClientKeys | None = None      # read from the key files in run()
         self._poller = zmq.Poller()
         self._mailbox = Mailbox()
         self._jobs: queue.SimpleQueue[tuple[Job, float] | None] = queue.SimpleQueue()
@@ -138,6 +146,7 @@ class Worker:
         self._last_sent = 0.0
         self._connected_at = now
         self._watch_out = False
+        self._refused: str | None = None   # the handshake failure last logged
         # Leaving.
         self._stopping = False        # signal or supervisor gone: leave within the grace period
         self._stop_by = float("inf")
@@ -154,6 +163,12 @@ class Worker:
             log.info("stopping (%s): current job gets %.0f s", reason, self.config.grace)
 
     def run(self) -> ExitCode:
+        try:
+            # Read again here (the CLI checked them): a key file changed
+            # since start must stop this worker with a reason, not a silent refusal.
+            self._curve = self.config.client_keys()
+        except KeyFileError as e:
+            raise WorkerError(f"CURVE keys: {e}") from e
         self._context = zmq.Context()
         try:
             try:
@@ -179,10 +194,10 @@ class Worker:
 
     def _shutdown(self) -> None:
         self._jobs.put(None)
-        if self._sock is not None:
+        if self._link is not None:
             # Long enough to deliver the last RESULT and DISCONNECT, never a hang.
-            self._sock.close(linger=1000)
-            self._sock = None
+            self._link.close(linger=1000)
+            self._link = self._sock = None
         if self._context is not None:
             self._context.term()
             self._context = None
@@ -198,29 +213,12 @@ class Worker:
             self.control.close()
 
     def _connect(self) -> None:
-        if self._sock is not None:
+        if self._link is not None:
             self._poller.unregister(self._sock)
-            self._sock.close(linger=0)
-        sock = self._context.socket(zmq.DEALER)
-        sock.setsockopt(zmq.ROUTING_ID, self.identity)
-        # Sends fail at once when no broker is connected, rather than piling
-        # up stale heartbeats and READYs for whichever broker comes next.
-        sock.setsockopt(zmq.IMMEDIATE, 1)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.RECONNECT_IVL, 250)
-        sock.setsockopt(zmq.RECONNECT_IVL_MAX, int(self.config.reconnect_max * 1000))
-        sock.setsockopt(zmq.SNDHWM, 1000)
-        sock.setsockopt(zmq.RCVHWM, 1000)
-        sock.setsockopt(zmq.MAXMSGSIZE, 2 * 1024 * 1024)   # the broker sends us small messages only
-        sock.setsockopt(zmq.TCP_KEEPALIVE, 1)
-        sock.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 60)
-        try:
-            sock.connect(self.config.broker)
-        except zmq.ZMQError:
-            sock.close(linger=0)        # an open socket would make Context.term() wait forever
-            raise
-        self._sock = sock
-        self._poller.register(sock, zmq.POLLIN)
+            self._link.close()
+        self._link = BrokerLink(self._context, self.config, self.identity, self._curve)
+        self._sock = self._link.sock
+        self._poller.register(self._sock, zmq.POLLIN)
         self._watch_out = False
         self._connected_at = time.monotonic()
 
@@ -300,6 +298,7 @@ class Worker:
         if self.registered:
             return
         self.registered = True
+        self._refused = None
         log.info("registered with the broker at %s", self.config.broker)
         if not self._announced and self.control is not None:
             self._announced = True
@@ -328,7 +327,12 @@ class Worker:
         else:
             self._ready_at = now + delay
             self._watch_writable(True)
-            if delay >= 1.0:
+            why = self._link.why_down()
+            if why and why != self._refused:
+                # Said once per reason, at once: a key problem needs an operator, not patience.
+                self._refused = why
+                log.warning("broker %s refused the connection: %s", self.config.broker, why)
+            elif delay >= 1.0:
                 log.info("broker %s not reachable; trying again in %.1f s or when it comes up",
                          self.config.broker, delay)
         log.debug("READY %s; next check in %.2f s", "sent" if sent else "not sent", self._ready_at - now)
