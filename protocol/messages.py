@@ -16,7 +16,7 @@ The flow these messages serve::
       AdminRequest    ─────────▶                ──────────▶   Disconnect
       ◀── AdminReply                            ◀──────────   ErrorReport
 
-Validation runs in ``__post_init__``, so building a bad message locally and
+Validation runs in ``__init__`` (generated from each type's ``RULES``), so building a bad message locally and
 decoding a bad one from a peer both raise ProtocolError with the same text.
 Rules: exact types (a bool is not an int; an int is accepted for a float and
 converted), all required keys present, no unknown keys, every string, list
@@ -26,12 +26,14 @@ wire; ``to_frames`` always writes every field.  Decoded lists are tuples.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, fields
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 from . import _checks as check
+from ._fields import Choice, Custom, Flag, Int, Num, Rule, Text, Texts, compile_message
 from .errors import ProtocolError, shorten
 from .vocabulary import FINAL_RATINGS, LOCATION_FIELDS, Rating, RatingInfo
 from .wire import Command, pack_frames, unpack_frames
@@ -88,33 +90,23 @@ MAX_DEPTH = check.MAX_DEPTH
 
 
 class Message:
-    """Base of every message type; ``Message.from_frames`` is :func:`decode`."""
+    """Base of every message type; ``Message.from_frames`` is :func:`decode`.
+
+    Each type lists its fields' checks in ``RULES`` (field name -> rule of
+    :mod:`protocol._fields`, in field order); ``__init__`` (the checks) and
+    ``_body`` (the wire map) are generated from them once, at import.
+    """
 
     __slots__ = ()
     COMMAND: ClassVar[Command]
+    RULES: ClassVar[dict[str, Rule]] = {}
+    _WIRE: ClassVar[tuple[frozenset[str], frozenset[str], bool]]  # field names, required names, no nested types
 
-    def __post_init__(self) -> None:
-        try:
-            self._validate()
-        except ProtocolError as e:
-            raise e.with_context(command=self.COMMAND) from None
+    def _body(self) -> dict[str, Any]:  # generated per type from RULES
+        raise NotImplementedError
 
-    def _validate(self) -> None:  # overridden by every message with fields
-        pass
-
-    def _set(self, name: str, value: Any) -> None:
-        # Normalising a field of a frozen dataclass during __post_init__.
-        object.__setattr__(self, name, value)
-
-    def _where(self, name: str) -> str:
-        return f"{type(self).__name__}.{name}"
-
-    def _body(self) -> dict[str, Any]:
-        body = {}
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            body[f.name] = value.value if isinstance(value, Enum) else value
-        return body
+    def _free_form(self, value: Any, where: str) -> dict[str, Any]:
+        return check.free_form(value, where)
 
     def to_frames(self) -> list[bytes]:
         """The three application frames (header, command, body) of this message."""
@@ -135,7 +127,12 @@ class Message:
     @classmethod
     def _from_body(cls, body: dict[str, Any]) -> Self:
         try:
-            return cls(**_field_values(cls.__name__, _spec(cls), body, cls._decode_field))
+            names, required, plain = cls._WIRE
+            # The common case, a peer that wrote exactly our fields, skips the
+            # per-key pass; anything else gets it and its precise error.
+            if plain and body.keys() <= names and body.keys() >= required:
+                return cls(**body)
+            return cls(**_field_values(cls.__name__, (names, required), body, cls._decode_field))
         except ProtocolError as e:
             raise e.with_context(command=cls.COMMAND, frame_index=2) from None
 
@@ -197,11 +194,8 @@ class DomainStatus:
     position: int = 0
     progress: str = ""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "domain", check.text(self.domain, "DomainStatus.domain", MAX_DOMAIN_LEN, 1))
-        object.__setattr__(self, "state", check.choice(self.state, "DomainStatus.state", JobState))
-        object.__setattr__(self, "position", check.integer(self.position, "DomainStatus.position"))
-        object.__setattr__(self, "progress", check.text(self.progress, "DomainStatus.progress", MAX_TEXT_LEN))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "domain": Text(MAX_DOMAIN_LEN, 1), "state": Choice(JobState), "position": Int(), "progress": Text(MAX_TEXT_LEN)}
 
     def to_wire(self) -> dict[str, Any]:
         return {"domain": self.domain, "state": self.state.value, "position": self.position, "progress": self.progress}
@@ -221,13 +215,9 @@ class RateRequest(Message):
     priority: int
     domains: tuple[str, ...]
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        self._set("client_ip", check.text(self.client_ip, self._where("client_ip"), MAX_CLIENT_IP_LEN, 1))
-        self._set("priority", check.integer(self.priority, self._where("priority"), hi=MAX_PRIORITY))
-        domains = check.sequence(self.domains, self._where("domains"), MAX_DOMAINS_PER_REQUEST, 1)
-        where = self._where("domains")
-        self._set("domains", tuple(check.text(d, f"{where}[{i}]", MAX_DOMAIN_LEN, 1) for i, d in enumerate(domains)))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "req_id": Int(), "client_ip": Text(MAX_CLIENT_IP_LEN, 1), "priority": Int(hi=MAX_PRIORITY),
+        "domains": Texts(MAX_DOMAINS_PER_REQUEST, 1, MAX_DOMAIN_LEN, 1)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,13 +228,14 @@ class RateReply(Message):
     req_id: int
     items: tuple[DomainStatus, ...]
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        items = check.sequence(self.items, self._where("items"), MAX_DOMAINS_PER_REQUEST)
+    RULES: ClassVar[dict[str, Rule]] = {"req_id": Int(), "items": Custom("_checked_items")}
+
+    def _checked_items(self, value: Any, where: str) -> tuple[DomainStatus, ...]:
+        items = check.sequence(value, where, MAX_DOMAINS_PER_REQUEST)
         for i, item in enumerate(items):
-            if not isinstance(item, DomainStatus):
-                raise check.fail(f"{self._where('items')}[{i}]", f"expected DomainStatus, got {type(item).__name__}")
-        self._set("items", items)
+            if type(item) is not DomainStatus:
+                raise check.fail(f"{where}[{i}]", f"expected DomainStatus, got {type(item).__name__}")
+        return items
 
     def _body(self) -> dict[str, Any]:
         return {"req_id": self.req_id, "items": [item.to_wire() for item in self.items]}
@@ -273,11 +264,8 @@ class Overload(Message):
     outstanding: int
     limit: int
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        self._set("client_ip", check.text(self.client_ip, self._where("client_ip"), MAX_CLIENT_IP_LEN, 1))
-        self._set("outstanding", check.integer(self.outstanding, self._where("outstanding")))
-        self._set("limit", check.integer(self.limit, self._where("limit")))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "req_id": Int(), "client_ip": Text(MAX_CLIENT_IP_LEN, 1), "outstanding": Int(), "limit": Int()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,10 +277,7 @@ class Unavailable(Message):
     reason: str
     retry_after: float
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        self._set("reason", check.text(self.reason, self._where("reason"), MAX_TEXT_LEN))
-        self._set("retry_after", check.number(self.retry_after, self._where("retry_after")))
+    RULES: ClassVar[dict[str, Rule]] = {"req_id": Int(), "reason": Text(MAX_TEXT_LEN), "retry_after": Num()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,9 +288,7 @@ class StatsRequest(Message):
     req_id: int
     recent: int = 20
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        self._set("recent", check.integer(self.recent, self._where("recent"), hi=MAX_RECENT))
+    RULES: ClassVar[dict[str, Rule]] = {"req_id": Int(), "recent": Int(hi=MAX_RECENT)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +299,7 @@ class StatsReply(Message):
     req_id: int
     stats: dict[str, Any]
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        self._set("stats", check.free_form(self.stats, self._where("stats")))
+    RULES: ClassVar[dict[str, Rule]] = {"req_id": Int(), "stats": Custom("_free_form")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,10 +311,7 @@ class AdminRequest(Message):
     action: str
     args: dict[str, Any]
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        self._set("action", check.text(self.action, self._where("action"), MAX_ACTION_LEN, 1))
-        self._set("args", check.free_form(self.args, self._where("args")))
+    RULES: ClassVar[dict[str, Rule]] = {"req_id": Int(), "action": Text(MAX_ACTION_LEN, 1), "args": Custom("_free_form")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,11 +324,8 @@ class AdminReply(Message):
     detail: str
     data: dict[str, Any]
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        self._set("ok", check.flag(self.ok, self._where("ok")))
-        self._set("detail", check.text(self.detail, self._where("detail"), MAX_TEXT_LEN))
-        self._set("data", check.free_form(self.data, self._where("data")))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "req_id": Int(), "ok": Flag(), "detail": Text(MAX_TEXT_LEN), "data": Custom("_free_form")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,10 +341,7 @@ class ErrorReply(Message):
     code: str
     message: str
 
-    def _validate(self) -> None:
-        self._set("req_id", check.integer(self.req_id, self._where("req_id")))
-        self._set("code", check.text(self.code, self._where("code"), MAX_IDENT_LEN, 1))
-        self._set("message", check.text(self.message, self._where("message"), MAX_TEXT_LEN))
+    RULES: ClassVar[dict[str, Rule]] = {"req_id": Int(), "code": Text(MAX_IDENT_LEN, 1), "message": Text(MAX_TEXT_LEN)}
 
 
 # ---------------------------------------------------------------- rater <-> broker
@@ -387,13 +359,9 @@ class Ready(Message):
     version: str
     jobs_done: int = 0
 
-    def _validate(self) -> None:
-        self._set("capacity", check.integer(self.capacity, self._where("capacity"), lo=1, hi=MAX_CAPACITY))
-        self._set("host", check.text(self.host, self._where("host"), MAX_IDENT_LEN))
-        self._set("pid", check.integer(self.pid, self._where("pid")))
-        self._set("worker", check.text(self.worker, self._where("worker"), MAX_IDENT_LEN))
-        self._set("version", check.text(self.version, self._where("version"), MAX_IDENT_LEN))
-        self._set("jobs_done", check.integer(self.jobs_done, self._where("jobs_done")))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "capacity": Int(lo=1, hi=MAX_CAPACITY), "host": Text(MAX_IDENT_LEN), "pid": Int(),
+        "worker": Text(MAX_IDENT_LEN), "version": Text(MAX_IDENT_LEN), "jobs_done": Int()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,12 +375,9 @@ class Job(Message):
     lease: float
     deadline: float
 
-    def _validate(self) -> None:
-        self._set("job_id", check.text(self.job_id, self._where("job_id"), MAX_IDENT_LEN, 1))
-        self._set("domain", check.text(self.domain, self._where("domain"), MAX_DOMAIN_LEN, 1))
-        self._set("attempt", check.integer(self.attempt, self._where("attempt"), lo=1))
-        self._set("lease", check.number(self.lease, self._where("lease"), positive=True))
-        self._set("deadline", check.number(self.deadline, self._where("deadline"), positive=True))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "job_id": Text(MAX_IDENT_LEN, 1), "domain": Text(MAX_DOMAIN_LEN, 1), "attempt": Int(lo=1),
+        "lease": Num(positive=True), "deadline": Num(positive=True)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,12 +391,9 @@ class Pulse(Message):
     done: int = 0
     total: int = 0
 
-    def _validate(self) -> None:
-        self._set("job_id", check.text(self.job_id, self._where("job_id"), MAX_IDENT_LEN, 1))
-        self._set("stage", check.text(self.stage, self._where("stage"), MAX_IDENT_LEN, 1))
-        self._set("detail", check.text(self.detail, self._where("detail"), MAX_TEXT_LEN))
-        self._set("done", check.integer(self.done, self._where("done")))
-        self._set("total", check.integer(self.total, self._where("total")))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "job_id": Text(MAX_IDENT_LEN, 1), "stage": Text(MAX_IDENT_LEN, 1), "detail": Text(MAX_TEXT_LEN),
+        "done": Int(), "total": Int()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,32 +409,31 @@ class Result(Message):
     evidence: tuple[dict[str, Any], ...]
     elapsed: float
 
-    def _validate(self) -> None:
-        self._set("job_id", check.text(self.job_id, self._where("job_id"), MAX_IDENT_LEN, 1))
-        self._set("domain", check.text(self.domain, self._where("domain"), MAX_DOMAIN_LEN, 1))
-        self._set("rating", check.choice(self.rating, self._where("rating"), Rating, FINAL_RATINGS))
-        self._set("ratinginfo", check.choice(self.ratinginfo, self._where("ratinginfo"), RatingInfo))
-        self._set("location", self._checked_location())
-        self._set("evidence", self._checked_evidence())
-        self._set("elapsed", check.number(self.elapsed, self._where("elapsed")))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "job_id": Text(MAX_IDENT_LEN, 1), "domain": Text(MAX_DOMAIN_LEN, 1), "rating": Choice(Rating, FINAL_RATINGS),
+        "ratinginfo": Choice(RatingInfo), "location": Custom("_checked_location"),
+        "evidence": Custom("_checked_evidence"), "elapsed": Num()}
 
-    def _checked_location(self) -> dict[str, str] | None:
-        if self.location is None:
+    def _checked_location(self, value: Any, where: str) -> dict[str, str] | None:
+        if value is None:
             return None
-        where = self._where("location")
-        location = check.mapping(self.location, where, len(LOCATION_FIELDS))
+        if type(value) is dict and _plain_location(value):
+            return dict(value)  # a copy: the message shares no mutable state with its maker
+        location = check.mapping(value, where, len(LOCATION_FIELDS))
         out = {}
-        for key, value in location.items():
+        for key, item in location.items():
             if key not in LOCATION_FIELDS:
                 raise check.fail(where, f"unknown field {shorten(key, 40)} (allowed: {', '.join(LOCATION_FIELDS)})")
-            out[key] = check.text(value, f"{where}.{key}", MAX_LOCATION_VALUE_LEN)
+            out[key] = check.text(item, f"{where}.{key}", MAX_LOCATION_VALUE_LEN)
         return out
 
-    def _checked_evidence(self) -> tuple[dict[str, Any], ...]:
-        where = self._where("evidence")
-        records = check.sequence(self.evidence, where, MAX_EVIDENCE_ITEMS)
+    def _checked_evidence(self, value: Any, where: str) -> tuple[dict[str, Any], ...]:
+        records = check.sequence(value, where, MAX_EVIDENCE_ITEMS)
         out = []
         for i, record in enumerate(records):
+            if type(record) is dict and _plain_record(record):
+                out.append(dict(record))
+                continue
             record = check.mapping(record, f"{where}[{i}]", MAX_EVIDENCE_KEYS)
             out.append(
                 {
@@ -494,10 +455,8 @@ class Failed(Message):
     error: str
     traceback: str = ""
 
-    def _validate(self) -> None:
-        self._set("job_id", check.text(self.job_id, self._where("job_id"), MAX_IDENT_LEN, 1))
-        self._set("error", check.text(self.error, self._where("error"), MAX_TEXT_LEN))
-        self._set("traceback", check.text(self.traceback, self._where("traceback"), MAX_TRACEBACK_LEN))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "job_id": Text(MAX_IDENT_LEN, 1), "error": Text(MAX_TEXT_LEN), "traceback": Text(MAX_TRACEBACK_LEN)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,9 +474,7 @@ class Disconnect(Message):
     reason: str
     reregister: bool = False
 
-    def _validate(self) -> None:
-        self._set("reason", check.text(self.reason, self._where("reason"), MAX_TEXT_LEN))
-        self._set("reregister", check.flag(self.reregister, self._where("reregister")))
+    RULES: ClassVar[dict[str, Rule]] = {"reason": Text(MAX_TEXT_LEN), "reregister": Flag()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,14 +489,43 @@ class ErrorReport(Message):
     process: str = ""
     domain: str = ""
 
-    def _validate(self) -> None:
-        self._set("component", check.text(self.component, self._where("component"), MAX_IDENT_LEN, 1))
-        self._set("message", check.text(self.message, self._where("message"), MAX_TEXT_LEN))
-        self._set("traceback", check.text(self.traceback, self._where("traceback"), MAX_TRACEBACK_LEN))
-        self._set("host", check.text(self.host, self._where("host"), MAX_IDENT_LEN))
-        self._set("process", check.text(self.process, self._where("process"), MAX_IDENT_LEN))
-        self._set("domain", check.text(self.domain, self._where("domain"), MAX_DOMAIN_LEN))
+    RULES: ClassVar[dict[str, Rule]] = {
+        "component": Text(MAX_IDENT_LEN, 1), "message": Text(MAX_TEXT_LEN), "traceback": Text(MAX_TRACEBACK_LEN),
+        "host": Text(MAX_IDENT_LEN), "process": Text(MAX_IDENT_LEN), "domain": Text(MAX_DOMAIN_LEN)}
 
+
+def _plain_location(location: dict) -> bool:
+    """True when every key is a location field and every value short ASCII text (nothing to convert)."""
+    for key, value in location.items():
+        if key not in _LOCATION_KEYS or type(value) is not str or len(value) > MAX_LOCATION_VALUE_LEN \
+                or not value.isascii():
+            return False
+    return True
+
+
+def _plain_record(record: dict) -> bool:
+    """True when an evidence record needs no conversion: the common case, checked without calls."""
+    if len(record) > MAX_EVIDENCE_KEYS:
+        return False
+    for key, value in record.items():
+        if type(key) is not str or not 0 < len(key) <= MAX_IDENT_LEN or not key.isascii():
+            return False
+        kind = type(value)
+        if kind is str:
+            if len(value) > MAX_TEXT_LEN or not value.isascii():
+                return False
+        elif kind is int:
+            if not -check.MAX_SAFE_INT <= value <= check.MAX_SAFE_INT:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif value is not None and kind is not bool:
+            return False
+    return True
+
+
+_LOCATION_KEYS = frozenset(LOCATION_FIELDS)
 
 # ---------------------------------------------------------------- dispatch
 
@@ -567,6 +553,12 @@ MESSAGE_TYPES: dict[Command, type[Message]] = {
 }
 if set(MESSAGE_TYPES) != set(Command):  # a new command without a message type is our bug
     raise RuntimeError(f"commands without a message type: {set(Command) - set(MESSAGE_TYPES)}")
+
+compile_message(DomainStatus, DomainStatus.RULES, context=False)
+for _cls in MESSAGE_TYPES.values():
+    compile_message(_cls, _cls.RULES)
+    _cls._WIRE = (*_spec(_cls), "_decode_field" not in _cls.__dict__)
+del _cls
 
 
 def decode(frames: Sequence[Any]) -> Message:

@@ -34,6 +34,7 @@ mis-reading bodies.  Command values are grouped: 0x01.. for client <-> broker,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
@@ -99,6 +100,21 @@ class Command(IntEnum):
 
 
 _COMMAND_FRAMES = {c: bytes([c]) for c in Command}
+_COMMANDS_BY_FRAME = {bytes([c]): c for c in Command}
+
+# One msgpack Packer per thread, reused: msgpack.packb builds (and allocates
+# the buffer of) a new Packer on every call, which is a third of the cost of
+# packing a small body.  Per thread because a Packer has one buffer and the
+# broker and raterd pack from more than one thread.
+_packers = threading.local()
+
+
+def _packer() -> msgpack.Packer:
+    try:
+        return _packers.packer
+    except AttributeError:
+        packer = _packers.packer = msgpack.Packer(use_bin_type=True)
+        return packer
 
 
 def frame_bytes(frame: Any, index: int | None = None) -> bytes:
@@ -156,21 +172,25 @@ def pack_frames(command: Command, body: dict[str, Any]) -> list[bytes]:
     :data:`MAX_BODY_BYTES` (the receiver would refuse it anyway; failing here
     points at the sender's bug).
     """
-    try:
-        command = Command(command)
-    except ValueError:
-        raise ProtocolError(f"unknown command {shorten(command)}") from None
-    if not isinstance(body, dict):
+    command_frame = _COMMAND_FRAMES.get(command) if type(command) is Command else None
+    if command_frame is None:
+        try:
+            command = Command(command)
+        except ValueError:
+            raise ProtocolError(f"unknown command {shorten(command)}") from None
+        command_frame = _COMMAND_FRAMES[command]
+    if type(body) is not dict and not isinstance(body, dict):
         raise ProtocolError(f"body must be a dict, got {type(body).__name__}", command=command, frame_index=2)
     try:
-        packed = msgpack.packb(body, use_bin_type=True)
+        packed = _packer().pack(body)
     except (TypeError, ValueError, OverflowError) as e:
+        # The Packer empties its buffer when packing fails, so it stays usable.
         raise ProtocolError(f"body cannot be packed: {e}", command=command, frame_index=2) from e
     if len(packed) > MAX_BODY_BYTES:
         raise ProtocolError(
             f"body is {len(packed)} bytes, over the {MAX_BODY_BYTES}-byte limit", command=command, frame_index=2
         )
-    return [HEADER, _COMMAND_FRAMES[command], packed]
+    return [HEADER, command_frame, packed]
 
 
 def _reject_ext(code: int, data: bytes) -> Any:
@@ -185,13 +205,17 @@ def unpack_frames(frames: Sequence[Any]) -> tuple[Command, dict[str, Any]]:
     one map with str keys and nothing after it.  The only exception raised is
     ProtocolError.
     """
-    items = _frame_list(frames)
+    items = frames if type(frames) is list else _frame_list(frames)
     if len(items) != _APP_FRAMES:
         raise ProtocolError(f"expected {_APP_FRAMES} frames (header, command, body), got {len(items)}")
-    header = frame_bytes(items[0], 0)
-    _check_header(header)
-    command = _command(frame_bytes(items[1], 1))
-    body = frame_bytes(items[2], 2)
+    header, command_frame, body = items
+    if type(header) is not bytes or header != HEADER:
+        _check_header(frame_bytes(header, 0))
+    command = _COMMANDS_BY_FRAME.get(command_frame) if type(command_frame) is bytes else None
+    if command is None:
+        command = _command(frame_bytes(command_frame, 1))
+    if type(body) is not bytes:
+        body = frame_bytes(body, 2)
     if len(body) > MAX_BODY_BYTES:
         raise ProtocolError(
             f"body is {len(body)} bytes, over the {MAX_BODY_BYTES}-byte limit", command=command, frame_index=2
@@ -229,7 +253,7 @@ def unpack_frames(frames: Sequence[Any]) -> tuple[Command, dict[str, Any]]:
             f"body must be a msgpack map, got {type(value).__name__}", command=command, frame_index=2
         )
     for key in value:
-        if not isinstance(key, str):
+        if type(key) is not str:  # strict_map_key lets bin (bytes) keys through
             raise ProtocolError(f"body key {shorten(key)} is not a string", command=command, frame_index=2)
     return command, value
 
@@ -242,25 +266,32 @@ def split_envelope(frames: Sequence[Any]) -> tuple[bytes, list[bytes]]:
     application frames are decoded, so the broker can still answer the peer
     with an ErrorReply when the message itself is bad.
     """
-    items = _frame_list(frames)
+    items = frames if type(frames) is list else _frame_list(frames)
     if len(items) != _APP_FRAMES + 1:
         hint = ""
         if len(items) == _APP_FRAMES + 2 and frame_bytes(items[1], None) == b"":
             hint = " (empty delimiter frame: the peer is a REQ socket; peers must use DEALER)"
         raise ProtocolError(f"expected identity + {_APP_FRAMES} frames, got {len(items)} frames{hint}")
-    identity = frame_bytes(items[0])
+    identity, a, b, c = items
+    if type(identity) is not bytes:
+        identity = frame_bytes(identity)
     if not identity or len(identity) > MAX_IDENTITY_BYTES:
         raise ProtocolError(f"routing identity must be 1..{MAX_IDENTITY_BYTES} bytes, got {len(identity)}")
-    return identity, [frame_bytes(f, i) for i, f in enumerate(items[1:])]
+    if type(a) is bytes and type(b) is bytes and type(c) is bytes:  # what recv_multipart(copy=True) gives
+        return identity, [a, b, c]
+    return identity, [frame_bytes(f, i) for i, f in enumerate((a, b, c))]
 
 
 def join_envelope(identity: bytes, frames: Sequence[bytes]) -> list[bytes]:
     """The frames to send on a ROUTER socket to reach the peer *identity*."""
-    ident = frame_bytes(identity)
+    ident = identity if type(identity) is bytes else frame_bytes(identity)
     if not ident or len(ident) > MAX_IDENTITY_BYTES:
         raise ProtocolError(f"routing identity must be 1..{MAX_IDENTITY_BYTES} bytes, got {len(ident)}")
-    items = _frame_list(frames)
+    items = frames if type(frames) is list else _frame_list(frames)
     if len(items) != _APP_FRAMES:
         raise ProtocolError(f"expected {_APP_FRAMES} application frames, got {len(items)}")
+    a, b, c = items
+    if type(a) is bytes and type(b) is bytes and type(c) is bytes:
+        return [ident, a, b, c]
     return [ident, *(frame_bytes(f, i) for i, f in enumerate(items))]
 
