@@ -9,11 +9,14 @@ Examples::
     sitetruth-frontend --key adrater --key guest --trusted-proxy 10.0.0.0/8
     SITETRUTH_KEYS_FILE=/etc/sitetruth/keys sitetruth-frontend
     sitetruth-frontend --access-log /var/log/sitetruth/access.log   # common log format; - for stdout
+    sitetruth-frontend --broker tcp://broker1:7710 \\
+        --curve-secret /etc/sitetruth/keys/web1.key_secret --broker-public-key /etc/sitetruth/keys/broker.key
 
 It prints ``frontend listening on URL`` once it accepts connections. With
 ``--fastcgi`` it serves FastCGI only (no HTTP listener). It refuses to start
 on a store it cannot serve from (a missing SQLite file, a database without
-the schema); a database that is down at start is ridden out like an outage.
+the schema) or with CURVE key files it cannot use (exit 2, naming the file);
+a database that is down at start is ridden out like an outage.
 
 Exit codes: 0 clean stop, 2 usage or configuration error (including an
 address it cannot listen on and a store without the schema), 1 anything
@@ -127,10 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         app = wrap_access_log(make_app(config), config)
         if config.fastcgi:
             server: HTTPServer | FastCGIServer = FastCGIServer(app, config.fastcgi, config.threads,
-                                                               config.fastcgi_mode)
+                                                               config.fastcgi_mode,
+                                                               head_timeout=config.head_timeout)
         else:
             host, port = parse_listen(config.listen)
-            server = HTTPServer(app, host, port, config.threads)
+            server = HTTPServer(app, host, port, config.threads, head_timeout=config.head_timeout)
     except FrontendConfigError as e:
         print(f"sitetruth-frontend: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -160,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     thread = threading.Thread(target=serve, name="serve", daemon=True)
     thread.start()
     print(f"frontend listening on {server.url}", flush=True)
-    log.info("broker %s, store %s", config.broker, parse_store_url(config.read_store).redacted())
+    log.info("broker %s (%s), store %s", config.broker,
+             "CURVE, own key " + str(config.curve_secret) if config.broker_keys else "no keys",
+             parse_store_url(config.read_store).redacted())
     while not stop.wait(0.5):
         pass
     log.info("stopping")

@@ -11,11 +11,13 @@ to add one. Tests build a FrontendConfig directly.
 from __future__ import annotations
 
 import argparse
+import functools
 import ipaddress
 from dataclasses import dataclass
 
 from protocol.config import option
 from protocol.messages import MAX_DOMAINS_PER_REQUEST
+from protocol.security import ClientKeys, KeyFileError, client_keys_from_options
 from store import DEFAULT_STORE_URL, StoreConfigError, parse_store_url
 
 from .errors import FrontendConfigError
@@ -44,6 +46,7 @@ def octal_mode(text: str) -> int:
 
 
 _SERVER, _ACCESS, _LIMITS = "serving", "who may do what", "limits and timing"
+_SECURITY = "security (CURVE keys; see docs/security.md)"
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,40 @@ class FrontendConfig:
     # with any W/202 item are "no-store".
     cache_max_age: int = option(600, metavar="S", group=_LIMITS,
                                 help="Cache-Control max-age of replies whose ratings are all final")
+    # The whole request head (request line and headers, or a FastCGI
+    # request's params) must arrive within this time, however it trickles:
+    # a client sending a byte every few seconds must not hold a connection
+    # slot for ever. Real clients send a head in one packet; 10 s leaves
+    # room for a slow mobile link.
+    head_timeout: float = option(10.0, metavar="S", group=_LIMITS,
+                                 help="seconds a connection has to send its whole request head")
+    # This frontend's key pair and the broker's public key (sitetruth-keygen
+    # makes both); both or neither. Without them the broker socket has no
+    # security, which a broker accepts on loopback or with --insecure only.
+    curve_secret: str | None = option(None, metavar="FILE", group=_SECURITY,
+                                      help="this frontend's CURVE secret key file (NAME.key_secret, mode 0600); "
+                                           "needs --broker-public-key")
+    broker_public_key: str | None = option(None, metavar="FILE", group=_SECURITY,
+                                           help="the broker's public key file (broker.key); needs --curve-secret")
 
     @property
     def read_store(self) -> str:
         return self.store_read or self.store
+
+    @functools.cached_property
+    def broker_keys(self) -> ClientKeys | None:
+        """The CURVE keys of every broker socket, read from their files once; None without keys.
+
+        FrontendConfigError with the loader's message (names the file and the
+        fix) for a missing, unreadable or open secret file, or one of the two
+        flags without the other. :meth:`check` reads them, so a server never
+        starts with keys it cannot use.
+        """
+        try:
+            # An empty value (SITETRUTH_CURVE_SECRET= in a unit file) means "not given".
+            return client_keys_from_options(self.curve_secret or None, self.broker_public_key or None)
+        except KeyFileError as e:
+            raise FrontendConfigError(str(e)) from e
 
     def check(self) -> FrontendConfig:
         """Raise FrontendConfigError for values no server could run with; return self."""
@@ -139,6 +172,9 @@ class FrontendConfig:
             raise FrontendConfigError("--ipv6-prefix must be between 0 and 128")
         if self.cache_max_age < 0:
             raise FrontendConfigError("--cache-max-age must be >= 0")
+        if not self.head_timeout > 0:
+            raise FrontendConfigError("--head-timeout must be > 0")
+        self.broker_keys  # noqa: B018 - read now: a bad key file is a start-up error
         for key in self.keys:
             if not key or not key.isprintable():
                 raise FrontendConfigError(f"unusable application key {key[:40]!r}")

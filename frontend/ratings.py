@@ -153,7 +153,7 @@ class RatingService:
         self.stores: PerThread[Store] = PerThread(lambda: open_store(config.read_store), lambda s: s.close())
         self.brokers: PerThread[BrokerClient] = PerThread(
             lambda: BrokerClient(config.broker, timeout=config.broker_timeout,
-                                 connect_grace=min(0.5, config.broker_timeout)),
+                                 connect_grace=min(0.5, config.broker_timeout), curve=config.broker_keys),
             lambda c: c.close())
         self._broker_down_until = 0.0  # monotonic; written by whichever thread saw the failure
         self._store_down_until = 0.0

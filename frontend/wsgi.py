@@ -12,6 +12,12 @@ imported: a missing SQLite file or a database without the schema stops the
 worker from booting (gunicorn then exits) with a one-line reason, instead
 of serving W/202 for rated domains. ``SITETRUTH_ACCESS_LOG`` turns on the
 access log (common log format) as for ``sitetruth-frontend --access-log``.
+With ``SITETRUTH_CURVE_SECRET`` and ``SITETRUTH_BROKER_PUBLIC_KEY`` every
+broker socket of every worker is a CURVE client of the broker; key files
+that cannot be used (one without the other, a secret file others can read)
+stop the boot the same way, with the file named. ``SITETRUTH_HEAD_TIMEOUT``
+is for the built-in servers only: under gunicorn its own ``--timeout`` and
+the proxy in front bound slow clients.
 
 The application is built on its first request, inside the worker process,
 so nothing that cannot cross ``fork`` (ZeroMQ contexts, database
