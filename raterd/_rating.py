@@ -89,7 +89,7 @@ _MAX_CLIENT_REDIRECTS = 3  # meta refresh / script hops followed from the home p
 class _Home:
     """What finding the site gave: the origin, its robots.txt and the home page, or why not."""
 
-    failures: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (URL, what went wrong, in words)
     origin: str | None = None
     robots: RobotsPolicy | None = None
     blocked: bool = False
@@ -127,6 +127,16 @@ def _origin(url: str) -> str:
 
 def _is_sitemap(url: str) -> bool:
     return urlsplit(url).path.lower().endswith(".xml")
+
+
+def _words(error: BaseException | None) -> str:
+    """A fetch error as the details page says it (the URL goes in the evidence's ``page``)."""
+    return error.message if isinstance(error, FetchError) else str(error or "")
+
+
+def _where(error: BaseException | None, fallback: str) -> str:
+    """The URL a fetch error happened at (a redirect's hop, not the first URL)."""
+    return (error.url if isinstance(error, FetchError) else "") or fallback
 
 
 def _site_of(host: str) -> str:
@@ -228,7 +238,8 @@ class SiteRating:
 
     def _pulse(self, stage: str, detail: str, done: int, total: int) -> None:
         self._last_pulse = time.monotonic()
-        self._report(stage, detail[:_DETAIL], done, total)
+        # The monitor shows these: the same public URLs as the evidence.
+        self._report(stage, self.fetcher.resolver.public_urls(detail)[:_DETAIL], done, total)
 
     def _drain_events(self) -> None:
         while True:
@@ -256,7 +267,7 @@ class SiteRating:
             if host in dead_hosts:
                 continue
             if self.work.expired:
-                home.failures.append(f"{origin}: deadline passed before it was tried")
+                home.failures.append((origin + "/", "not tried: the rating's deadline had passed"))
                 break
             home_url = origin + "/"
             self._trying.append(origin + "/robots.txt")
@@ -268,14 +279,14 @@ class SiteRating:
             self.events.put(("robots", f"{policy.url}: {policy.outcome}"))
             if policy.outcome == "unreachable":
                 error = policy.error
-                home.failures.append(f"{origin}: {error}")
+                home.failures.append((_where(error, policy.url), _words(error)))
                 if isinstance(error, DeadlineExceeded):
                     break
                 if isinstance(error, NameNotFound | BlockedAddress | BadURL) and urlsplit(error.url).hostname == host:
                     dead_hosts.add(host)  # the other scheme asks the same DNS the same question
                 continue
             if policy.outcome == "server_error":
-                home.failures.append(f"{policy.url} answered HTTP {policy.status}: the site is failing")
+                home.failures.append((policy.url, f"robots.txt answered HTTP {policy.status}: the site is failing"))
                 continue
             if not policy.allowed(home_url, ROBOTS_TOKEN):
                 home.origin, home.robots, home.blocked = origin, policy, True
@@ -284,7 +295,7 @@ class SiteRating:
             try:
                 page = self._result_of(early, home_url)
             except FetchError as error:
-                home.failures.append(f"{home_url}: {error}")
+                home.failures.append((_where(error, home_url), _words(error)))
                 if isinstance(error, DeadlineExceeded):
                     break
                 continue
@@ -307,14 +318,14 @@ class SiteRating:
         return home
 
     @staticmethod
-    def _home_page_failure(page: Page) -> str:
-        """Why *page* cannot be the site's home page, or ``""``."""
+    def _home_page_failure(page: Page) -> tuple[str, str] | None:
+        """(URL, why) *page* cannot be the site's home page, or None."""
         if not 200 <= page.status < 300:
-            return f"{page.url}: home page answered HTTP {page.status}"
+            return page.url, f"home page answered HTTP {page.status}"
         if page.text is None:
             what = f"unreadable ({page.unreadable})" if page.unreadable else f"{page.content_type or 'binary'}, not HTML"
-            return f"{page.url}: home page is {what}"
-        return ""
+            return page.url, f"home page is {what}"
+        return None
 
     def _follow_client_redirects(self, home: _Home, origin: str, policy: RobotsPolicy,
                                  page: Page) -> tuple[str, RobotsPolicy, Page] | None:
@@ -348,7 +359,7 @@ class SiteRating:
                 origin = target_origin
             if not policy.allowed(target, ROBOTS_TOKEN):
                 if policy.outcome in ("unreachable", "server_error"):
-                    home.failures.append(f"{target}: not fetched: robots.txt of {origin} could not be read")
+                    home.failures.append((target, f"not fetched: robots.txt of {origin} could not be read"))
                     return None
                 home.origin, home.robots, home.blocked = origin, policy, True
                 return origin, policy, page
@@ -356,7 +367,7 @@ class SiteRating:
             try:
                 next_page = self.fetcher.get(target, self.work, site=self.site)
             except FetchError as error:
-                home.failures.append(f"{target}: {error}")
+                home.failures.append((_where(error, target), _words(error)))
                 return None
             failure = self._home_page_failure(next_page)
             if failure:
@@ -413,13 +424,13 @@ class SiteRating:
         result = _Fetched(url, kind)
         policy = self._robots_for(_origin(url))
         if not policy.allowed(url, ROBOTS_TOKEN):
-            result.skipped = (f"not fetched: robots.txt unreachable ({policy.error})" if policy.error is not None
+            result.skipped = (f"not fetched: robots.txt unreachable ({_words(policy.error)})" if policy.error is not None
                               else f"robots.txt ({policy.outcome}) disallows it")
             return result
         try:
             page = self.fetcher.get(url, self.work, accept_non_html=sitemap, site=self.site)
         except FetchError as error:
-            result.error = str(error)
+            result.error = _words(error)
             return result
         result.page = page
         if not 200 <= page.status < 300:
@@ -451,12 +462,13 @@ class SiteRating:
     # -- results, in the coordinator -------------------------------------------------
 
     def _on_home(self, home: _Home, _: None) -> None:
-        for failure in home.failures:
-            self.extra.append(Evidence(kind="fetch_error", value=failure, method="find_site", source="pipeline"))
+        for url, what in home.failures:
+            self.extra.append(Evidence(kind="fetch_error", value=what, page=url, method="find_site", source="pipeline"))
         if home.origin is None:
             log.debug("%s: no home page: %s", self.site, home.failures)
             more = f" (and {len(home.failures) - 1} more, below)" if len(home.failures) > 1 else ""
-            self.findings.fetch_error = f"no home page: {home.failures[0] if home.failures else 'nothing answered'}{more}"
+            first = f"{home.failures[0][1]} at {home.failures[0][0]}" if home.failures else "nothing answered"
+            self.findings.fetch_error = f"no home page: {first}{more}"
             return
         scheme = urlsplit(home.origin).scheme
         self.extra.append(Evidence(kind="site", value=home.origin, page=home.origin + "/", method=scheme,

@@ -34,7 +34,11 @@ waiting for its thread pool when time is up):
    the organisation the site names is a strong confirmation;
 7. :func:`raterd.rules.decide` turns the findings into the rating; the
    pipeline adds what it did (pages fetched, errors, sources asked) to the
-   evidence, capped for the wire.
+   evidence, capped for the wire.  Every URL in the evidence is one a
+   person can follow: a site reached through an operator's mapping
+   (``--resolve``, ``--hosts``) is named as asked, on the default port,
+   never by the internal port it was fetched on; fetch errors are words
+   ("HTTPS: connection refused"), with the URL in the item's ``page``.
 
 Decisions taken here (documented because the API contract leaves them open):
 
@@ -246,7 +250,7 @@ class SitePipeline:
             decision, extra, stats = rating.run()
         finally:
             rating.close()
-        evidence = _merge_evidence(decision.evidence, extra)
+        evidence = _public(_merge_evidence(decision.evidence, extra), self.resolver)
         location = {key: decision.location.get(key, "") for key in LOCATION_FIELDS} if decision.location else None
         elapsed = time.monotonic() - started
         outcome = RatingOutcome(domain, decision.rating, decision.ratinginfo, location, evidence, elapsed, stats)
@@ -269,6 +273,12 @@ class SitePipeline:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _public(evidence: tuple[dict, ...], resolver: Resolver) -> tuple[dict, ...]:
+    """Evidence whose links a person can follow (:meth:`Resolver.public_urls` on every string)."""
+    return tuple({key: resolver.public_urls(value) if isinstance(value, str) else value
+                  for key, value in item.items()} for item in evidence)
 
 
 def _merge_evidence(decided: list[dict[str, str]], extra: list[Evidence]) -> tuple[dict, ...]:

@@ -26,6 +26,13 @@ class Body:
     data: bytes  # decoded, at most the cap
     truncated: bool  # there was more than the cap
     wire_bytes: int  # raw bytes read from the connection
+    used_bytes: int = -1  # raw bytes the decoder consumed to produce data (-1: the same as wire_bytes)
+
+    @property
+    def expansion(self) -> float:
+        """Decoded bytes per raw byte consumed: about 1 unencoded, 5-20 for real compressed HTML."""
+        used = self.wire_bytes if self.used_bytes < 0 else self.used_bytes
+        return len(self.data) / max(1, used)
 
 
 class Inflater:
@@ -49,6 +56,11 @@ class Inflater:
     @property
     def has_pending(self) -> bool:
         return bool(self._pending) and not self.finished
+
+    @property
+    def pending_bytes(self) -> int:
+        """Input received but not decoded yet (held back because the output limit was reached)."""
+        return 0 if self.finished else len(self._pending)
 
     def feed(self, data: bytes, limit: int, *, url: str = "") -> bytes:
         """Decode *data* (after any input held back before); return at most *limit* bytes."""
@@ -117,4 +129,5 @@ def read_limited(
         parts.append(out)
         total += len(out)
     data = b"".join(parts)
-    return Body(data[:max_bytes], total > max_bytes, wire)
+    used = wire - inflater.pending_bytes if inflater is not None else wire
+    return Body(data[:max_bytes], total > max_bytes, wire, used)

@@ -51,7 +51,7 @@ class Deadline:
     def check(self, url: str = "") -> None:
         """Raise :class:`DeadlineExceeded` if the deadline has passed."""
         if self.expired:
-            raise DeadlineExceeded(f"deadline of {self.seconds:g} s passed", url=url)
+            raise DeadlineExceeded(f"stopped at the rating's deadline of {self.seconds:g} s", url=url)
 
     def sub(self, seconds: float) -> Deadline:
         """A deadline ``seconds`` from now, but never later than this one.

@@ -47,6 +47,7 @@ from protocol.errors import DomainError
 from . import tls
 from ._body import CHUNK, read_limited
 from ._charset import decode_text, parse_content_type
+from ._wording import broken_reason, connect_reason, tls_reason
 from ._guard import DeadlineGuard, GuardedHTTPConnectionPool, GuardedHTTPSConnectionPool
 from ._urls import Target, join_location, parse_target
 from .deadline import Deadline
@@ -74,9 +75,10 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _DISCARD_CAP = 64 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"OggS")
-# Real HTML compresses 5-20 fold, a long table of identical rows about 200
-# fold; deflate's limit is about 1030.  A body that expands past the cap at
-# more than this ratio is a decompression bomb, whatever it claims to be.
+# Real HTML compresses 5-20 fold, a long table of identical rows about 340
+# fold; a run of one short string 680 fold and more (deflate's limit is
+# about 1030).  A body that expands past the cap at more than this ratio is
+# a decompression bomb, whatever it claims to be.
 _BOMB_RATIO = 500
 # Control characters (other than tab, newlines, form feed) in the first
 # characters of a decoded page: a few are sloppiness, this share is binary.
@@ -261,7 +263,7 @@ class Fetcher:
         while True:
             target = parse_target(current)
             if target.url in chain:
-                raise TooManyRedirects("redirect loop", url=target.url, chain=(*chain, target.url))
+                raise TooManyRedirects("HTTP: redirect loop", url=target.url, chain=(*chain, target.url))
             deadline.check(target.url)
             hop_site = _site_of(target.host)
             if home_site is None:
@@ -289,7 +291,7 @@ class Fetcher:
                 )
             chain.append(target.url)
             if len(chain) > self.max_redirects:
-                raise TooManyRedirects(f"more than {self.max_redirects} redirects", url=target.url,
+                raise TooManyRedirects(f"HTTP: more than {self.max_redirects} redirects", url=target.url,
                                        chain=tuple(chain))
             log.debug("redirect %s -> %s", target.url, outcome.location)
             current = outcome.location
@@ -306,13 +308,13 @@ class Fetcher:
             except ConnectFailed as error:
                 log.debug("%s", error)
                 failure = error
-        raise failure or ConnectFailed("no address to connect to", url=target.url)
+        raise failure or ConnectFailed("cannot connect to the server: no address to connect to", url=target.url)
 
     def _request(self, target: Target, address: Address, deadline: Deadline,
                  accept_non_html: bool, cap: int) -> _Outcome:
         remaining = deadline.remaining()
         if remaining <= 0:
-            raise DeadlineExceeded(f"deadline of {deadline.seconds:g} s passed", url=target.url)
+            raise DeadlineExceeded(f"stopped at the rating's deadline of {deadline.seconds:g} s", url=target.url)
         pool = self._pool(target, address)
         headers = {
             "Host": target.host_header,
@@ -381,8 +383,8 @@ class Fetcher:
                 outcome.content_type = mime
                 return outcome
         outcome.content_type = mime
-        if coding_name is not None and body.truncated and len(body.data) > _BOMB_RATIO * max(1, body.wire_bytes):
-            outcome.unreadable = (f"a decompression bomb: {body.wire_bytes} compressed bytes expand past "
+        if coding_name is not None and body.truncated and body.expansion > _BOMB_RATIO:
+            outcome.unreadable = (f"a decompression bomb: {body.used_bytes} compressed bytes expand past "
                                   f"the {cap}-byte cap")
             return outcome
         text, encoding = decode_text(body.data, charset, truncated=body.truncated)
@@ -430,24 +432,34 @@ class Fetcher:
             connection.cert_info = info  # one classification per connection
         return info
 
-    @staticmethod
-    def _translate(error: BaseException, target: Target, address: Address, deadline: Deadline,
+    def _translate(self, error: BaseException, target: Target, address: Address, deadline: Deadline,
                    guard: DeadlineGuard) -> FetchError:
-        where = f"{target.host} ({address.ip}:{target.port})"
+        """The fetch error for a urllib3/ssl/socket exception, worded for the rating's details page.
+
+        The words say what happened ("HTTPS: connection refused"), never
+        which connection object or internal address it happened on: the
+        page is read by people, and with an operator's mapping the address
+        is an internal one.  The original exception is chained (``from``)
+        and logged at debug level for whoever needs it.
+        """
+        log.debug("%s via %s:%s: %r", target.url, address.ip, target.port, error)
+        proto = target.scheme.upper()
         if guard.fired or deadline.expired:
-            return DeadlineExceeded(f"deadline of {deadline.seconds:g} s passed talking to {where}", url=target.url)
+            return DeadlineExceeded(f"{proto}: stopped at the rating's deadline of {deadline.seconds:g} s",
+                                    url=target.url)
         if isinstance(error, EmptyPoolError):
-            return DeadlineExceeded(f"no free connection to {where} before the deadline", url=target.url)
-        if isinstance(error, Urllib3SSLError) or isinstance(error, ssl.SSLError):
-            reason = error.args[0] if error.args else error
-            return TLSFailure(f"TLS failure with {where}: {reason}", url=target.url)
+            return DeadlineExceeded(f"{proto}: no free connection to the server before the rating's deadline",
+                                    url=target.url)
+        if isinstance(error, Urllib3SSLError | ssl.SSLError | ssl.CertificateError):
+            return TLSFailure(f"TLS failure: {tls_reason(error)}", url=target.url)
         if isinstance(error, ConnectTimeoutError):  # also NewConnectionError (refused, unreachable)
-            return ConnectFailed(f"cannot connect to {where}: {error}", url=target.url)
-        if isinstance(error, ReadTimeoutError):
-            return ReadTimeout(f"{where} sent nothing for the read timeout", url=target.url)
+            return ConnectFailed(f"{proto}: {connect_reason(error, self.connect_timeout)}", url=target.url)
+        if isinstance(error, ReadTimeoutError | TimeoutError):
+            return ReadTimeout(f"{proto}: timed out after {self.read_timeout:g} s "
+                               "(the server sent nothing for the read timeout)", url=target.url)
         if isinstance(error, ProtocolError | HTTPException | HTTPError | OSError):
-            return BrokenResponse(f"broken response from {where}: {error}", url=target.url)
-        return FetchError(f"fetch failed with {where}: {error}", url=target.url)
+            return BrokenResponse(f"{proto}: broken response ({broken_reason(error)})", url=target.url)
+        return FetchError(f"{proto}: fetch failed ({type(error).__name__})", url=target.url)
 
     def _pool(self, target: Target, address: Address) -> urllib3.HTTPConnectionPool:
         key = (target.scheme, address.ip, target.port, target.host)

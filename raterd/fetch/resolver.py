@@ -67,6 +67,8 @@ _LDH_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[
 # spelling ("127.1", "0x7f.1", "2130706433"), as getaddrinfo would read it.
 _NUMERIC_LABEL = re.compile(r"(?:[0-9]+|0x[0-9a-f]*)\Z", re.IGNORECASE)
 _CACHE_MAX = 1024
+# An absolute URL with an explicit port, up to the end of the port.
+_URL_WITH_PORT = re.compile(r"\b(https?)://([A-Za-z0-9.-]+):([0-9]{1,5})(?![0-9])")
 DEFAULT_PORTS = frozenset({80, 443})
 
 
@@ -92,11 +94,11 @@ def canonical_host(text: str, *, url: str = "") -> str:
     """
     host = text.strip()
     if host.startswith("[") or parse_ip(host) is not None:
-        raise BlockedAddress(f"IP address literal {host!r} as host", url=url, host=host, address=host.strip("[]"),
+        raise BlockedAddress(f"blocked: IP address literal {host!r} as host", url=url, host=host, address=host.strip("[]"),
                              reason="IP literal")
     bare = host.rstrip(".")
     if bare and _NUMERIC_LABEL.match(bare.rpartition(".")[2]):
-        raise BlockedAddress(f"IP address literal {host!r} as host", url=url, host=host, address=host,
+        raise BlockedAddress(f"blocked: IP address literal {host!r} as host", url=url, host=host, address=host,
                              reason="IP literal (numeric spelling)")
     try:
         return normalise_host(host)
@@ -106,6 +108,24 @@ def canonical_host(text: str, *, url: str = "") -> str:
                 and len(lowered) <= 253:
             return lowered
         raise BadURL(f"unusable host name: {error}", url=url, ratinginfo=error.ratinginfo.value) from error
+
+
+_GAI_WORDS = {
+    getattr(socket, name): words for name, words in (
+        ("EAI_NONAME", "no such name"), ("EAI_NODATA", "no address records"),
+        ("EAI_AGAIN", "temporary failure of the DNS; try again later"), ("EAI_FAIL", "the DNS failed to answer"),
+        ("EAI_ADDRFAMILY", "no address records"),
+    ) if hasattr(socket, name)
+}
+
+
+def _lookup_reason(error: BaseException) -> str:
+    """A resolver failure in words (``getaddrinfo``'s errors are numbered, its text varies by libc)."""
+    if isinstance(error, socket.gaierror) and error.errno in _GAI_WORDS:
+        return _GAI_WORDS[error.errno]
+    if isinstance(error, UnicodeError):
+        return "the name cannot be encoded for the DNS"
+    return "lookup failed"
 
 
 def _getaddrinfo(host: str, port: int) -> list[str]:
@@ -187,6 +207,23 @@ class Resolver:
         """A copy of the operator's name -> addresses map (canonical names)."""
         return dict(self._overrides)
 
+    def public_urls(self, text: str) -> str:
+        """*text* with every ``scheme://host:port`` of a mapped host as ``scheme://host``.
+
+        What a person can follow: a site the operator mapped (to a test
+        server, a demo port, an internal address) is named as asked, on its
+        scheme's default port, not by the port the rater reached it on.
+        Other hosts' URLs are left as they are.
+        """
+        if "://" not in text or not self._overrides:
+            return text
+
+        def public(match: re.Match[str]) -> str:
+            scheme, host = match.group(1), match.group(2).lower().rstrip(".")
+            return f"{scheme}://{host}" if host in self._overrides else match.group(0)
+
+        return _URL_WITH_PORT.sub(public, text)
+
     def trusted_ports(self, host: str) -> frozenset[int]:
         """The ports on which *host*'s mapping is trusted (empty if the operator did not map it)."""
         try:
@@ -238,8 +275,8 @@ class Resolver:
             why = non_public_reason(ip)
             if why is not None:
                 log.info("refusing %s: it resolves to %s (%s%s)", name, ip, why, f"; {context}" if context else "")
-                message = f"{name} resolves to non-public address {ip}: {why}"
-                raise BlockedAddress(message + (f" ({context})" if context else ""), url=url, host=name,
+                message = f"blocked: {name} resolves to non-public address {ip} ({why})"
+                raise BlockedAddress(message + (f"; {name} is {context}" if context else ""), url=url, host=name,
                                      address=ip, reason=why)
             checked.append(Address(str(parse_ip(ip)), False))
         return checked
@@ -251,14 +288,14 @@ class Resolver:
             raw = self._lookup_with_deadline(name, port, deadline, url)
         ips = tuple(dict.fromkeys(str(ip) for ip in raw))
         if not ips:
-            raise NameNotFound(f"{name} has no addresses", url=url)
+            raise NameNotFound(f"DNS: {name} has no addresses", url=url)
         return ips
 
     def _call_lookup(self, name: str, port: int, url: str) -> list[str]:
         try:
             return list(self._lookup(name, port))
         except (OSError, UnicodeError, ValueError) as error:
-            raise NameNotFound(f"cannot resolve {name}: {error}", url=url) from error
+            raise NameNotFound(f"DNS: cannot resolve {name} ({_lookup_reason(error)})", url=url) from error
 
     def _lookup_with_deadline(self, name: str, port: int, deadline: Deadline, url: str) -> list[str]:
         # getaddrinfo cannot be interrupted, so it runs on a daemon thread we
@@ -277,7 +314,7 @@ class Resolver:
         thread.start()
         thread.join(deadline.remaining())
         if not outcome:
-            raise DeadlineExceeded(f"no answer from the resolver for {name} before the deadline", url=url)
+            raise DeadlineExceeded(f"DNS: no answer from the resolver for {name} before the rating's deadline", url=url)
         result = outcome[0]
         if isinstance(result, NameNotFound):
             raise result

@@ -51,6 +51,20 @@ def test_bomb_stream_is_valid_gzip_and_decoded_only_to_the_cap() -> None:
     assert body.truncated and body.data == bytes(100_000) and body.wire_bytes == len(stream[:64 * 1024])
 
 
+ROWS = b"<table>" + b"<tr><td>Widget</td><td>\xc2\xa35.00</td></tr>\n" * 40_000
+
+
+@pytest.mark.parametrize(("plain", "bomb"), [
+    (bytes(4 * MIB), True), (b"a" * 4 * MIB, True), (b"<p>a</p>" * (MIB // 2), True),
+    (ROWS, False),  # a long table of identical rows: the most a real page compresses
+])
+def test_expansion_counts_only_the_input_the_decoder_used(plain: bytes, bomb: bool) -> None:
+    # Read in 64 KiB pieces, as from a socket: most of the last piece is not needed to fill the cap.
+    body = read_limited(reader(gzip.compress(plain, 9)), "gzip", 1_000_000)
+    assert body.truncated and body.used_bytes < body.wire_bytes
+    assert (body.expansion > 500) == bomb
+
+
 @pytest.mark.parametrize("mebibytes", [1, 2, 3, 10])
 def test_crc_of_zeros_matches_zlib(mebibytes: int) -> None:
     assert crc32_of_zeros(mebibytes) == zlib.crc32(bytes(mebibytes * MIB))

@@ -24,6 +24,7 @@ from raterd.fetch import (
     ContentDecodingError,
     Deadline,
     DeadlineExceeded,
+    FetchError,
     Fetcher,
     Resolver,
     TLSFailure,
@@ -147,13 +148,38 @@ def test_https_page_verified_through_the_ca_bundle(fetcher: Fetcher, sites: Fixt
 def test_https_without_the_ca_bundle_is_a_tls_failure(sites: FixtureServer) -> None:
     resolver = Resolver(sites.resolver_overrides(), default_ports=sites.ports, system_lookup=FakeDNS())
     with Fetcher(resolver) as untrusting:
-        with pytest.raises(TLSFailure, match="CERTIFICATE_VERIFY_FAILED"):
+        with pytest.raises(TLSFailure, match="TLS failure: certificate not trusted"):
             untrusting.get(sites.url(TLS_SITE, "/", https=True), deadline())
 
 
 def test_certificate_for_another_name_is_a_tls_failure(fetcher: Fetcher, sites: FixtureServer) -> None:
-    with pytest.raises(TLSFailure):
+    with pytest.raises(TLSFailure) as caught:
         fetcher.get(sites.url(WRONG_NAME, "/", https=True), deadline())
+    assert caught.value.message == "TLS failure: certificate not valid for this name"
+
+
+def test_fetch_failures_are_said_in_words(sites: FixtureServer) -> None:
+    """What the details page shows: what happened, not a connection class or an internal address."""
+    port = closed_port()
+    resolver = Resolver(sites.resolver_overrides(), ports={PLAIN: [port], TLS_SITE: [port]},
+                        default_ports=sites.ports, system_lookup=FakeDNS())
+    with Fetcher(resolver, read_timeout=0.5) as fetcher:
+        said = {}
+        for key, url in (("http refused", f"http://{PLAIN}:{port}/"), ("https refused", f"https://{TLS_SITE}:{port}/"),
+                         ("untrusted", sites.url(TLS_SITE, "/", https=True)),
+                         ("stalled", sites.url(PLAIN, "/slow/0")), ("no name", "http://nowhere.example.org/")):
+            with pytest.raises(FetchError) as caught:
+                fetcher.get(url, deadline(5))
+            said[key] = caught.value.message
+    assert said == {
+        "http refused": "HTTP: cannot connect (connection refused)",
+        "https refused": "HTTPS: cannot connect (connection refused)",
+        "untrusted": "TLS failure: certificate not trusted (certificate verify failed: unknown or self-signed issuer)",
+        "stalled": "HTTP: timed out after 0.5 s (the server sent nothing for the read timeout)",
+        "no name": "DNS: cannot resolve nowhere.example.org (no such name)",
+    }
+    for text in said.values():
+        assert "127.0.0.1" not in text and "Connection(" not in text and str(port) not in text
 
 
 def test_redirects_are_followed_and_recorded(fetcher: Fetcher, sites: FixtureServer) -> None:
