@@ -180,8 +180,13 @@ def _start_demo_sites() -> DemoSites:
     return DemoSites().start()
 
 
-def _prepare_demo(state_dir: str) -> tuple[DemoSites, list[str]]:
-    """Start the demo sites and build their sources index; the raterd flags that point at them."""
+def _prepare_demo(state_dir: str, hosts_file: bool) -> tuple[DemoSites, list[str]]:
+    """Start the demo sites and build their sources index; the raterd flags that point at them.
+
+    With *hosts_file* the demo names go into ``demo-hosts`` in the state
+    directory (one ``--hosts`` flag, short enough to print for a second
+    node); otherwise into ``--resolve`` flags.
+    """
     os.makedirs(state_dir, exist_ok=True)
     register = os.path.join(state_dir, "demo-register.csv")
     with open(register, "w", encoding="utf-8") as f:
@@ -203,8 +208,15 @@ def _prepare_demo(state_dir: str) -> tuple[DemoSites, list[str]]:
     if sites.port != 80:
         # Ports apply to every site a rater looks for: only the demo's names can be rated.
         rater_args += ["--http-port", str(sites.port), "--https-port", str(_closed_port())]
-    for name in DEMO_SITES:
-        rater_args += ["--resolve", f"{name}:{sites.address}", "--resolve", f"www.{name}:{sites.address}"]
+    if hosts_file:
+        hosts = os.path.join(state_dir, "demo-hosts")
+        with open(hosts, "w", encoding="utf-8") as f:
+            f.write("# the demo sites of sitetruth-cluster --demo (rewritten at every start)\n")
+            f.writelines(f"{sites.address} {name} www.{name}\n" for name in DEMO_SITES)
+        rater_args += ["--hosts", hosts]
+    else:
+        for name in DEMO_SITES:
+            rater_args += ["--resolve", f"{name}:{sites.address}", "--resolve", f"www.{name}:{sites.address}"]
     return sites, rater_args
 
 
@@ -255,12 +267,14 @@ class _Cluster:
         self.stop = threading.Event()
         self.children: list[_Child] = []
         self.demo: DemoSites | None = None
+        self.demo_flags: list[str] = []     # what another rater node needs to rate the demo sites
 
     def run(self) -> int:
         args = self.args
         rater_extra: list[str] = []
         if args.demo:
-            self.demo, rater_extra = _prepare_demo(args.state_dir)
+            self.demo, rater_extra = _prepare_demo(args.state_dir, hosts_file=not args.hosts)
+            self.demo_flags = list(rater_extra)
             say("demo", f"listening on http://{self.demo.address}:{self.demo.port}: {', '.join(DEMO_SITES)}")
             if self.demo.port != 80:
                 say("demo", f"port 80 could not be bound, so the raters look for every site on port "
@@ -293,7 +307,7 @@ class _Cluster:
             if "/metrics" in line and "http://" in line:
                 metrics.append("http://" + line.split("http://", 1)[1].split()[0] + " (raterd)")
                 break
-        _banner(args, self.store, url, clients, metrics)
+        _banner(args, self.store, url, clients, metrics, _node_flags(args, self.demo_flags, raters))
         while not self.stop.is_set():
             for child in self.children:
                 if not child.alive():
@@ -312,7 +326,19 @@ class _Cluster:
             self.demo = None
 
 
-def _banner(args: argparse.Namespace, store: str, url: str, clients: str, metrics: list[str]) -> None:
+def _node_flags(args: argparse.Namespace, demo_flags: list[str], raters: str) -> list[str]:
+    """The sitetruth-raterd flags a second node needs to rate what this cluster's node rates."""
+    flags = ["--broker", raters, *demo_flags]
+    for mapping in args.resolve:
+        flags += ["--resolve", mapping]
+    for flag, value in (("--hosts", args.hosts), ("--ca-bundle", args.ca_bundle)):
+        if value:
+            flags += [flag, value]
+    return flags
+
+
+def _banner(args: argparse.Namespace, store: str, url: str, clients: str, metrics: list[str],
+            node_flags: list[str]) -> None:
     if args.demo:
         names = list(DEMO_SITES)
         query = "&".join(f"url={n}" for n in names[:2])
@@ -329,6 +355,8 @@ def _banner(args: argparse.Namespace, store: str, url: str, clients: str, metric
         f"  status   {url}/status",
         f"  metrics  {', '.join(metrics)}",
         f"  monitor  {monitor} --broker {clients}",
+        f"  add node {command_path('sitetruth-raterd', 'raterd.cli')} --node-name node2 --workers 1 "
+        + shlex.join(node_flags),
         f"  store    {store}",
     ]
     if args.demo and not args.store:

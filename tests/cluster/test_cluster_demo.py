@@ -144,6 +144,20 @@ def test_readme_run_command_rates_demo_sites_and_real_ones(tmp_path):
         if shutil.which("curl"):
             done = subprocess.run(curl + ["-s"], capture_output=True, text=True, timeout=30)
             assert done.returncode == 0 and json.loads(done.stdout)[0]["rating"] == "A"
+        # A second rater node, as printed: it registers under its own name.
+        node2 = subprocess.Popen(shlex.split(_banner_value(log_path, "add node")), cwd=tmp_path,
+                                 env={k: v for k, v in env.items() if k != "PYTHONPATH"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            seen = ""
+            end = time.monotonic() + 60
+            while "node2/w0" not in seen and time.monotonic() < end and node2.poll() is None:
+                time.sleep(0.5)
+                seen = subprocess.run(monitor + ["--once"], capture_output=True, text=True, timeout=30).stdout
+            assert "node2/w0" in seen, (node2.poll(), seen)
+        finally:
+            node2.send_signal(signal.SIGTERM)
+            assert node2.wait(30) == 0
         metrics = _banner_value(log_path, "metrics")
         for url in re.findall(r"(http://\S+/metrics)", metrics):
             with urllib.request.urlopen(url, timeout=10) as reply:
