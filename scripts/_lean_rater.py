@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Lean simulated raters for the benchmarks: the rater side of the protocol and nothing else.
+
+    python scripts/_lean_rater.py --broker tcp://127.0.0.1:7711 --name r1
+    python scripts/_lean_rater.py --broker tcp://127.0.0.1:7711 --name sim0 \\
+        --connections 625 --work 15 --stats /tmp/sim0.json --seconds 120
+
+Each *connection* is one DEALER socket that behaves as one raterd worker
+does on the wire (see :mod:`raterd.worker`): READY(capacity=1) at start and
+whenever the broker answers DISCONNECT(reregister); a HEARTBEAT whenever
+nothing was sent for ``--heartbeat`` seconds, busy or not; on a JOB, PULSEs
+while "rating" and then a RESULT.  With ``--work 0`` the RESULT goes out at
+once (the benchmark's no-op rater); with ``--work S`` the rating takes S
+seconds and ``--pulses`` PULSEs are spread over it.
+
+It is lean so that a benchmark measures the broker, not its raters: one
+process drives any number of connections from one poll loop, the HEARTBEAT
+frames are encoded once, and nothing is logged per message.  The messages
+themselves are the real typed ones of :mod:`protocol` (decoded and checked
+on the way in, built and checked on the way out), as a real rater's are.
+
+Domains named ``j<N>-<µs>.<tld>`` carry the wall-clock time (µs since the
+epoch) their RATE request was sent, so the receiving connection records the
+dispatch latency without a second channel.  ``--stats FILE`` writes, at exit,
+the counts of messages sent and received by command, those latencies and
+this process's CPU time as JSON.  ``--job-log FILE`` appends one
+``domain wall-time`` line per JOB received (for latency probes with other
+domain names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from collections import Counter
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import zmq  # noqa: E402
+
+from protocol import Disconnect, Heartbeat, Job, ProtocolError, Pulse, Ready, Result, decode  # noqa: E402
+from protocol.vocabulary import Rating, RatingInfo  # noqa: E402
+
+_HEARTBEAT = Heartbeat().to_frames()
+_TICK = 0.05  # timer granularity: heartbeats and simulated ratings need no finer grain
+
+
+def raise_fd_limit(wanted: int) -> int:
+    """Raise this process's soft open-files limit towards *wanted* (capped by the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+def submitted_at(domain: str) -> float | None:
+    """The send time a ``j<N>-<µs>.<tld>`` domain carries, else None."""
+    if not domain.startswith("j"):
+        return None
+    label = domain.split(".", 1)[0]
+    _, _, micros = label.partition("-")
+    return int(micros) / 1e6 if micros.isdigit() else None
+
+
+class LeanRaters:
+    """``connections`` simulated raterd workers on one poll loop."""
+
+    def __init__(self, endpoint: str, name: str, connections: int = 1, work: float = 0.0, pulses: int = 0,
+                 heartbeat: float = 1.0, job_log: str | None = None) -> None:
+        self.work, self.pulses, self.heartbeat = work, pulses, heartbeat
+        self.ctx = zmq.Context()
+        self.ctx.set(zmq.MAX_SOCKETS, connections + 64)
+        self.socks: list[zmq.Socket] = []
+        self.last_sent: list[float] = []
+        self.done: list[int] = []
+        self.poller = zmq.Poller()
+        self.index: dict[zmq.Socket, int] = {}
+        for i in range(connections):
+            s = self.ctx.socket(zmq.DEALER)
+            s.setsockopt(zmq.ROUTING_ID, f"lean/{name}/{i}/{os.getpid()}".encode())
+            s.setsockopt(zmq.LINGER, 0)
+            s.connect(endpoint)
+            self.socks.append(s)
+            self.last_sent.append(0.0)
+            self.done.append(0)
+            self.poller.register(s, zmq.POLLIN)
+            self.index[s] = i
+        self.timers: list[tuple[float, int, int, Job, int]] = []  # (due, seq, conn, job, pulses left)
+        self._seq = 0
+        self.sent: Counter[str] = Counter()
+        self.received: Counter[str] = Counter()
+        self.latencies_ms: list[float] = []
+        self.job_log = open(job_log, "a", buffering=1) if job_log else None
+        self.stop = False
+        self.started = time.monotonic()
+
+    def _send(self, i: int, frames: list[bytes], kind: str, now: float) -> None:
+        try:
+            self.socks[i].send_multipart(frames, zmq.NOBLOCK)
+        except zmq.Again:
+            self.sent["dropped"] += 1
+            return
+        self.last_sent[i] = now
+        self.sent[kind] += 1
+
+    def _ready(self, i: int, now: float) -> None:
+        self._send(i, Ready(capacity=1, host="lean", pid=os.getpid(), worker=f"c{i}", version="lean",
+                            jobs_done=self.done[i]).to_frames(), "READY", now)
+
+    def _result(self, i: int, job: Job, now: float) -> None:
+        self._send(i, Result(job_id=job.job_id, domain=job.domain, rating=Rating.Q,
+                             ratinginfo=RatingInfo.UNVERIFIED, location=None,
+                             evidence=({"kind": "name", "value": "Owner", "page": "/"},),
+                             elapsed=self.work).to_frames(), "RESULT", now)
+        self.done[i] += 1
+
+    def _on_message(self, i: int, frames: list[bytes], now: float) -> None:
+        try:
+            msg = decode(frames)
+        except ProtocolError:
+            self.received["malformed"] += 1
+            return
+        self.received[type(msg).__name__.upper()] += 1
+        if isinstance(msg, Job):
+            wall = time.time()
+            sent = submitted_at(msg.domain)
+            if sent is not None:
+                self.latencies_ms.append((wall - sent) * 1000)
+            if self.job_log:
+                self.job_log.write(f"{msg.domain} {wall:.6f}\n")
+            if self.work <= 0:
+                self._result(i, msg, now)
+                return
+            if self.pulses:
+                self._send(i, Pulse(job_id=msg.job_id, stage="fetching", done=0, total=self.pulses).to_frames(),
+                           "PULSE", now)
+            step = self.work / (self.pulses + 1)
+            self._seq += 1
+            heapq.heappush(self.timers, (now + step, self._seq, i, msg, self.pulses))
+        elif isinstance(msg, Disconnect) and msg.reregister:
+            self._ready(i, now)
+
+    def _fire_timers(self, now: float) -> None:
+        while self.timers and self.timers[0][0] <= now:
+            _, _, i, job, left = heapq.heappop(self.timers)
+            if left <= 0:
+                self._result(i, job, now)
+                continue
+            done = self.pulses - left + 1
+            self._send(i, Pulse(job_id=job.job_id, stage="fetching", done=done, total=self.pulses).to_frames(),
+                       "PULSE", now)
+            self._seq += 1
+            heapq.heappush(self.timers, (now + self.work / (self.pulses + 1), self._seq, i, job, left - 1))
+
+    def _beat(self, now: float) -> None:
+        due = now - self.heartbeat
+        last = self.last_sent
+        for i in range(len(self.socks)):
+            if last[i] <= due:
+                self._send(i, _HEARTBEAT, "HEARTBEAT", now)
+
+    def run(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        now = time.monotonic()
+        for i in range(len(self.socks)):
+            self._ready(i, now)
+        next_beat = now + _TICK
+        single = self.socks[0] if len(self.socks) == 1 else None
+        while not self.stop:
+            now = time.monotonic()
+            if now >= end:
+                break
+            if now >= next_beat:
+                self._beat(now)
+                next_beat = now + _TICK
+            if self.timers:
+                self._fire_timers(now)
+            wait = max(0.0, min(next_beat, self.timers[0][0] if self.timers else next_beat, end) - now)
+            if single is not None:
+                # One connection: poll the socket itself (cheaper than a Poller).
+                if single.poll(wait * 1000):
+                    self._drain(0, single)
+                continue
+            for sock, _ in self.poller.poll(wait * 1000):
+                self._drain(self.index[sock], sock)
+
+    def _drain(self, i: int, sock: zmq.Socket) -> None:
+        while True:
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self._on_message(i, frames, time.monotonic())
+
+    def close(self) -> None:
+        for s in self.socks:
+            s.close(0)
+        self.ctx.term()
+
+    def stats(self) -> dict:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return {"connections": len(self.socks), "sent": dict(self.sent), "received": dict(self.received),
+                "latencies_ms": self.latencies_ms, "cpu_s": ru.ru_utime + ru.ru_stime,
+                "wall_s": time.monotonic() - self.started, "results": sum(self.done)}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("--broker", required=True, help="the broker's rater endpoint")
+    p.add_argument("--name", required=True, help="names this process's connections (routing ids)")
+    p.add_argument("--connections", type=int, default=1, help="simulated workers in this process")
+    p.add_argument("--work", type=float, default=0.0, help="seconds per simulated rating (0: answer at once)")
+    p.add_argument("--pulses", type=int, default=0, help="PULSEs per rating when --work > 0")
+    p.add_argument("--heartbeat", type=float, default=1.0, help="heartbeat interval, as raterd's (seconds)")
+    p.add_argument("--seconds", type=float, default=600, help="exit after this long (bounded)")
+    p.add_argument("--stats", help="write counters, latencies and CPU time here (JSON) at exit")
+    p.add_argument("--job-log", help="append 'domain wall-time' for every JOB received")
+    args = p.parse_args()
+    raise_fd_limit(2 * args.connections + 256)  # a DEALER takes a TCP socket and a mailbox fd
+    raters = LeanRaters(args.broker, args.name, args.connections, args.work, args.pulses, args.heartbeat,
+                        args.job_log)
+
+    def stop(signum, frame) -> None:
+        raters.stop = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        raters.run(args.seconds)
+    finally:
+        if args.stats:
+            tmp = args.stats + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(raters.stats(), f)
+            os.replace(tmp, args.stats)
+        raters.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
