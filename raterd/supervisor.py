@@ -141,8 +141,7 @@ class Supervisor:
         self.restarts = 0
         self._ever_registered = False
         self._exit_code = ExitCode.OK
-        # The node name, once raterd has one, labels the node's info series.
-        self.metrics = NodeMetrics(node=str(getattr(config.worker, "node_name", "") or ""))
+        self.metrics = NodeMetrics(node=config.worker.node_name)
 
     # ---- public --------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
