@@ -74,7 +74,8 @@ def test_a_node_rating_a_fixture_site_is_scraped_with_names_types_and_labels(sto
         https_port = closed.getsockname()[1]
     address = f"127.0.0.1:{free_port()}"
     rb = brokers(store)
-    node = raterd(rb.raters, "--workers", "1", "--metrics", address, "--resolve", f"{DOMAIN}:127.0.0.1",
+    node = raterd(rb.raters, "--workers", "1", "--metrics", address, "--node-name", "metered-node",
+                  "--resolve", f"{DOMAIN}:127.0.0.1",
                   "--resolve", f"www.{DOMAIN}:127.0.0.1", "--http-port", str(fixture_server.http_port),
                   "--https-port", str(https_port), "--gleif-url", "", "--sources", str(tmp_path / "none.db"),
                   "--deadline", "20", pipeline=None)
@@ -128,6 +129,7 @@ def test_a_node_rating_a_fixture_site_is_scraped_with_names_types_and_labels(sto
     assert recycles == {"max_jobs": 0, "max_rss": 0}
     info = families["sitetruth_raterd_node_info"].samples[0]
     assert info.value == 1 and set(info.labels) == {"node", "host", "version"}
+    assert info.labels["node"] == "metered-node" and info.labels["host"] == socket.gethostname()
     assert "metrics listening on http://" + address in node.output()
 
 
