@@ -85,6 +85,10 @@ class Journal:
         self.last_commit = time.monotonic()
         self._submitted = 0         # ops handed over; backlog = submitted - resolved
         self._resolved = 0
+        # Since when writes have been waiting without progress (None: nothing
+        # waits). A stall is measured from here, not from the last commit, so
+        # the first write after a long idle spell is not taken for a stall.
+        self._waiting_since: float | None = None
         self._dropped_errors = 0
         if die_after is None:
             spec = os.environ.get(FAULT_ENV, "")
@@ -103,6 +107,8 @@ class Journal:
     def submit(self, op: Op) -> None:
         """Queue a write; thread-safe (the log handler calls it from anywhere)."""
         self._submitted += 1
+        if self._waiting_since is None:
+            self._waiting_since = time.monotonic()
         self._inbox.put(op)
 
     @property
@@ -112,6 +118,13 @@ class Journal:
 
     def last_commit_age(self, now: float | None = None) -> float:
         return (now if now is not None else time.monotonic()) - self.last_commit
+
+    def stalled_for(self, now: float | None = None) -> float:
+        """Seconds that writes have waited with no commit (0 when nothing waits)."""
+        since = self._waiting_since
+        if since is None or not self.backlog:
+            return 0.0
+        return max(0.0, (now if now is not None else time.monotonic()) - max(since, self.last_commit))
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Flush what is queued (best effort within ``timeout``) and stop."""
@@ -171,6 +184,8 @@ class Journal:
             batch = retry + ops
             retry.clear()
             retry.extend(self._execute(store, batch))
+            if not retry and self.backlog == 0:
+                self._waiting_since = None
             self._wake(wake)
             if stopping and (not retry or not self.store_ok):
                 return

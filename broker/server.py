@@ -340,9 +340,9 @@ class Broker:
         core, journal = self.core, self.journal
         if core.journal_problem.startswith("journal stopped"):
             return
-        age = journal.last_commit_age(now)
-        if journal.store_ok and journal.backlog and age > self.stall_after:
-            core.journal_problem = (f"journal stalled: no commit for {age:.0f} s "
+        stalled = journal.stalled_for(now)
+        if journal.store_ok and stalled > self.stall_after:
+            core.journal_problem = (f"journal stalled: no commit for {stalled:.0f} s "
                                     f"with {journal.backlog} writes waiting")
         else:
             core.journal_problem = ""

@@ -13,7 +13,9 @@ shape is documented here because three consumers depend on it::
     rates:    {completed_per_min, dispatched_total}
     recent:   [{domain, rating, ratinginfo, elapsed, rater, at}] (newest first)
     journal:  {commits, rows, unacked_batches, pending_requests, backlog,
-               last_commit_age, alive, error}    (backlog: writes handed over, not yet resolved)
+               last_commit_age, stalled_for, alive, error}
+                                                 (backlog: writes handed over, not yet resolved;
+                                                  stalled_for: s that writes waited with no commit)
     weights:  {ip: weight}                       (operator-set DRR weights; {} when over 200)
 """
 
@@ -83,6 +85,7 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
         "journal": {"commits": journal.commits, "rows": journal.rows,
                     "unacked_batches": core.unacked_batches, "pending_requests": core.pending_requests,
                     "backlog": journal.backlog, "last_commit_age": round(journal.last_commit_age(now), 3),
+                    "stalled_for": round(journal.stalled_for(now), 3),
                     "alive": journal.alive, "error": (journal.death or journal.last_error)[:500]},
         "weights": core.fq.weights() if len(core.fq.weights()) <= MAX_QUEUES else {},
     }

@@ -374,7 +374,7 @@ def test_stalled_journal_stops_acknowledgements_and_says_so(tmp_path, start_brok
             stuck.close()
         st = rb.wait_for(lambda s: not s["broker"]["accepting"], timeout=10, what="refusing while stalled")
         assert "journal stalled" in st["broker"]["refusal"]
-        assert st["journal"]["backlog"] >= 1 and st["journal"]["last_commit_age"] >= 1.0
+        assert st["journal"]["backlog"] >= 1 and st["journal"]["stalled_for"] >= 1.0
         refused = rb.rate(client, "192.0.2.1", ["later.com"])
         assert isinstance(refused, Unavailable) and "journal stalled" in refused.reason
     finally:
@@ -383,6 +383,18 @@ def test_stalled_journal_stops_acknowledgements_and_says_so(tmp_path, start_brok
     st = rb.wait_for(lambda s: s["broker"]["accepting"] and s["journal"]["backlog"] == 0, what="commits again")
     assert isinstance(rb.rate(client, "192.0.2.1", ["later.com"]), RateReply)
     assert _queued(url) == {"stuck.com", "later.com"}
+
+
+def test_first_write_after_a_long_idle_spell_is_not_a_stall(store_url, start_broker):
+    _migrated(store_url)
+    rb = start_broker(store_url, broker_kwargs={"stall_after": 0.3})
+    client = rb.client()
+    for n in range(3):
+        # Idle for longer than the stall limit, every time.
+        rb.wait_for(lambda s: s["journal"]["last_commit_age"] > 0.5 and s["journal"]["backlog"] == 0,
+                    what="an idle spell")
+        assert isinstance(rb.rate(client, "192.0.2.1", [f"after-idle{n}.com"]), RateReply)
+    assert rb.stats(client)["broker"]["accepting"]
 
 
 def test_broker_process_exits_nonzero_when_its_journal_dies(store_url, tmp_path):
