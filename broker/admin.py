@@ -1,15 +1,16 @@
 """Operator actions on a running broker (the ADMIN request).
 
-=========  ==========================================  ===========================
-action     args                                        effect
-=========  ==========================================  ===========================
-pause      {}                                          stop dispatching (queueing goes on)
-resume     {}                                          dispatch again
-drain      {"rater": ID-or-HOST} (or {"all": true})    matching raters finish their job, get no more
-undrain    same as drain                               they take work again
-cancel     {"domains": [..]}                           drop those jobs (queued or in flight; not rated ones)
-weight     {"ip": IP, "weight": N}                     DRR weight of a client IP (1 forgets it)
-=========  ==========================================  ===========================
+==========  ==========================================  ===========================
+action      args                                        effect
+==========  ==========================================  ===========================
+pause       {}                                          stop dispatching (queueing goes on)
+resume      {}                                          dispatch again
+drain       {"rater": ID-or-HOST} (or {"all": true})    matching raters finish their job, get no more
+undrain     same as drain                               they take work again
+cancel      {"domains": [..]}                           drop those jobs (queued or in flight; not rated ones)
+dispatches  {"reset": true} (optional)                  dispatches per owner IP since start or last reset
+weight      {"ip": IP, "weight": N}                     DRR weight of a client IP (1 forgets it)
+==========  ==========================================  ===========================
 
 Each returns ``(ok, detail, data)`` for the ADMIN_REPLY.
 """
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["handle", "ACTIONS"]
 
-ACTIONS = ("pause", "resume", "drain", "undrain", "cancel", "weight")
+ACTIONS = ("pause", "resume", "drain", "undrain", "cancel", "weight", "dispatches")
 
 
 def handle(core: BrokerCore, action: str, args: dict) -> tuple[bool, str, dict]:
@@ -39,6 +40,11 @@ def handle(core: BrokerCore, action: str, args: dict) -> tuple[bool, str, dict]:
         return _drain(core, args, action == "drain")
     if action == "cancel":
         return _cancel(core, args)
+    if action == "dispatches":
+        counts = dict(core.dispatch_by_ip)
+        if args.get("reset") is True:
+            core.dispatch_by_ip.clear()
+        return True, f"dispatches of {len(counts)} IP(s)", {"by_ip": counts}
     if action == "weight":
         ip, weight = args.get("ip"), args.get("weight")
         if not isinstance(ip, str) or not ip or isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:

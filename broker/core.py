@@ -63,6 +63,8 @@ from .raters import Rater, RaterTable
 
 __all__ = ["BrokerCore", "Pending"]
 
+MAX_DISPATCH_IPS = 100_000
+
 
 @dataclass(eq=False)
 class Pending:
@@ -96,6 +98,9 @@ class BrokerCore:
         self._batches: dict[int, list[Job]] = {}        # enqueue token -> jobs
         self._waiters: dict[Job, list[Pending]] = {}    # job -> requests waiting for it to be durable
         self._blocked: set[bytes] = set()               # raters whose send queue was full this turn
+        # Dispatches per owner IP since start or the last reset (operators and
+        # the load test read the fairness spread from it); bounded.
+        self.dispatch_by_ip: collections.Counter[str] = collections.Counter()
         self.replies: list[tuple[bytes, object]] = []
         self.to_raters: list[tuple[bytes, object]] = []
         self.writes: list[Op] = []
@@ -408,12 +413,17 @@ class BrokerCore:
         self.raters.assign(rater, job, job_id, now, self.config.lease)
         self.raters.mark_used(rater)
         self.counters["dispatched"] += 1
+        if job.client_ip in self.dispatch_by_ip or len(self.dispatch_by_ip) < MAX_DISPATCH_IPS:
+            self.dispatch_by_ip[job.client_ip] += 1
         return rater, JobMessage(job_id=job_id, domain=job.domain, attempt=job.attempts + 1,
                                  lease=self.config.lease, deadline=self.config.rating_deadline)
 
     def send_failed(self, rater: Rater, job_id: str, gone: bool) -> None:
         """A JOB could not be sent: the rater is gone (``gone``), or its queue is full for now."""
         self.counters["dispatched"] -= 1
+        job = rater.jobs.get(job_id)
+        if job is not None and self.dispatch_by_ip.get(job.client_ip):
+            self.dispatch_by_ip[job.client_ip] -= 1
         if gone:
             self.counters["rater_gone"] += 1
             for held in self.raters.remove(rater.identity):

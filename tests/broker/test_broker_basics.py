@@ -212,3 +212,16 @@ def test_busy_port_leaves_no_store_file_behind(tmp_path):
     finally:
         squatter.close(linger=0)
         ctx.term()
+
+
+def test_dispatches_per_ip_for_operators(store_url, start_broker):
+    rb = start_broker(store_url)
+    client = rb.client()
+    rb.rate(client, "192.0.2.1", ["d1.com", "d2.com"])
+    rb.rate(client, "192.0.2.2", ["d3.com"])
+    with FakeRater(rb.raters, "r1", context=rb.context):
+        rb.wait_for(lambda s: s["counters"].get("completed", 0) == 3, what="three completions")
+    reply = client.call(lambda i: AdminRequest(req_id=i, action="dispatches", args={"reset": True}))
+    assert reply.ok and reply.data["by_ip"] == {"192.0.2.1": 2, "192.0.2.2": 1}
+    again = client.call(lambda i: AdminRequest(req_id=i, action="dispatches", args={}))
+    assert again.data["by_ip"] == {}
