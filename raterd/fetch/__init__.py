@@ -29,6 +29,7 @@ from .errors import (
     TLSFailure,
     TooManyRedirects,
 )
+from ._wording import describe_failure
 from .fetcher import DEFAULT_USER_AGENT, Fetcher, Page
 from .resolver import Address, Resolver, canonical_host, is_public_address, load_hosts_file, parse_resolve_option
 from .robots import ROBOTS_TOKEN, RobotsPolicy, fetch_robots
@@ -62,6 +63,7 @@ __all__ = [
     "TooManyRedirects",
     "canonical_host",
     "classify_certificate",
+    "describe_failure",
     "client_redirect",
     "fetch_robots",
     "is_cdn_organisation",

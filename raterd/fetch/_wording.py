@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 import ssl
 
-__all__ = ["connect_reason", "tls_reason", "broken_reason"]
+__all__ = ["connect_reason", "tls_reason", "broken_reason", "describe_failure"]
 
 
 def _causes(error: BaseException) -> list[BaseException]:
@@ -89,3 +89,20 @@ def broken_reason(error: BaseException) -> str:
         if name in ("BadStatusLine", "LineTooLong", "HeaderParsingError", "LocationParseError"):
             return "the server's answer is not valid HTTP"
     return "the connection failed before the response was complete"
+
+
+def describe_failure(error: BaseException, *, timeout: float) -> str:
+    """Any urllib3/ssl/socket failure of a request in words (for clients other than the fetcher)."""
+    from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
+    from urllib3.exceptions import SSLError as Urllib3SSLError
+
+    causes = _causes(error)
+    if any(isinstance(c, Urllib3SSLError | ssl.SSLError | ssl.CertificateError) for c in causes):
+        return f"TLS failure: {tls_reason(error)}"
+    if any(isinstance(c, ConnectTimeoutError) for c in causes):  # also NewConnectionError
+        return connect_reason(error, timeout)
+    if any(isinstance(c, ReadTimeoutError | TimeoutError) for c in causes):
+        return f"timed out after {timeout:g} s"
+    if any(isinstance(c, ProtocolError | ConnectionError) for c in causes):
+        return f"broken response ({broken_reason(error)})"
+    return "the request failed"

@@ -239,11 +239,11 @@ class GleifClient:
                 timeout=urllib3.Timeout(total=self.timeout, connect=self.timeout, read=self.timeout),
                 retries=False, redirect=False, preload_content=False)
         except urllib3.exceptions.HTTPError as e:
-            raise SourceUnavailable(f"request failed: {_reason(e)}", source=GLEIF_API, where=url) from e
+            raise SourceUnavailable(f"request failed: {_reason(e, self.timeout)}", source=GLEIF_API, where=url) from e
         try:
             if response.status != 200:
                 raise SourceUnavailable(f"HTTP {response.status}", source=GLEIF_API, where=url)
-            body = _read_bounded(response, deadline, self.max_bytes, url)
+            body = _read_bounded(response, deadline, self.max_bytes, url, self.timeout)
         except BaseException:
             # A half-read connection must not go back to the pool: the next
             # request would read this answer's leftovers.
@@ -257,7 +257,8 @@ class GleifClient:
             raise SourceFormatError(f"answer is not JSON: {e}", source=GLEIF_API, where=url) from e
 
 
-def _read_bounded(response: urllib3.BaseHTTPResponse, deadline: float, limit: int, url: str) -> bytes:
+def _read_bounded(response: urllib3.BaseHTTPResponse, deadline: float, limit: int, url: str,
+                  timeout: float) -> bytes:
     """The body, read against *deadline* and *limit*.
 
     urllib3's read timeout applies to each socket read, so a server that
@@ -296,7 +297,8 @@ def _read_bounded(response: urllib3.BaseHTTPResponse, deadline: float, limit: in
     except (urllib3.exceptions.HTTPError, OSError) as e:
         if fired.is_set():
             raise late from e
-        raise SourceUnavailable(f"reading the answer failed: {_reason(e)}", source=GLEIF_API, where=url) from e
+        raise SourceUnavailable(f"reading the answer failed: {_reason(e, timeout)}", source=GLEIF_API,
+                                where=url) from e
     finally:
         if watchdog is not None:
             watchdog.cancel()
@@ -305,9 +307,11 @@ def _read_bounded(response: urllib3.BaseHTTPResponse, deadline: float, limit: in
     return b"".join(chunks)
 
 
-def _reason(error: BaseException) -> str:
-    reason = getattr(error, "reason", None)
-    return f"{type(error).__name__}: {reason or error}"
+def _reason(error: BaseException, timeout: float) -> str:
+    """In words for the details page: never urllib3's text, which names its pool classes and addresses."""
+    from raterd.fetch import describe_failure  # the fetch layer's wording; imported late, it is heavier
+
+    return describe_failure(error, timeout=timeout)
 
 
 def _query_name(name: str) -> str:

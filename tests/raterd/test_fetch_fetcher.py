@@ -417,3 +417,14 @@ def test_a_mapped_name_is_trusted_only_on_the_ports_its_mapping_allows(jump: Fix
     with Fetcher(allowing) as fetcher, pytest.raises(BrokenResponse):
         fetcher.get(f"http://{PLAIN}:{port}/", deadline(3))
     assert len(accepted) == 1
+
+
+def test_a_failing_outside_source_is_said_in_the_same_words() -> None:
+    from raterd.sources import GleifClient
+
+    port = closed_port()
+    client = GleifClient(f"http://127.0.0.1:{port}/api/v1", timeout=1.0)
+    assert client.confirm("Acme Widgets Ltd", "SW1A 1AA", "GB") == []
+    assert client.last_error is not None
+    assert client.last_error.message == "request failed: cannot connect (connection refused)"
+    assert "Pool" not in str(client.last_error) and "Error" not in str(client.last_error)
