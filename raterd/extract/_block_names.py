@@ -50,6 +50,7 @@ from raterd.findings import PostalAddress
 __all__ = ["block_names", "HEADING_CONFIDENCE", "WEAK_CONFIDENCE"]
 
 HEADING_CONFIDENCE = 0.55
+LEGAL_FORM_CONFIDENCE = 0.7  # a name with a legal form next to the address: the extractor's "address" method
 WEAK_CONFIDENCE = 0.3
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "dt", "th", "caption", "legend")
 _MAX_HEADINGS = 500
@@ -166,10 +167,24 @@ def _domain_agrees(key: str, url: str) -> bool:
     return len(label) >= 5 and len(squeezed) >= 5 and (label == squeezed or label == squeezed.removeprefix("the"))
 
 
-def _candidate(lines: list[str], index: int, street: str) -> str:
-    """The text before *street* on its line, else the nearest line above that is not a label."""
+def _find_street(lines: list[str], street: str) -> tuple[int, int] | None:
+    """(line, offset) of the street as printed: the address reader may have tidied it ("Corso Umberto I, 27")."""
+    words = street.split()
+    if not words:
+        return None
+    pattern = re.compile(r"[\s,.]*".join(map(re.escape, words)))
+    for index, line in enumerate(lines):
+        if words[0] in line:
+            match = pattern.search(line)
+            if match:
+                return index, match.start()
+    return None
+
+
+def _candidate(lines: list[str], index: int, start: int) -> str:
+    """The text before the street (at *start* of line *index*), else the nearest line above that is not a label."""
     line = lines[index]
-    before = line[: line.find(street)].strip(" ,;|•·-–—:")
+    before = line[:start].strip(" ,;|•·-–—:")
     if before and not _is_label(before):
         return before
     for j in range(index - 1, max(-1, index - 4), -1):
@@ -189,20 +204,30 @@ def _is_label(text: str) -> bool:
 
 def block_names(doc: etree._Element, url: str, lines: list[str],
                 addresses: list[PostalAddress]) -> list[tuple[str, str, float]]:
-    """``(name, method, confidence)`` for each name without a legal form heading an address block (module table)."""
+    """``(name, method, confidence)`` for each name heading an address block (module table).
+
+    A candidate that ends in a legal form comes back as method ``address``
+    (the caller cuts it to the name): the line-based reader of the name
+    extractor misses it when it is set off by dashes rather than a line break.
+    """
     if doc is None or not addresses:
         return []
     found: dict[str, tuple[str, bool]] = {}  # key -> (name, is a heading)
+    with_form: dict[str, str] = {}
     headings: set[str] | None = None
     for addr in addresses[:10]:
         if addr.method in ("jsonld", "microdata") or not addr.street or addr.page not in ("", url):
             continue  # structured data names its organisation itself
-        index = next((i for i, line in enumerate(lines) if addr.street in line), None)
-        if index is None:
+        where = _find_street(lines, addr.street)
+        if where is None:
             continue  # e.g. in a hosting provider's block, which the name extractor does not read
-        cand = " ".join(_candidate(lines, index, addr.street).split())
-        if not cand or legal_form(cand) or not _looks_like_name(cand):
-            continue  # with a legal form it is the name extractor's "address" method
+        cand = " ".join(_candidate(lines, *where).split())
+        if cand and legal_form(cand):
+            # "Ceramiche Vietri S.n.c. - Corso Umberto I, 27 - 84019 ...": a legal name, however it is set off.
+            with_form.setdefault(_key(cand), cand)
+            continue
+        if not cand or not _looks_like_name(cand):
+            continue
         if fold(cand) in (fold(addr.city), fold(addr.postcode)):
             continue
         if headings is None:
@@ -210,12 +235,12 @@ def block_names(doc: etree._Element, url: str, lines: list[str],
         key = _key(cand)
         if key and key not in found:
             found[key] = (cand, cand in headings)
+    out = [(name, "address", LEGAL_FORM_CONFIDENCE) for name in with_form.values()]
     if not found:
-        return []
+        return out
     agreeing = _agreeing_keys(doc, url)
     page_path = urlsplit(url).path if "://" in url else url
     listing = len(found) > 1 or bool(_LIST_PAGE.search(page_path))
-    out = []
     for key, (name, heading) in found.items():
         agreed = key in agreeing or _domain_agrees(key, url)
         method = "address_heading" if heading else "address_line"

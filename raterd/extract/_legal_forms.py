@@ -59,6 +59,15 @@ _LEGAL_FORMS: tuple[tuple[str, str], ...] = (
     ("sp z oo", r"Sp\.\s?z\s?o\.\s?o\.?"),
     ("spol s ro", r"spol\.\s?s\s?r\.\s?o\.?"),
     ("sro", r"s\.\s?r\.\s?o\.?"),
+    # Italy's partnerships, Greece (written in Greek: the canonical form is what normalise_org_name makes of it)
+    ("snc", r"S\.n\.c\.?|s\.n\.c\.?|SNC|Snc"),
+    ("sapa", r"S\.a\.p\.a\.?"),
+    ("sas", r"S\.a\.s\.?|s\.a\.s\."),
+    ("αε", r"Α\.\s?Ε\.?|ΑΕ"),
+    ("οε", r"Ο\.\s?Ε\.?|ΟΕ"),
+    ("επε", r"Ε\.\s?Π\.\s?Ε\.?|ΕΠΕ"),
+    ("ικε", r"Ι\.\s?Κ\.\s?Ε\.?|ΙΚΕ"),
+    ("εε", r"Ε\.\s?Ε\.?"),
     # Hungary, Portugal and Brazil, Austria, the Netherlands and Belgium, Ireland
     ("kft", r"Kft\.?"),
     ("zrt", r"Zrt\.?"),
@@ -119,6 +128,16 @@ _TOKEN_FORMS = {
 }
 
 
+# What a comparable name keeps: ASCII letters and digits (Latin letters
+# without their accents, as always: stored register keys depend on it) and the
+# letters of other scripts (Greek, Cyrillic, Hebrew, Arabic, Thai, Hangul, kana,
+# CJK), which would otherwise leave "Μέλι Κρήτης Α.Ε." or "하늘다원" with no name.
+_NOT_NAME_CHARS = re.compile(
+    r"[^0-9a-z\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0e00-\u0e7f\u1100-\u11ff"
+    r"\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+)
+
+
 def normalise_org_name(name: str) -> str:
     """Comparable form of an organisation name.
 
@@ -130,10 +149,11 @@ def normalise_org_name(name: str) -> str:
     if not isinstance(name, str):
         return ""
     text = unicodedata.normalize("NFKD", name[:300].replace("ß", "ss"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    # NFC after dropping the accents puts Hangul syllables back together.
+    text = unicodedata.normalize("NFC", "".join(ch for ch in text if not unicodedata.combining(ch)).casefold())
     text = text.replace("&", " and ").replace("+", " and ")
     text = re.sub(r"(?<=\w)\.(?=\w)|\.", lambda m: "" if m.group(0) == "." else " ", text)
-    text = " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+    text = " ".join(_NOT_NAME_CHARS.sub(" ", text).split())
     for phrase, short in _PHRASE_FORMS:
         text = re.sub(rf"\b{phrase}\b", short, text)
     tokens = [_TOKEN_FORMS.get(tok, tok) for tok in text.split()]

@@ -364,6 +364,8 @@ def find_org_names(doc: etree._Element, url: str, text: str | None = None,
     _imprint_names(lines, url, out)
     _address_adjacent_names(lines, url, out)
     for name, method, confidence in block_names(doc, url, lines, addresses or []):
+        if method == "address":
+            name = name_ending_with_legal_form(name) or ""
         _add(out, name, url, method, confidence)
     _title_name(doc, url, out)
     return sorted(out.values(), key=lambda n: (-n.confidence, n.method, n.name))[:40]

@@ -364,3 +364,24 @@ def test_one_line_imprints_are_cut_at_their_field_separators():
 ])
 def test_the_legally_required_seller_name_of_korean_japanese_and_chinese_shops(body, name):
     assert (name, "imprint", 0.65) in names(body)
+
+
+@pytest.mark.parametrize("name, normalised, form", [
+    ("Μέλι Κρήτης Α.Ε.", "μελι κρητησ αε", "αε"), ("Ελαιόλαδο Αθήνα Ο.Ε.", "ελαιολαδο αθηνα οε", "οε"),
+    ("하늘다원", "하늘다원", None), ("Ceramiche Vietri S.n.c.", "ceramiche vietri snc", "snc"),
+])
+def test_names_in_other_scripts_keep_their_letters(name, normalised, form):
+    assert normalise_org_name(name) == normalised and legal_form(name) == form
+    assert strip_legal_form(normalise_org_name(name))  # something left to compare
+
+
+def test_latin_names_normalise_as_before():
+    # Register keys stored by earlier imports depend on it: accents go, other Latin letters split words.
+    assert normalise_org_name("Kjøkken & Bord AS") == "kj kken and bord as"
+    assert normalise_org_name("Bäckerei Müller GmbH") == "backerei muller gmbh"
+
+
+def test_a_legal_name_set_off_from_its_address_by_dashes():
+    html = doc_("<footer><p>Ceramiche Vietri S.n.c. - Corso Umberto I, 27 - 84019 Vietri sul Mare (SA) - "
+                "P.IVA 01234567891</p></footer>")
+    assert ("Ceramiche Vietri S.n.c.", "address", 0.7) in page_names(html, url="https://ceramiche-vietri.it/")
