@@ -3,17 +3,28 @@
 Examples::
 
     sitetruth-broker                                   # SQLite ./sitetruth.db, loopback ports 7710/7711
-    sitetruth-broker --store mysql://st:pw@db1/sitetruth --bind-clients tcp://*:7710 --bind-raters tcp://*:7711
+    sitetruth-broker --store mysql://st:pw@db1/sitetruth --bind-clients tcp://*:7710 --bind-raters tcp://*:7711 \\
+        --curve-secret /etc/sitetruth/keys/broker.key_secret --rater-keys /etc/sitetruth/raters \\
+        --client-keys /etc/sitetruth/clients --admin-keys /etc/sitetruth/admins
     SITETRUTH_STORE=mysql://... sitetruth-broker --max-per-ip 200
     sitetruth-broker --config /etc/sitetruth/cluster.toml      # [sitetruth-broker] table: max-unacked = 5000
 
-Exit codes: 0 clean stop, 2 usage, 3 store unavailable at start, 4 schema
+Security: with --curve-secret and at least one of --rater-keys,
+--client-keys, --admin-keys, both sockets use CURVE and admit only the keys
+in those directories (make them with sitetruth-keygen; see
+docs/security.md). Without keys the broker runs in insecure mode and binds
+loopback endpoints only; an endpoint other machines can reach is refused
+(exit 2) unless --insecure is given. The first log line says which mode runs.
+
+Exit codes: 0 clean stop, 2 usage (including unusable key files and an
+exposed endpoint without keys), 3 store unavailable at start, 4 schema
 error, 1 anything else (its traceback is written to the store's error log).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import signal
 import sys
@@ -21,13 +32,15 @@ import sys
 import zmq
 
 from protocol.config import ConfigError, add_options, from_args, parse_args, program_parser
+from protocol.security import KeySet
 from store import SchemaError, StoreConfigError, StoreUnavailable
 
+from .auth import InsecureBindError, bind_policy
 from .config import BrokerConfig
 from .errorlog import write_fatal
 from .server import Broker
 
-__all__ = ["main", "build_parser", "config_from_args"]
+__all__ = ["main", "build_parser", "config_from_args", "security_line", "make_broker"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STORE, EXIT_SCHEMA = 0, 1, 2, 3, 4
 
@@ -46,15 +59,50 @@ def config_from_args(args: argparse.Namespace) -> BrokerConfig:
     return from_args(BrokerConfig, args).check()
 
 
+def security_line(config: BrokerConfig, keyset: KeySet | None) -> str:
+    """The start-up line saying how the broker is secured; InsecureBindError for an exposed endpoint without keys."""
+    endpoints = (config.bind_clients, config.bind_raters)
+    insecure = bind_policy(endpoints, secure=keyset is not None, insecure=config.insecure)
+    if insecure is not None:
+        return insecure
+    counts: dict[str, int] = {role.value: 0 for role in keyset.directories()}
+    for peer in keyset.peers().values():
+        counts[peer.role.value] += 1
+    known = ", ".join(f"{n} {role} key{'s' if n != 1 else ''}" for role, n in counts.items())
+    return f"CURVE on both sockets ({', '.join(endpoints)}): {known}"
+
+
+def make_broker(config: BrokerConfig, keyset: KeySet | None) -> Broker:
+    """The Broker, given the key set it must secure its sockets with (None: insecure mode).
+
+    Refuses (ConfigError) rather than run unauthenticated when keys were
+    given but this Broker cannot take them: an operator who configured keys
+    must never get a broker that silently admits anyone.
+    """
+    if keyset is None:
+        return Broker(config)
+    if "keyset" not in inspect.signature(Broker).parameters:
+        raise ConfigError("CURVE keys were given but this broker cannot serve CURVE yet: refusing to run "
+                          "without authentication")
+    return Broker(config, keyset=keyset)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parse_args(parser, argv)
     try:
         config = config_from_args(args)
-    except ConfigError as e:
+        keyset = config.load_keyset()
+        line = security_line(config, keyset)
+    except (ConfigError, InsecureBindError) as e:
         parser.error(str(e))
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    broker = Broker(config)
+    # Exposed without keys is worth a warning in every log; loopback-only is the one-command default.
+    (log.warning if line.startswith("INSECURE") else log.info)("%s", line)
+    try:
+        broker = make_broker(config, keyset)
+    except ConfigError as e:
+        parser.error(str(e))
     signal.signal(signal.SIGTERM, lambda *_: broker.stop())
     signal.signal(signal.SIGINT, lambda *_: broker.stop())
     try:

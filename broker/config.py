@@ -5,6 +5,10 @@ Each field declared with :func:`protocol.config.option` is a flag of
 twin (``SITETRUTH_MAX_UNACKED``) and a key of the ``--config`` TOML file;
 see :mod:`protocol.config` for how to add one. Tests build a
 :class:`BrokerConfig` directly.
+
+The key options name files and directories only; :meth:`BrokerConfig.load_keyset`
+reads them into the :class:`~protocol.security.KeySet` the broker's
+authenticator uses (``sitetruth-broker`` does that once at start).
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from protocol.config import ConfigError, option
+from protocol.security import KeyFileError, KeySet, keyset_from_options
 from protocol.wire import MAX_BODY_BYTES
 
 __all__ = ["BrokerConfig"]
 
 _SOCKETS, _DELIVERY, _STORE = "sockets", "delivery and leases", "ratings and the store"
+_SECURITY = "security (CURVE keys; see docs/security.md)"
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,34 @@ class BrokerConfig:
     # Retry-After (seconds) suggested in "unavailable" replies.
     retry_after: float = option(5.0, metavar="S", group=_STORE,
                                 help="Retry-After seconds suggested when the broker refuses work")
+
+    # CURVE on both sockets: the broker's own pair and one directory of
+    # allowed public keys per role (a key's name is its file's stem, which
+    # logs, stats and the audit trail show). Keys added to a directory are
+    # picked up at the next handshake, without a restart.
+    curve_secret: str | None = option(None, metavar="FILE", group=_SECURITY,
+                                      help="the broker's CURVE secret key file (broker.key_secret, mode 0600)")
+    rater_keys: str | None = option(None, metavar="DIR", group=_SECURITY,
+                                    help="directory of the public keys (NAME.key) of rater nodes")
+    client_keys: str | None = option(None, metavar="DIR", group=_SECURITY,
+                                     help="directory of the public keys of frontends")
+    admin_keys: str | None = option(None, metavar="DIR", group=_SECURITY,
+                                    help="directory of the public keys of zmq-monitor operators")
+    # Without keys the broker binds loopback endpoints only: anyone who can
+    # reach a socket could store ratings and steer the queue. This says the
+    # network is trusted anyway (a lab, a private link); the start-up line
+    # says INSECURE.
+    insecure: bool = option(False, group=_SECURITY,
+                            help="without keys, bind endpoints other machines can reach anyway")
+
+    def load_keyset(self) -> KeySet | None:
+        """The key files read now (None: no keys, insecure mode); ConfigError with the loader's message."""
+        try:
+            # An empty value (SITETRUTH_CURVE_SECRET= in a unit file) means "not given".
+            return keyset_from_options(self.curve_secret or None, rater_keys=self.rater_keys or None,
+                                       client_keys=self.client_keys or None, admin_keys=self.admin_keys or None)
+        except KeyFileError as e:
+            raise ConfigError(str(e)) from e
 
     def check(self) -> BrokerConfig:
         """Raise ConfigError for values no broker could run with; return self."""

@@ -10,7 +10,6 @@ Key configurations a frontend cannot use are refused at start, exit 2.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import sys

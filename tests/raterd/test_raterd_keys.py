@@ -20,12 +20,12 @@ import zmq
 
 from broker.auth import RATER_DOMAIN, BrokerAuth, peer_of
 from protocol import Heartbeat, Ready
+from protocol.config import parse_args
 from protocol.keygen import make_key_pair
 from protocol.messages import decode
 from protocol.security import KeySet
 from protocol.wire import join_envelope
 from raterd.cli import build_parser, config_from_args
-from protocol.config import parse_args
 from tests.raterd.raterd_harness import raterd  # noqa: F401  (pytest fixture)
 from tests.support.processes import ROOT, free_port
 
