@@ -71,7 +71,10 @@ _LABEL_WORDS = frozenset("""
     kundenservice kundendienst kundeservice kundtjanst asiakaspalvelu klantenservice obsluga zakaznicky
     ugyfelszolgalat atendimento fale conosco servizio clienti atencion cliente client clients
     enquiries inquiries
+    sale offers newsletter pickup collect closed getting follow
 """.split())
+# (Words that also name businesses, "Sales", "Events", "News", "Collection",
+# "Open", stay out of the list above: "Pacific Boat Sales" is a name.)
 # Headings made only of these are generic ("Customer Service", "Our Shop",
 # "Sales Team"), though each word may belong to a name.
 _GENERIC_WORDS = frozenset("""

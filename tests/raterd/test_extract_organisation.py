@@ -314,7 +314,8 @@ def test_one_line_name_street_city_with_title_agreement():
 
 @pytest.mark.parametrize("label", ["Contact us", "Our address", "Visit us", "Opening hours", "Find us",
                                    "Registered office", "Customer Service", "Our Shop", "Come and see us!",
-                                   "Returns address", "Kontakt", "Adresse", "お問い合わせ", "所在地"])
+                                   "Returns address", "Kontakt", "Adresse", "お問い合わせ", "所在地", "Summer Sale",
+                                   "Getting here", "Click & Collect"])
 def test_a_label_heading_is_never_a_name(label):
     found = page_names(doc_(f"<h2>{label}</h2>{US_BLOCK}"))
     assert not [n for n in found if n[1].startswith("address_")]
@@ -328,6 +329,11 @@ def test_a_stockists_page_vouches_for_none_of_the_businesses_it_lists():
     one = "<h1>Stockists</h1><h3>Paddle World</h3><p>12 Main Street<br>Springfield, IL 62701</p>"
     found = page_names(doc_(one, title="Stockists"), url="https://www.example.com/stockists")
     assert ("Paddle World", "address_heading", 0.3) in found  # one listed shop is still a listing
+
+
+@pytest.mark.parametrize("name", ["Pacific Boat Sales", "The Linen Collection", "Harbour News", "Open Road Cycles"])
+def test_names_made_of_everyday_words_are_still_names(name):
+    assert (name, "address_heading", 0.55) in page_names(doc_(f"<h2>{name}</h2>{US_BLOCK}"))
 
 
 def test_a_name_with_a_legal_form_keeps_its_own_method():
