@@ -1,5 +1,5 @@
-"""Fixture sites: parked and for-sale domains, businesses named without a legal form, shops in Korean, Hungarian
-and Brazilian Portuguese.
+"""Fixture sites: parked and for-sale domains, businesses named without a legal form, shops in Korean, Hungarian,
+Brazilian Portuguese, Japanese and Traditional Chinese.
 
 Written the way such sites are: a domain marketplace's lander with its price,
 "Buy now" and its operator's imprint; a parking page of sponsored listings;
@@ -262,6 +262,40 @@ SERRA_AZUL = CorpusSite(
                             {"kind": "selling", "method": "price", "value": "R$ 49,90"})),
 )
 
+MIDORI = CorpusSite(
+    note="a Japanese tea shop: カートに入れる buttons, prices as ¥3,980(税込) and 1,620円, a カート link",
+    pages={
+        "/": doc("緑茶園オンラインショップ｜静岡の深蒸し茶", """
+<header><nav><a href="/">ホーム</a> <a href="/shop/">商品一覧</a> <a href="/company/">会社概要</a>
+<a href="/cart/">カート</a></nav></header>
+<main><h1>静岡・牧之原の深蒸し茶</h1>
+<div class="item"><h2>特上深蒸し煎茶 100g</h2><p class="price">¥3,980(税込)</p>
+  <form action="/cart/add/" method="post"><button type="submit">カートに入れる</button></form></div>
+<div class="item"><h2>ほうじ茶ティーバッグ 20包</h2><p class="price">1,620円（税込）</p>
+  <form action="/cart/add/" method="post"><button type="submit">カートに入れる</button></form></div>
+</main><footer><p>5,400円以上のご購入で送料無料</p></footer>""", lang="ja"),
+    },
+    expect=Expect("X", "no_location",  # the test accepts Q as well
+                  evidence=({"kind": "selling", "method": "add_to_cart", "value": "カートに入れる"},
+                            {"kind": "selling", "method": "price", "value": "¥3,980"})),
+)
+
+TAI_PING = CorpusSite(
+    note="a Hong Kong tea shop in Traditional Chinese: 加入購物車 buttons, HK$ prices, a 購物車 link",
+    pages={
+        "/": doc("太平茶莊 | 網上商店", """
+<header><nav><a href="/">主頁</a> <a href="/products">所有產品</a> <a href="/pages/contact">聯絡我們</a>
+<a href="/cart">購物車 (0)</a></nav></header>
+<main><h1>雲南普洱茶</h1>
+<div class="product"><h2>熟普洱茶餅 357克</h2><span class="price">HK$380.00</span><button>加入購物車</button></div>
+<div class="product"><h2>鐵觀音 150克</h2><span class="price">HK$168.00</span><button>加入購物車</button></div>
+</main><footer><p>訂單滿HK$500免運費</p></footer>""", lang="zh-Hant-HK"),
+    },
+    expect=Expect("X", "no_location",  # the test accepts Q as well
+                  evidence=({"kind": "selling", "method": "add_to_cart", "value": "加入購物車"},
+                            {"kind": "selling", "method": "price", "value": "HK$380.00"})),
+)
+
 SITES: dict[str, CorpusSite] = {
     "kayak-corner.com": PARKED_FOR_SALE,
     "blue-lagoon-travel.net": PARKED_ADS,
@@ -272,11 +306,14 @@ SITES: dict[str, CorpusSite] = {
     "haneul-dawon.co.kr": HANEUL,
     "zoldtea-haz.hu": ZOLDTEA,
     "cafeserraazul.com.br": SERRA_AZUL,
+    "midori-chaen.jp": MIDORI,
+    "taiping-tea.com.hk": TAI_PING,
 }
 # Every path of a parked domain answers with the lander, as parking services do.
 CATCH_ALL = {"kayak-corner.com": Response(body=DAN_LANDER.encode("utf-8")),
              "blue-lagoon-travel.net": Response(body=SPONSORED_LISTINGS.encode("utf-8"))}
-SHOPS_IN_THEIR_LANGUAGE = ("haneul-dawon.co.kr", "zoldtea-haz.hu", "cafeserraazul.com.br")
+SHOPS_IN_THEIR_LANGUAGE = ("haneul-dawon.co.kr", "zoldtea-haz.hu", "cafeserraazul.com.br", "midori-chaen.jp",
+                           "taiping-tea.com.hk")
 
 # Companies House rows: the tea shop's own company, and a stockist that another site lists.
 _ROW = {"CompanyCategory": "Private Limited Company", "CompanyStatus": "Active", "CountryOfOrigin": "United Kingdom",
