@@ -10,23 +10,9 @@ callback.  Pool threads only fetch, extract and look up; they never touch
 the findings or the callback, so neither needs a lock and the callback may
 send on a ZeroMQ socket that must not cross threads.
 
-Finding the site (:meth:`SiteRating._discover`, one pool task).  The
-broker sends a registrable domain; the site is looked for at, in order::
-
-    https://DOMAIN   https://www.DOMAIN   http://DOMAIN   http://www.DOMAIN
-
-https first because most sites are served there and it gives the
-certificate; the bare name before ``www.`` because it is the name we were
-given (a redirect to ``www.`` is followed anyway).  For each origin
-robots.txt is read first (:func:`raterd.fetch.fetch_robots`): if it cannot
-be reached (no such name, refused, TLS failure, SSRF refusal) the next origin
-is tried, and a name that does not resolve or is refused by the SSRF guard
-is not tried again under the other scheme.  robots.txt answering 5xx, a home
-page with an HTTP error, a redirect loop or a home page that is not HTML
-also move on to the next origin.  The first origin that gives an HTML home
-page is the site; if robots.txt refuses us its home page the rating is
-``X/blocked``; if none answers it is ``U/no_website``.  The deadline ends
-the search at once.
+Finding the site is the first pool task (:class:`raterd._site_search.SiteSearch`,
+which documents the order of origins, robots.txt and the home page fetched
+together, and the meta-refresh/script redirects it follows).
 
 Every other page is checked against the robots.txt of its own origin (read
 once per origin, shared by the pool); the targets of redirects are not
@@ -49,22 +35,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from protocol.domains import registrable_domain
-from protocol.errors import DomainError
 from raterd._confirm import Query, judge_certificate, plan_queries
+from raterd._site_search import Home, SiteSearch, fetch_words, origin_of, site_of
 from raterd.extract import IdentityLink, PageFindings, extract_page, rank_urls, sitemap_urls
 from raterd.fetch import (
     ROBOTS_TOKEN,
-    BadURL,
-    BlockedAddress,
     CertInfo,
     Deadline,
     DeadlineExceeded,
     FetchError,
-    NameNotFound,
     Page,
     RobotsPolicy,
-    client_redirect,
     fetch_robots,
 )
 from raterd.findings import Confirmation, Evidence, SiteFindings
@@ -82,22 +63,6 @@ _PULSE_EVERY = 1.0  # seconds of silence before a "waiting" pulse (leases are re
 _MAX_SITEMAPS = 3  # sitemap documents read per rating (an index and two of its parts)
 _MAX_REMOTE_LOOKUPS = 3  # remote (GLEIF) requests per rating: it is someone else's server
 _DETAIL = 500  # characters of a pulse's detail
-_MAX_CLIENT_REDIRECTS = 3  # meta refresh / script hops followed from the home page
-
-
-@dataclass
-class _Home:
-    """What finding the site gave: the origin, its robots.txt and the home page, or why not."""
-
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (URL, what went wrong, in words)
-    origin: str | None = None
-    robots: RobotsPolicy | None = None
-    blocked: bool = False
-    page: Page | None = None
-    findings: PageFindings | None = None
-    link_domain: str = ""
-    client_redirects: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, how)
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (page, what): redirects not followed
 
 
 @dataclass
@@ -120,31 +85,8 @@ def _page_key(url: str) -> tuple[str, str, str]:
     return host, parts.path.rstrip("/").lower() or "/", parts.query
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _is_sitemap(url: str) -> bool:
     return urlsplit(url).path.lower().endswith(".xml")
-
-
-def _words(error: BaseException | None) -> str:
-    """A fetch error as the details page says it (the URL goes in the evidence's ``page``)."""
-    return error.message if isinstance(error, FetchError) else str(error or "")
-
-
-def _where(error: BaseException | None, fallback: str) -> str:
-    """The URL a fetch error happened at (a redirect's hop, not the first URL)."""
-    return (error.url if isinstance(error, FetchError) else "") or fallback
-
-
-def _site_of(host: str) -> str:
-    """The registrable domain of *host*, or ``""`` (an IP literal, an unknown suffix)."""
-    try:
-        return registrable_domain(host)
-    except DomainError:
-        return ""
 
 
 class SiteRating:
@@ -189,7 +131,9 @@ class SiteRating:
 
     def run(self) -> tuple[Decision, list[Evidence], dict[str, Any]]:
         self._check_blocklist(self.site)
-        self._submit("home", None, self._discover)
+        search = SiteSearch(self.fetcher, self.site, self.work, self.settings, self._robots_for, self.events,
+                            self._trying)
+        self._submit("home", None, search.run)
         self._loop()
         if self.pending:
             kinds = sorted({kind for _, kind, _ in self.pending.values()})
@@ -251,152 +195,6 @@ class SiteRating:
 
     # -- pool tasks (no findings, no callback in here) -----------------------------
 
-    def _candidates(self) -> list[str]:
-        hosts = [self.site] if self.site.startswith("www.") else [self.site, f"www.{self.site}"]
-        out = []
-        for scheme, port, default in (("https", self.settings.https_port, 443), ("http", self.settings.http_port, 80)):
-            suffix = "" if port == default else f":{port}"
-            out += [f"{scheme}://{host}{suffix}" for host in hosts]
-        return out
-
-    def _discover(self) -> _Home:
-        home = _Home()
-        dead_hosts: set[str] = set()
-        for origin in self._candidates():
-            host = urlsplit(origin).hostname or ""
-            if host in dead_hosts:
-                continue
-            if self.work.expired:
-                home.failures.append((origin + "/", "not tried: the rating's deadline had passed"))
-                break
-            home_url = origin + "/"
-            self._trying.append(origin + "/robots.txt")
-            # robots.txt and the home page are asked for together: one round
-            # trip instead of two on every site.  The page is thrown away
-            # unread if robots.txt turns out to forbid it.
-            early = self._fetch_in_background(home_url)
-            policy = self._robots_for(origin)
-            self.events.put(("robots", f"{policy.url}: {policy.outcome}"))
-            if policy.outcome == "unreachable":
-                error = policy.error
-                home.failures.append((_where(error, policy.url), _words(error)))
-                if isinstance(error, DeadlineExceeded):
-                    break
-                if isinstance(error, NameNotFound | BlockedAddress | BadURL) and urlsplit(error.url).hostname == host:
-                    dead_hosts.add(host)  # the other scheme asks the same DNS the same question
-                continue
-            if policy.outcome == "server_error":
-                home.failures.append((policy.url, f"robots.txt answered HTTP {policy.status}: the site is failing"))
-                continue
-            if not policy.allowed(home_url, ROBOTS_TOKEN):
-                home.origin, home.robots, home.blocked = origin, policy, True
-                return home
-            self._trying.append(home_url)
-            try:
-                page = self._result_of(early, home_url)
-            except FetchError as error:
-                home.failures.append((_where(error, home_url), _words(error)))
-                if isinstance(error, DeadlineExceeded):
-                    break
-                continue
-            failure = self._home_page_failure(page)
-            if failure:
-                home.failures.append(failure)
-                continue
-            followed = self._follow_client_redirects(home, origin, policy, page)
-            if followed is None:
-                home.client_redirects.clear()
-                continue  # the page it leads to failed: try the next origin
-            if home.blocked:
-                return home
-            origin, policy, page = followed
-            home.origin, home.robots, home.page = origin, policy, page
-            final_site = _site_of(urlsplit(page.url).hostname or "") or self.site
-            home.link_domain = final_site
-            home.findings = extract_page(page.text or "", page.url, final_site, link_limit=self.settings.max_pages)
-            return home
-        return home
-
-    @staticmethod
-    def _home_page_failure(page: Page) -> tuple[str, str] | None:
-        """(URL, why) *page* cannot be the site's home page, or None."""
-        if not 200 <= page.status < 300:
-            return page.url, f"home page answered HTTP {page.status}"
-        if page.text is None:
-            what = f"unreadable ({page.unreadable})" if page.unreadable else f"{page.content_type or 'binary'}, not HTML"
-            return page.url, f"home page is {what}"
-        return None
-
-    def _follow_client_redirects(self, home: _Home, origin: str, policy: RobotsPolicy,
-                                 page: Page) -> tuple[str, RobotsPolicy, Page] | None:
-        """The page a home page leads to by meta refresh or script, within the site and a few hops.
-
-        Returns (origin, robots policy, page) of the page to rate: *page*
-        itself when it does not redirect, or redirects where we do not
-        follow (another site, too many hops, a loop).  None when the page it
-        leads to cannot be fetched (recorded in ``home.failures``); sets
-        ``home.blocked`` when that page's robots.txt forbids it.
-        """
-        visited = {page.url.split("#", 1)[0]}
-        for _ in range(_MAX_CLIENT_REDIRECTS + 1):
-            redirect = client_redirect(page.text or "", page.url)
-            if redirect is None:
-                return origin, policy, page
-            target = redirect.url
-            page_site = _site_of(urlsplit(page.url).hostname or "") or self.site
-            if _site_of(urlsplit(target).hostname or "") != page_site:
-                home.notes.append((page.url, f"home page sends the browser ({redirect.how}) to another site, "
-                                             f"{target}: not followed, the page itself is rated"))
-                return origin, policy, page
-            if target.split("#", 1)[0] in visited or len(visited) > _MAX_CLIENT_REDIRECTS:
-                home.notes.append((page.url, f"home page {redirect.how} to {target} not followed: "
-                                             f"a loop or more than {_MAX_CLIENT_REDIRECTS} hops"))
-                return origin, policy, page
-            visited.add(target.split("#", 1)[0])
-            target_origin = _origin(target)
-            if target_origin != origin:
-                policy = self._robots_for(target_origin)
-                origin = target_origin
-            if not policy.allowed(target, ROBOTS_TOKEN):
-                if policy.outcome in ("unreachable", "server_error"):
-                    home.failures.append((target, f"not fetched: robots.txt of {origin} could not be read"))
-                    return None
-                home.origin, home.robots, home.blocked = origin, policy, True
-                return origin, policy, page
-            self._trying.append(target)
-            try:
-                next_page = self.fetcher.get(target, self.work, site=self.site)
-            except FetchError as error:
-                home.failures.append((_where(error, target), _words(error)))
-                return None
-            failure = self._home_page_failure(next_page)
-            if failure:
-                home.failures.append(failure)
-                return None
-            home.client_redirects.append((page.url, next_page.url, redirect.how))
-            page = next_page
-        return origin, policy, page
-
-    def _fetch_in_background(self, url: str) -> Future:
-        """Start fetching *url* on a thread of its own (the pool may have a single thread)."""
-        future: Future = Future()
-
-        def run() -> None:
-            try:
-                future.set_result(self.fetcher.get(url, self.work, site=self.site))
-            except BaseException as error:  # handed to whoever waits for it
-                future.set_exception(error)
-
-        threading.Thread(target=run, name=f"home {url}", daemon=True).start()
-        return future
-
-    def _result_of(self, future: Future, url: str) -> Page:
-        """The page a background fetch got; its errors raised here. The fetcher ends it by the deadline."""
-        try:
-            return future.result(timeout=self.work.remaining() + 1.0)
-        except FutureTimeout:
-            raise DeadlineExceeded("deadline passed waiting for the page", url=url) from None
-
     def _robots_for(self, origin: str) -> RobotsPolicy:
         """The robots.txt policy of *origin*, fetched once per rating whichever thread asks first."""
         with self._robots_lock:
@@ -422,15 +220,15 @@ class SiteRating:
 
     def _fetch(self, url: str, kind: str, *, sitemap: bool = False) -> _Fetched:
         result = _Fetched(url, kind)
-        policy = self._robots_for(_origin(url))
+        policy = self._robots_for(origin_of(url))
         if not policy.allowed(url, ROBOTS_TOKEN):
-            result.skipped = (f"not fetched: robots.txt unreachable ({_words(policy.error)})" if policy.error is not None
+            result.skipped = (f"not fetched: robots.txt unreachable ({fetch_words(policy.error)})" if policy.error is not None
                               else f"robots.txt ({policy.outcome}) disallows it")
             return result
         try:
             page = self.fetcher.get(url, self.work, accept_non_html=sitemap, site=self.site)
         except FetchError as error:
-            result.error = _words(error)
+            result.error = fetch_words(error)
             return result
         result.page = page
         if not 200 <= page.status < 300:
@@ -461,7 +259,7 @@ class SiteRating:
 
     # -- results, in the coordinator -------------------------------------------------
 
-    def _on_home(self, home: _Home, _: None) -> None:
+    def _on_home(self, home: Home, _: None) -> None:
         for url, what in home.failures:
             self.extra.append(Evidence(kind="fetch_error", value=what, page=url, method="find_site", source="pipeline"))
         if home.origin is None:
@@ -492,7 +290,7 @@ class SiteRating:
                                        page=source_page, method=how, source="pipeline"))
             self.seen_pages.add(_page_key(source_page))
         page, found = home.page, home.findings
-        if page is None or found is None:  # cannot happen: _discover sets both or neither
+        if page is None or found is None:  # cannot happen: the search sets both or neither
             raise RuntimeError("home page without findings")
         if home.link_domain != self.site:
             self.link_domain = home.link_domain
@@ -592,7 +390,7 @@ class SiteRating:
         key = _page_key(url)
         if (len(self.seen_sitemaps) >= _MAX_SITEMAPS or key in self.seen_sitemaps
                 or self.pages_planned >= self.settings.max_pages
-                or _site_of(urlsplit(url).hostname or "") != self.link_domain):
+                or site_of(urlsplit(url).hostname or "") != self.link_domain):
             return
         self.seen_sitemaps.add(key)
         self._submit("sitemap", "sitemap", self._fetch, url, "sitemap", sitemap=True)
