@@ -14,7 +14,7 @@ from raterd.findings import OrganisationName, PostalAddress, Registration, SiteF
 from raterd.pipeline import RaterSettings, RatingOutcome, SitePipeline
 from tests.raterd.corpus._html import page
 from tests.raterd.corpus.slow import SLOW_LINKS, SlowPages
-from tests.raterd.fixtures import FakeDNS, FixtureServer, Response, Site
+from tests.raterd.fixtures import FakeDNS, FixtureServer, Response, Site, closed_port
 
 GOOD_HOME = page("Fine Goods", "<h1>Fine goods</h1><p class='price'>£10.00</p><button>Add to basket</button>"
                  "<h2>Registered office</h2><p>Fine Goods Ltd<br>4 Market Square<br>Oxford<br>OX1 3AA</p>",
@@ -139,9 +139,10 @@ def budget_site(fixture_server: FixtureServer) -> Iterator[FixtureServer]:
 
 
 def _pipeline(server: FixtureServer, **overrides) -> SitePipeline:
-    settings = RaterSettings(resolve=tuple(f"{name}:127.0.0.1" for name in NAMES), ca_bundle=server.ca_bundle,
-                             gleif_url="", sources="/nonexistent/sources.db", http_port=server.http_port,
-                             https_port=server.https_port, deadline=10.0, **overrides)
+    options = dict(resolve=tuple(f"{name}:127.0.0.1" for name in NAMES), ca_bundle=server.ca_bundle, gleif_url="",
+                   sources="/nonexistent/sources.db", http_port=server.http_port, https_port=server.https_port,
+                   deadline=10.0)
+    settings = RaterSettings(**{**options, **overrides})
     return SitePipeline(settings, system_lookup=FakeDNS())
 
 
@@ -159,6 +160,28 @@ def test_a_redirect_to_another_sites_mapped_name_does_not_get_the_mappings_trust
     assert any(e["kind"] == "fetch_error" and "redirect from another site" in e["value"] for e in outcome.evidence)
     assert (direct.rating, direct.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED)
     assert direct.location is not None and direct.location["postcode"] == "LS1 2AB"
+
+
+def test_evidence_links_name_a_mapped_site_as_asked_on_the_default_port(budget_site: FixtureServer) -> None:
+    port = budget_site.https_port
+    pulses: list[str] = []
+    with _pipeline(budget_site) as rater:
+        outcome = rater.rate("new-brand-shop.com", progress=lambda stage, detail, *_: pulses.append(detail))
+    pages = [item["page"] for item in outcome.evidence if item["page"]]
+    assert "https://new-brand-shop.com/contact" in pages and "https://new-brand-shop.com/" in pages
+    assert all(p.startswith("https://new-brand-shop.com/") for p in pages), pages
+    texts = [value for item in outcome.evidence for value in item.values()] + pulses
+    assert not [t for t in texts if f":{port}" in t or "127.0.0.1" in t]
+
+
+def test_fetch_failures_in_the_details_are_words(budget_site: FixtureServer) -> None:
+    # https answers nowhere (a closed port the operator's site ports include); the site is found over http.
+    with _pipeline(budget_site, https_port=closed_port()) as rater:
+        outcome = rater.rate("new-brand-shop.com")
+    assert (outcome.rating, outcome.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED)
+    failures = [(item["value"], item["page"]) for item in outcome.evidence if item["kind"] == "fetch_error"]
+    assert ("HTTPS: cannot connect (connection refused)", "https://new-brand-shop.com/robots.txt") in failures
+    assert all("Connection" not in value and "127.0.0.1" not in value for value, _ in failures)
 
 
 def test_max_pages_caps_the_pages_read_home_page_included(budget_site: FixtureServer) -> None:
