@@ -69,6 +69,7 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
     raters.sort(key=lambda r: (r["host"], r["worker"]))
     in_flight = len(core.fq) - core.fq.queued
     refusal = core.refusal()
+    weights = core.fq.weights()
     return {
         "broker": {"version": VERSION, "host": broker.host, "pid": os.getpid(),
                    "started_at": broker.started_at, "uptime": round(now_wall - broker.started_at, 3),
@@ -87,5 +88,5 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
                     "backlog": journal.backlog, "last_commit_age": round(journal.last_commit_age(now), 3),
                     "stalled_for": round(journal.stalled_for(now), 3),
                     "alive": journal.alive, "error": (journal.death or journal.last_error)[:500]},
-        "weights": core.fq.weights() if len(core.fq.weights()) <= MAX_QUEUES else {},
+        "weights": weights if len(weights) <= MAX_QUEUES else {},
     }
