@@ -183,7 +183,7 @@ class SiteRating:
     def _pulse(self, stage: str, detail: str, done: int, total: int) -> None:
         self._last_pulse = time.monotonic()
         # The monitor shows these: the same public URLs as the evidence.
-        self._report(stage, self.fetcher.resolver.public_urls(detail)[:_DETAIL], done, total)
+        self._report(stage, self.pipeline.public_urls(detail)[:_DETAIL], done, total)
 
     def _drain_events(self) -> None:
         while True:

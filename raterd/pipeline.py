@@ -203,7 +203,12 @@ class SitePipeline:
                                connections_per_host=settings.connections_per_host,
                                user_agent=settings.user_agent, max_pools=16)
         self.index: SourceIndex = open_readonly(settings.sources)
+        self._site_ports = {"http": settings.http_port, "https": settings.https_port}
         self._closed = False
+
+    def public_urls(self, text: str) -> str:
+        """*text* with the URLs of mapped sites, and of sites on the rater's site ports, on the default port."""
+        return self.resolver.public_urls(text, self._site_ports)
 
     def gleif_for(self, seconds: float) -> GleifClient | None:
         """A GLEIF client whose requests give up after *seconds* (sharing the pool).
@@ -250,7 +255,7 @@ class SitePipeline:
             decision, extra, stats = rating.run()
         finally:
             rating.close()
-        evidence = _public(_merge_evidence(decision.evidence, extra), self.resolver)
+        evidence = _public(_merge_evidence(decision.evidence, extra), self.public_urls)
         location = {key: decision.location.get(key, "") for key in LOCATION_FIELDS} if decision.location else None
         elapsed = time.monotonic() - started
         outcome = RatingOutcome(domain, decision.rating, decision.ratinginfo, location, evidence, elapsed, stats)
@@ -275,9 +280,9 @@ class SitePipeline:
         self.close()
 
 
-def _public(evidence: tuple[dict, ...], resolver: Resolver) -> tuple[dict, ...]:
-    """Evidence whose links a person can follow (:meth:`Resolver.public_urls` on every string)."""
-    return tuple({key: resolver.public_urls(value) if isinstance(value, str) else value
+def _public(evidence: tuple[dict, ...], public_urls: Callable[[str], str]) -> tuple[dict, ...]:
+    """Evidence whose links a person can follow (:meth:`SitePipeline.public_urls` on every string)."""
+    return tuple({key: public_urls(value) if isinstance(value, str) else value
                   for key, value in item.items()} for item in evidence)
 
 

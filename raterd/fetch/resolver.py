@@ -207,20 +207,26 @@ class Resolver:
         """A copy of the operator's name -> addresses map (canonical names)."""
         return dict(self._overrides)
 
-    def public_urls(self, text: str) -> str:
+    def public_urls(self, text: str, site_ports: Mapping[str, int] | None = None) -> str:
         """*text* with every ``scheme://host:port`` of a mapped host as ``scheme://host``.
 
         What a person can follow: a site the operator mapped (to a test
         server, a demo port, an internal address) is named as asked, on its
         scheme's default port, not by the port the rater reached it on.
-        Other hosts' URLs are left as they are.
+        *site_ports* (scheme -> port) are where the rater looks for sites
+        (``--http-port``/``--https-port``): a URL on one of those is shown
+        on the default port too, mapped or not.  Other URLs are left as
+        they are.
         """
-        if "://" not in text or not self._overrides:
+        if "://" not in text or not (self._overrides or site_ports):
             return text
+        ports = site_ports or {}
 
         def public(match: re.Match[str]) -> str:
-            scheme, host = match.group(1), match.group(2).lower().rstrip(".")
-            return f"{scheme}://{host}" if host in self._overrides else match.group(0)
+            scheme, host, port = match.group(1), match.group(2).lower().rstrip("."), int(match.group(3))
+            if host in self._overrides or ports.get(scheme) == port:
+                return f"{scheme}://{host}"
+            return match.group(0)
 
         return _URL_WITH_PORT.sub(public, text)
 

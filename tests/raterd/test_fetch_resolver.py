@@ -345,3 +345,13 @@ def test_sub_deadline_never_outlives_its_parent() -> None:
 def test_deadline_refuses_negative_seconds() -> None:
     with pytest.raises(ValueError):
         Deadline(-1)
+
+
+def test_public_urls_name_mapped_sites_on_the_default_port() -> None:
+    resolver = Resolver({"shop.example.com": ["10.0.0.5"]})
+    text = ("https://shop.example.com:8443/contact, http://other.example.net:8080/x, "
+            "http://www.other.example.net:18080/ and https://shop.example.com/")
+    assert resolver.public_urls(text, {"http": 18080, "https": 443}) == (
+        "https://shop.example.com/contact, http://other.example.net:8080/x, "
+        "http://www.other.example.net/ and https://shop.example.com/")
+    assert resolver.public_urls("no links here") == "no links here"
