@@ -35,6 +35,7 @@ import heapq
 import json
 import os
 import resource
+import selectors
 import signal
 import sys
 import time
@@ -82,8 +83,13 @@ class LeanRaters:
         self.socks: list[zmq.Socket] = []
         self.last_sent: list[float] = []
         self.done: list[int] = []
-        self.poller = zmq.Poller()
-        self.index: dict[zmq.Socket, int] = {}
+        # zmq.Poller walks every socket on every call (over a millisecond
+        # for 600 sockets), so many connections are watched through their
+        # notification fds with epoll instead.  Those fds are edge-triggered:
+        # a connection is drained until it has nothing, and re-checked after
+        # each send (a send can consume the notification of an arrival).
+        self.selector = selectors.DefaultSelector()
+        self.pending: set[int] = set()
         for i in range(connections):
             s = self.ctx.socket(zmq.DEALER)
             s.setsockopt(zmq.ROUTING_ID, f"lean/{name}/{i}/{os.getpid()}".encode())
@@ -92,8 +98,8 @@ class LeanRaters:
             self.socks.append(s)
             self.last_sent.append(0.0)
             self.done.append(0)
-            self.poller.register(s, zmq.POLLIN)
-            self.index[s] = i
+            self.selector.register(s.getsockopt(zmq.FD), selectors.EVENT_READ, i)
+            self.pending.add(i)
         self.timers: list[tuple[float, int, int, Job, int]] = []  # (due, seq, conn, job, pulses left)
         self._seq = 0
         self.sent: Counter[str] = Counter()
@@ -111,6 +117,7 @@ class LeanRaters:
             return
         self.last_sent[i] = now
         self.sent[kind] += 1
+        self.pending.add(i)
 
     def _ready(self, i: int, now: float) -> None:
         self._send(i, Ready(capacity=1, host="lean", pid=os.getpid(), worker=f"c{i}", version="lean",
@@ -190,18 +197,18 @@ class LeanRaters:
                 if single.poll(wait * 1000):
                     self._drain(0, single)
                 continue
-            for sock, _ in self.poller.poll(wait * 1000):
-                self._drain(self.index[sock], sock)
+            for key, _ in self.selector.select(0 if self.pending else wait):
+                self.pending.add(key.data)
+            while self.pending:
+                i = self.pending.pop()
+                self._drain(i, self.socks[i])
 
     def _drain(self, i: int, sock: zmq.Socket) -> None:
-        while True:
-            try:
-                frames = sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            self._on_message(i, frames, time.monotonic())
+        while sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            self._on_message(i, sock.recv_multipart(zmq.NOBLOCK), time.monotonic())
 
     def close(self) -> None:
+        self.selector.close()
         for s in self.socks:
             s.close(0)
         self.ctx.term()

@@ -124,6 +124,16 @@ class Feeder:
             if wait > 0 and self.sock.poll(wait * 1000):
                 self._drain()
 
+    def settle(self, timeout: float) -> None:
+        """Wait (bounded) for the answers to requests still in flight."""
+        end = time.monotonic() + timeout
+        while sum(self.replies.values()) - self.replies.get("send_blocked", 0) < self.sent:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            if self.sock.poll(min(left, 0.1) * 1000):
+                self._drain()
+
     def _send(self) -> None:
         self.sent += 1
         domain = f"j{self.sent}-{int(time.time() * 1e6)}.com"
@@ -220,6 +230,7 @@ def simulate(args) -> dict:
             feeder.run(load_s, sample, args.sample)
             cpu_l1, t2 = _proc_cpu(pid), time.monotonic()
             sim_cpu = _self_cpu() - sim_cpu0
+            feeder.settle(5.0)
             out["broker_load"] = {"cpu_pct": 100 * (cpu_l1 - cpu_l0) / (t2 - t1), "rss_mb": _rss_mb(pid),
                                   "rss_peak_mb": max([s["rss_mb"] for s in samples] + [_rss_mb(pid)])}
             out["samples"] = samples
@@ -322,13 +333,13 @@ def main() -> int:
     p.add_argument("--work", type=float, default=15.0, help="seconds per simulated rating (default %(default)s)")
     p.add_argument("--pulses", type=int, default=3, help="PULSEs per rating (default %(default)s)")
     p.add_argument("--heartbeat", type=float, default=1.0, help="rater heartbeat interval, as raterd's")
-    p.add_argument("--seconds", type=float, default=120.0, help="idle + load phases, bounded (default %(default)s)")
-    p.add_argument("--quick", action="store_true", help="a ~30 s run (--seconds 30)")
+    p.add_argument("--seconds", type=float, help="idle + load phases, bounded (default 120, 30 with --quick)")
+    p.add_argument("--quick", action="store_true", help="a ~30 s run at the same scale")
     p.add_argument("--sample", type=float, default=5.0, help="seconds between STATS samples (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     args = p.parse_args()
-    if args.quick:
-        args.seconds = 30.0
+    if args.seconds is None:
+        args.seconds = 30.0 if args.quick else 120.0
     if args.raters < args.processes or args.seconds < 10:
         p.error("need at least one rater per process and --seconds >= 10")
     args.log = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
