@@ -1,4 +1,4 @@
-"""The import rules of the design card, checked on every run.
+"""The import rules between the top-level packages, checked on every run.
 
 protocol imports nothing of ours; store may use protocol; broker uses
 protocol and store; raterd uses protocol only (raters hold no database

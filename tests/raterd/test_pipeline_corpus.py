@@ -4,7 +4,7 @@ The corpus (``tests/raterd/corpus``) is served over HTTP and HTTPS on
 loopback with certificates from the fixture CA; the sources are the sample
 files in their published formats, imported into a temporary index, and a
 GLEIF-format API on loopback.  Also here: progress pulses, concurrency of
-page fetches (acceptance 2, as a behaviour), and sources that are missing or
+page fetches (as a behaviour: the server sees them overlap), and sources that are missing or
 slow.
 """
 
@@ -140,7 +140,7 @@ def test_pulses_report_every_page_and_source_from_the_calling_thread(pipeline: S
     assert any("SW1A 1AA: confirmed" in p[1] for p in pulses if p[0] == "source")
 
 
-# -- acceptance 2: identity pages are fetched concurrently -----------------------------------------------
+# -- identity pages are fetched concurrently ------------------------------------------------------------
 
 def test_ten_slow_identity_pages_are_fetched_at_the_same_time(env: CorpusEnv, slow_pages: SlowPages) -> None:
     slow_pages.reset()

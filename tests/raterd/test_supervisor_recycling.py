@@ -1,4 +1,4 @@
-"""sitetruth-raterd's supervisor: niceness and recycling without losing ready capacity (acceptance 4).
+"""sitetruth-raterd's supervisor: niceness and recycling without losing ready capacity.
 
 Real ``sitetruth-raterd`` processes against a real broker on loopback. The
 workers use the test-only fake pipeline (tests/raterd/fake_pipeline.py)
