@@ -384,7 +384,7 @@ class Fetcher:
                 return outcome
         outcome.content_type = mime
         if coding_name is not None and body.truncated and body.expansion > _BOMB_RATIO:
-            outcome.unreadable = (f"a decompression bomb: {body.used_bytes} compressed bytes expand past "
+            outcome.unreadable = (f"a decompression bomb: {body.used_bytes} compressed bytes decode past "
                                   f"the {cap}-byte cap")
             return outcome
         text, encoding = decode_text(body.data, charset, truncated=body.truncated)
