@@ -1,7 +1,7 @@
 """The words every process shares: rating letters, ``ratinginfo`` codes, lifetimes.
 
 These are part of the public SiteTruth API v3 contract (see
-``shared/ARCHITECTURE.md``); outside clients depend on the exact strings, so
+``docs/api.md``); outside clients depend on the exact strings, so
 they live here, below every component, and nowhere else.
 """
 
