@@ -203,3 +203,16 @@ def test_a_reconnecting_worker_authenticates_again(keys, routers, raterd):  # no
     second = routers(keyset, port)
     seen = second.readies(timeout=30)
     assert seen and seen[0][0] == "rater:node7", node.output()[-3000:]
+
+
+def test_a_worker_whose_key_file_went_bad_after_the_check_stops_with_a_configuration_error(keys, raterd):  # noqa: F811
+    from raterd._proc import ExitCode
+    from raterd.worker import WorkerConfig
+    from tests.raterd.raterd_harness import FAKE
+
+    os.chmod(keys["node7"], 0o644)        # opened up after sitetruth-raterd checked it
+    worker = raterd.worker(WorkerConfig(broker=f"tcp://127.0.0.1:{free_port()}", pipeline=FAKE, nice=None,
+                                        curve_secret=str(keys["node7"]),
+                                        broker_public_key=str(keys["broker_public"])))
+    assert worker.wait(30) == ExitCode.CONFIG, worker.output()[-3000:]
+    assert f"CURVE keys: secret key file {keys['node7']} is readable or writable by others" in worker.output()
