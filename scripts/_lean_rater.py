@@ -47,6 +47,7 @@ sys.path.insert(0, ROOT)
 import zmq  # noqa: E402
 
 from protocol import Disconnect, Heartbeat, Job, ProtocolError, Pulse, Ready, Result, decode  # noqa: E402
+from protocol.wire import send_frames  # noqa: E402
 from protocol.vocabulary import Rating, RatingInfo  # noqa: E402
 
 _HEARTBEAT = Heartbeat().to_frames()
@@ -111,7 +112,7 @@ class LeanRaters:
 
     def _send(self, i: int, frames: list[bytes], kind: str, now: float) -> None:
         try:
-            self.socks[i].send_multipart(frames, zmq.NOBLOCK)
+            send_frames(self.socks[i], frames, zmq.NOBLOCK)
         except zmq.Again:
             self.sent["dropped"] += 1
             return

@@ -17,11 +17,15 @@ figure comparable with dispatch latency) and the round trip.
 from __future__ import annotations
 
 import argparse
+import os
 import struct
 import sys
 import time
 
 import zmq
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from protocol.wire import send_frames  # noqa: E402
 
 _STAMP = struct.Struct(">d")
 
@@ -46,9 +50,9 @@ def run_relay(front: str, back: str, seconds: float) -> int:
                 if sock is workers:
                     worker = frames[0]
                     if len(frames) == 3:  # [worker, client, payload]: an answer
-                        clients.send_multipart(frames[1:])
+                        send_frames(clients, frames[1:])
                 elif worker is not None:  # [client, payload]
-                    workers.send_multipart([worker, *frames])
+                    send_frames(workers, [worker, *frames])
     finally:
         clients.close(0)
         workers.close(0)
@@ -68,7 +72,7 @@ def run_worker(connect: str, seconds: float) -> int:
             if not sock.poll(200):
                 continue
             client, payload = sock.recv_multipart()
-            sock.send_multipart([client, payload + _STAMP.pack(time.time())])
+            send_frames(sock, [client, payload + _STAMP.pack(time.time())])
     finally:
         sock.close(0)
         ctx.term()

@@ -240,6 +240,7 @@ def bench_relay(jobs: int, raters: int, tmp: _Tmp) -> dict:
     is best read against it.
     """
     from protocol import Job, Ready, Result, decode, join_envelope, split_envelope
+    from protocol.wire import send_frames
 
     ctx = zmq.Context()
     sock = ctx.socket(zmq.ROUTER)
@@ -259,7 +260,7 @@ def bench_relay(jobs: int, raters: int, tmp: _Tmp) -> dict:
         t0 = time.monotonic()
         while done < jobs:
             while free and todo:
-                sock.send_multipart(join_envelope(free.pop(), Job(
+                send_frames(sock, join_envelope(free.pop(), Job(
                     job_id=str(len(todo)), domain=todo.pop(), attempt=1, lease=20.0, deadline=30.0).to_frames()))
             if not sock.poll(10_000):
                 raise TimeoutError("relay: raters stopped answering")

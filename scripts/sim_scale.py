@@ -53,6 +53,7 @@ from _lean_rater import raise_fd_limit  # noqa: E402
 
 from protocol import RateRequest, StatsRequest, decode  # noqa: E402
 from protocol.client import BrokerClient  # noqa: E402
+from protocol.wire import send_frames  # noqa: E402
 from store import open_store  # noqa: E402
 from tests.support.processes import Proc, free_port, start_broker_process  # noqa: E402
 
@@ -139,7 +140,7 @@ class Feeder:
         domain = f"j{self.sent}-{int(time.time() * 1e6)}.com"
         msg = RateRequest(req_id=self.sent, client_ip=self.rng.choice(self.ips), priority=1, domains=(domain,))
         try:
-            self.sock.send_multipart(msg.to_frames(), zmq.NOBLOCK)
+            send_frames(self.sock, msg.to_frames(), zmq.NOBLOCK)
         except zmq.Again:
             self.replies["send_blocked"] = self.replies.get("send_blocked", 0) + 1
 
