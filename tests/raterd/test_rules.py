@@ -359,3 +359,17 @@ def test_a_label_heading_above_the_address_is_not_a_name():
     decision = kayak_site("<h2>Visit our workshop</h2><p>112 Harbor Road<br>Port Townsend, WA 98368</p>")
     assert (decision.rating, decision.ratinginfo) == (Rating.X, RatingInfo.NO_LOCATION)
     assert "business name" in decision.evidence[0]["value"]
+
+
+def test_a_listed_stockist_is_never_looked_up_in_the_registers():
+    from raterd._confirm import plan_queries
+
+    findings = SiteFindings(domain="example-paddles.com")
+    stockists = ("<html><head><title>Where to buy</title></head><body><h1>Where to buy</h1>"
+                 "<h3>Paddle World</h3><p>12 Main Street<br>Springfield, IL 62701</p>"
+                 "<h3>River Sports</h3><p>48 Elm Street<br>Burlington, VT 05401</p></body></html>")
+    findings.merge_page(extract_page(stockists, KAYAK_CONTACT, "example-paddles.com"))
+    assert plan_queries(findings, set()) == []  # no name the site gives as its own: nothing to ask
+    own = "<html><body>" + KAYAK_BLOCK + "</body></html>"
+    findings.merge_page(extract_page(own, KAYAK_HOME, "example-paddles.com"))
+    assert {q.name for q in plan_queries(findings, set())} == {"Blue Heron Kayak Company"}
