@@ -74,7 +74,6 @@ from protocol import (
     Ready,
     decode,
 )
-
 from protocol.security import ClientKeys, KeyFileError
 
 from ._brokerlink import BrokerLink
@@ -216,6 +215,7 @@ class Worker:
         if self._link is not None:
             self._poller.unregister(self._sock)
             self._link.close()
+            self._link = self._sock = None
         self._link = BrokerLink(self._context, self.config, self.identity, self._curve)
         self._sock = self._link.sock
         self._poller.register(self._sock, zmq.POLLIN)
