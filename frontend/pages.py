@@ -59,7 +59,7 @@ _SECTIONS = [
     ("Who confirmed it", ("confirmation", "blocklist", "certificate")),
     ("Business found on the site", ("name", "address", "registration", "phone")),
     ("Other candidates considered", ("name_candidate", "address_candidate")),
-    ("Is it selling?", ("commerce", "selling")),
+    ("Is it selling?", ("commerce", "selling", "parked")),
     ("How the rating was decided", ("rule", "robots", "fetch_error", "error")),
 ]
 _POPUP_KINDS = ("confirmation", "blocklist", "name", "address")
