@@ -202,7 +202,10 @@ class DomainStatus:
 
     @classmethod
     def from_wire(cls, value: Any) -> DomainStatus:
-        return cls(**_field_values("DomainStatus", _spec(cls), value, lambda k, v: v))
+        spec = _spec(cls)
+        if type(value) is dict and value.keys() <= spec[0] and value.keys() >= spec[1]:
+            return cls(**value)  # exactly our keys: no per-key pass needed
+        return cls(**_field_values("DomainStatus", spec, value, lambda k, v: v))
 
 
 @dataclass(frozen=True, slots=True)
