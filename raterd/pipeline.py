@@ -18,14 +18,17 @@ waiting for its thread pool when time is up):
 2. the node-local blocklists (:func:`raterd.sources.blocklist_hits`): a hit
    does not stop the rating (its evidence is still gathered) but the rules
    make it ``X/negative_info`` whatever else is found;
-3. the site is found and its robots.txt read (:mod:`raterd._rating`, which
-   documents the order of ``https``/``http`` and bare/``www.`` names and what
-   each failure means): nothing answering is ``U/no_website``; robots.txt
+3. the site is found (:mod:`raterd._site_search`, which documents the order
+   of ``https``/``http`` and bare/``www.`` names and what each failure
+   means): robots.txt and the home page are asked for together, and a home
+   page that only sends the browser on (meta refresh, a one-line script) is
+   followed within the site; nothing answering, or only an unreadable page
+   (a decompression bomb, binary data), is ``U/no_website``; robots.txt
    refusing us the home page is ``X/blocked``;
-4. the home page, then the identity pages it links to (and ``/sitemap.xml``
-   when the home page did not fill the page budget) are fetched concurrently
-   in a per-rating thread pool and extracted as they arrive
-   (:func:`raterd.extract.extract_page`);
+4. the identity pages the home page links to (and ``/sitemap.xml`` when the
+   home page did not fill the page budget) are fetched concurrently in a
+   per-rating thread pool, as many at once as ``connections_per_host``
+   allows, and extracted as they arrive (:func:`raterd.extract.extract_page`);
 5. in the same pool, as soon as a name and a postcode (or a registration
    number) are known: the node-local registers (:func:`raterd.sources.registry_match`)
    and the remote GLEIF API (:class:`raterd.sources.GleifClient`, its own
