@@ -264,9 +264,12 @@ class Resolver:
             allowed = self._default_ports | self._ports.get(name, frozenset())
             if trust_mapping and port in allowed:
                 return [Address(ip, True) for ip in mapped]
-            because = ("it was reached by a redirect from another site" if not trust_mapping else
-                       f"port {port} is not one the mapping is trusted on ({', '.join(map(str, sorted(allowed)))})")
-            return self._check(name, mapped, url, f"mapped by the operator, but {because}")
+            # The message goes on a public details page: it names neither the
+            # operator's internal address nor the ports it is trusted on.
+            because = ("only when that site is rated, not when it is reached by a redirect from another site"
+                       if not trust_mapping else f"only on its own ports, and port {port} is not one of them")
+            return self._check(name, mapped, url, f"blocked: {name} is mapped by the operator to a non-public "
+                                                  f"address, trusted {because}")
         ips = self._cached(name)
         if ips is None:
             ips = self._system_lookup(name, port, deadline, url)
@@ -275,15 +278,14 @@ class Resolver:
 
     @staticmethod
     def _check(name: str, ips: Iterable[str], url: str, context: str) -> list[Address]:
-        """Untrusted addresses: all must be public, or the name is refused."""
+        """Untrusted addresses: all must be public, or the name is refused (with *context* as the message)."""
         checked = []
         for ip in ips:
             why = non_public_reason(ip)
             if why is not None:
                 log.info("refusing %s: it resolves to %s (%s%s)", name, ip, why, f"; {context}" if context else "")
-                message = f"blocked: {name} resolves to non-public address {ip} ({why})"
-                raise BlockedAddress(message + (f"; {name} is {context}" if context else ""), url=url, host=name,
-                                     address=ip, reason=why)
+                message = context or f"blocked: {name} resolves to non-public address {ip} ({why})"
+                raise BlockedAddress(message, url=url, host=name, address=ip, reason=why)
             checked.append(Address(str(parse_ip(ip)), False))
         return checked
 
