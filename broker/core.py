@@ -239,6 +239,28 @@ class BrokerCore:
         elif not outcome.ok:
             self.counters["writes_refused"] += 1
 
+    def outcome_unhandled(self, outcome: Outcome) -> None:
+        """Handling ``outcome`` raised (a bug): still answer whoever waits on it, keep its jobs.
+
+        Jobs of an enqueue stay live (durable if the write committed; if not,
+        the next request for one writes it again); a committed rating lets
+        its job go; a refused one leaves the job as it is (its row remains).
+        """
+        op = outcome.op
+        if isinstance(op, Enqueue):
+            for job in self._batches.pop(op.token, ()):
+                if job.batch == op.token:
+                    job.batch = None
+                if outcome.ok:
+                    job.durable = True
+                self._resolve(job, False, "internal error: ask again")
+        elif isinstance(op, Complete):
+            job = self.fq.get(op.rating.domain)
+            if job is not None and job.done:
+                if outcome.ok:
+                    self.fq.finish(job)
+                self._resolve(job, False, "internal error: ask again")
+
     def journal_stopped(self, detail: str) -> None:
         """The journal can never commit again: answer everyone waiting, refuse new work."""
         self.journal_problem = f"journal stopped: {detail}"

@@ -312,8 +312,15 @@ class Broker:
             outcome = outcomes.popleft()
             if isinstance(outcome, StoreState):
                 self.core.store_state(outcome.ok, outcome.detail)
-            else:
+                continue
+            try:
                 self.core.journal_outcome(outcome)
+            except Exception:
+                # One outcome's bug must not strand the requests waiting on
+                # it, nor the outcomes behind it.
+                log.exception("error handling a journal outcome")
+                self.core.counters["loop_errors"] += 1
+                self._guard("journal outcome clean-up", self.core.outcome_unhandled, outcome)
         if not self.journal.alive and not self.core.journal_problem.startswith("journal stopped"):
             # Everything it reported is handled above; answer whoever still waits.
             self.core.journal_stopped(self.journal.death or "journal thread ended")
