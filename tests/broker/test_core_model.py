@@ -18,8 +18,8 @@ After every step it checks the broker's promises:
 * no client IP owns more jobs than its cap;
 * nothing is held in memory for finished work.
 
-Runs ``SITETRUTH_MODEL_EXAMPLES`` examples (default 2000; a few tens of
-seconds).
+Runs ``SITETRUTH_MODEL_EXAMPLES`` examples (default 2000) of up to
+``SITETRUTH_MODEL_STEPS`` steps (default 30): about half a minute.
 """
 
 from __future__ import annotations
@@ -386,6 +386,7 @@ def _result(job_id: str, domain: str) -> Result:
 
 
 CoreModel.TestCase.settings = settings(
-    max_examples=int(os.environ.get("SITETRUTH_MODEL_EXAMPLES", "2000")), stateful_step_count=30,
+    max_examples=int(os.environ.get("SITETRUTH_MODEL_EXAMPLES", "2000")),
+    stateful_step_count=int(os.environ.get("SITETRUTH_MODEL_STEPS", "30")),
     deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestCoreModel = CoreModel.TestCase
