@@ -16,6 +16,12 @@ docs/security.md). Without keys the broker runs in insecure mode and binds
 loopback endpoints only; an endpoint other machines can reach is refused
 (exit 2) unless --insecure is given. The first log line says which mode runs.
 
+Metrics: --metrics HOST:PORT serves Prometheus metrics on
+http://HOST:PORT/metrics (queue depth per client IP, raters by state,
+completions by letter, the journal's backlog...; the list is in
+broker/metrics.py and the README). A port in use is a usage error (exit 2)
+before the store is touched.
+
 Exit codes: 0 clean stop, 2 usage (including unusable key files and an
 exposed endpoint without keys), 3 store unavailable at start, 4 schema
 error, 1 anything else (its traceback is written to the store's error log).
@@ -35,9 +41,11 @@ from protocol.config import ConfigError, add_options, from_args, parse_args, pro
 from protocol.security import KeySet
 from store import SchemaError, StoreConfigError, StoreUnavailable
 
+from ._metricsfeed import StatsPoller
 from .auth import InsecureBindError, bind_policy
 from .config import BrokerConfig
 from .errorlog import write_fatal
+from .metrics import BrokerMetrics, MetricsError
 from .server import Broker
 
 __all__ = ["main", "build_parser", "config_from_args", "security_line", "make_broker"]
@@ -72,19 +80,44 @@ def security_line(config: BrokerConfig, keyset: KeySet | None) -> str:
     return f"CURVE on both sockets ({', '.join(endpoints)}): {known}"
 
 
-def make_broker(config: BrokerConfig, keyset: KeySet | None) -> Broker:
+def loop_feeds_metrics() -> bool:
+    """Whether the Broker's own loop answers its metrics' snapshot requests (``Broker(metrics=...)``)."""
+    return "metrics" in inspect.signature(Broker).parameters
+
+
+def make_broker(config: BrokerConfig, keyset: KeySet | None, metrics: BrokerMetrics | None = None) -> Broker:
     """The Broker, given the key set it must secure its sockets with (None: insecure mode).
 
     Refuses (ConfigError) rather than run unauthenticated when keys were
     given but this Broker cannot take them: an operator who configured keys
     must never get a broker that silently admits anyone.
     """
+    kwargs: dict = {}
+    if metrics is not None and loop_feeds_metrics():
+        kwargs["metrics"] = metrics
     if keyset is None:
-        return Broker(config)
+        return Broker(config, **kwargs)
     if "keyset" not in inspect.signature(Broker).parameters:
         raise ConfigError("CURVE keys were given but this broker cannot serve CURVE yet: refusing to run "
                           "without authentication")
-    return Broker(config, keyset=keyset)
+    if metrics is not None and not loop_feeds_metrics():
+        # The fallback feed is a plain client of the client socket, which CURVE closes to it.
+        raise ConfigError("--metrics with CURVE keys needs a broker whose loop feeds its metrics")
+    return Broker(config, keyset=keyset, **kwargs)
+
+
+def start_metrics(config: BrokerConfig) -> BrokerMetrics | None:
+    """The metrics endpoint listening (None without --metrics); MetricsError for a bad or busy address.
+
+    Started before the broker binds or opens its store, so a busy metrics
+    port leaves nothing behind.
+    """
+    if not config.metrics:
+        return None
+    metrics = BrokerMetrics()
+    address = metrics.serve(config.metrics)
+    log.info("metrics listening on http://%s/metrics", address)
+    return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,9 +133,24 @@ def main(argv: list[str] | None = None) -> int:
     # Exposed without keys is worth a warning in every log; loopback-only is the one-command default.
     (log.warning if line.startswith("INSECURE") else log.info)("%s", line)
     try:
-        broker = make_broker(config, keyset)
+        metrics = start_metrics(config)
+    except MetricsError as e:
+        print(f"sitetruth-broker: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        broker = make_broker(config, keyset, metrics)
     except ConfigError as e:
+        if metrics is not None:
+            metrics.close()
         parser.error(str(e))
+    try:
+        return _serve(config, broker, metrics)
+    finally:
+        if metrics is not None:
+            metrics.close()
+
+
+def _serve(config: BrokerConfig, broker: Broker, metrics: BrokerMetrics | None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: broker.stop())
     signal.signal(signal.SIGINT, lambda *_: broker.stop())
     try:
@@ -119,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     except zmq.ZMQError as e:
         print(f"sitetruth-broker: cannot bind: {e}", file=sys.stderr)
         return EXIT_USAGE
+    poller = None
+    if metrics is not None and not loop_feeds_metrics():
+        # This broker's loop does not feed its metrics: ask its client socket, as zmq-monitor does.
+        poller = StatsPoller(metrics, broker.client_endpoint).start()
     # Tell whoever started us where we listen (tests bind port 0... see README).
     print(f"broker listening: clients {broker.client_endpoint} raters {broker.rater_endpoint}", flush=True)
     try:
@@ -128,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         write_fatal(config.store, "broker")
         return EXIT_ERROR
     finally:
+        if poller is not None:
+            poller.stop()
         broker.close()
     return EXIT_OK
 

@@ -19,6 +19,8 @@ from protocol.config import ConfigError, option
 from protocol.security import KeyFileError, KeySet, keyset_from_options
 from protocol.wire import MAX_BODY_BYTES
 
+from .metrics import metrics_listen
+
 __all__ = ["BrokerConfig"]
 
 _SOCKETS, _DELIVERY, _STORE = "sockets", "delivery and leases", "ratings and the store"
@@ -64,6 +66,11 @@ class BrokerConfig:
                               help="seconds a U/error rating stays before the site is tried again")
     # How many recent completions the stats keep.
     recent: int = option(50, metavar="N", group=_STORE, help="recent completions kept for zmq-monitor")
+    # Prometheus metrics (broker.metrics) on a port of their own, off by
+    # default: the per-IP queue series name client addresses, so the operator
+    # chooses who may reach them.
+    metrics: str = option("", metavar="HOST:PORT", parse=metrics_listen, default_text="off", group=_SOCKETS,
+                          help="serve the broker's Prometheus metrics on http://HOST:PORT/metrics (port 0: any)")
     # Largest frame the sockets accept (libzmq drops bigger messages and the
     # peer's connection before Python sees them).
     max_message: int = option(2 * 1024 * 1024, metavar="BYTES", group=_SOCKETS,
