@@ -162,7 +162,59 @@ def free_form(value: Any, where: str) -> dict[str, Any]:
     """
     if not isinstance(value, dict):
         raise fail(where, f"expected a map, got {_type_name(value)} {shorten(value)}")
+    if type(value) is dict:
+        # Most data (a broker's stats list every rater) is plain already: copy
+        # it in one pass without building a label per value; only data that
+        # fails that pass is walked again, with labels, for the precise error.
+        try:
+            return _copy_plain(value, 1, _Budget())
+        except _NotPlain:
+            pass
     return _plain(value, where, 1, _Budget())
+
+
+class _NotPlain(Exception):
+    """Raised by the label-free pass: take the careful path."""
+
+
+def _copy_plain(value: Any, depth: int, budget: _Budget) -> Any:
+    kind = type(value)
+    if kind is str:
+        if not value.isascii():
+            raise _NotPlain
+        budget.left -= len(value) + 5
+        return value
+    if kind is int:
+        if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            raise _NotPlain
+        budget.left -= 9
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise _NotPlain
+        budget.left -= 9
+        return value
+    if value is None or kind is bool:
+        budget.left -= 1
+        return value
+    if depth > MAX_DEPTH:
+        raise _NotPlain
+    budget.left -= 5
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                raise _NotPlain
+            budget.left -= len(key) + 5
+            out[key] = _copy_plain(item, depth + 1, budget)
+        result: Any = out
+    elif kind is list or kind is tuple:
+        result = tuple([_copy_plain(item, depth + 1, budget) for item in value])
+    else:
+        raise _NotPlain
+    if budget.left < 0:
+        raise _NotPlain
+    return result
 
 
 def _plain(value: Any, where: str, depth: int, budget: _Budget) -> Any:
