@@ -215,6 +215,7 @@ def simulate(args) -> dict:
             last = {"t": t1, "cpu": cpu1}
 
             def sample(now: float) -> None:
+                m0 = time.monotonic()
                 st = stats()
                 cpu = _proc_cpu(pid)
                 t = time.monotonic()
@@ -222,7 +223,7 @@ def simulate(args) -> dict:
                                 "in_flight": st["totals"]["in_flight"], "free_slots": st["totals"]["free_slots"],
                                 "raters": st["totals"]["raters"],
                                 "broker_cpu_pct": round(100 * (cpu - last["cpu"]) / max(1e-9, t - last["t"]), 1),
-                                "rss_mb": round(_rss_mb(pid), 1)})
+                                "rss_mb": round(_rss_mb(pid), 1), "stats_ms": round((t - m0) * 1000, 1)})
                 last.update(t=t, cpu=cpu)
 
             feeder = Feeder(ctx, f"tcp://127.0.0.1:{cport}", args.rate, args.clients)
@@ -317,10 +318,12 @@ def print_report(r: dict) -> None:
     print(f"completed ratings: {r['completed']:,}; replies: "
           + ", ".join(f"{k} {v:,}" for k, v in sorted(r["replies"].items())))
     print("\nqueue over time (broker STATS):")
-    print(f"{'t s':>6} {'queued':>7} {'rating':>7} {'free':>6} {'raters':>7} {'CPU %':>6} {'RSS MB':>7}")
+    print(f"{'t s':>6} {'queued':>7} {'rating':>7} {'free':>6} {'raters':>7} {'CPU %':>6} {'RSS MB':>7} "
+          f"{'STATS ms':>9}")
     for x in r["samples"]:
         print(f"{x['t']:>6.0f} {x['queued']:>7} {x['in_flight']:>7} {x['free_slots']:>6} {x['raters']:>7} "
-              f"{x['broker_cpu_pct']:>6.1f} {x['rss_mb']:>7.1f}")
+              f"{x['broker_cpu_pct']:>6.1f} {x['rss_mb']:>7.1f} {x['stats_ms']:>9.1f}")
+    print("(STATS ms: round trip of the sampling STATS call, which lists every rater and holds the broker's loop)")
     print("targets: " + ", ".join(f"{k}={'met' if v else 'MISSED'}" for k, v in r["targets"].items()))
 
 
