@@ -90,9 +90,13 @@ class ClusterRig:
         prepare_store(self.store_url)
         self.sites_port, self.client_port, self.rater_port, self.http_port = (free_port() for _ in range(4))
         hosts = self._path("shops.hosts")
+        # The www. names too: raters look at www.<shop> as well, and a name the
+        # hosts file lacks goes to the system resolver, which on a machine
+        # without DNS answers only after its timeout.
+        names = [n for name in self.names for n in (name, "www." + name)]
         with open(hosts, "w", encoding="ascii") as f:
-            for i in range(0, len(self.names), _NAMES_PER_LINE):
-                f.write("127.0.0.1 " + " ".join(self.names[i:i + _NAMES_PER_LINE]) + "\n")
+            for i in range(0, len(names), _NAMES_PER_LINE):
+                f.write("127.0.0.1 " + " ".join(names[i:i + _NAMES_PER_LINE]) + "\n")
         py = sys.executable
         self._proc([py, "-m", "tests.load.sites", "--port", str(self.sites_port)],
                    "sites.log", "sites listening")

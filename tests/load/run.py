@@ -34,7 +34,7 @@ from protocol.client import BrokerClient
 
 from .generator import Demand, LoadGenerator, LoadResult
 from .rig import ClusterRig, RigSettings, store_for_run
-from .tally import completion_order, count_store, dispatch_order, fairness, percentiles
+from .tally import completion_order, count_store, dispatch_log, fairness, percentiles
 
 __all__ = ["LoadPlan", "run_load", "problems", "ALLOWED_5XX"]
 
@@ -122,8 +122,9 @@ def _run_in(plan: LoadPlan, workdir: str, say: Callable[[str], None]) -> dict:
             drained, last = rig.wait_drained(max(_DRAIN_GRACE, deadline - time.monotonic()))
             rated_s = time.monotonic() - resumed
             dispatches = _admin(rig.clients, "dispatches").get("by_ip", {})
-            tally, rated_at = count_store(store_url, demand.all_domains(), load.acked, load.last_ack)
-            order = dispatch_order(os.path.join(workdir, "raterd.log"))
+            jobs = dispatch_log(os.path.join(workdir, "raterd.log"))
+            tally, rated_at = count_store(store_url, demand.all_domains(), load.acked, load.last_ack, jobs)
+            order = [job.domain for job in jobs]
             order_source = "dispatch order (job ids)"
             if not order:
                 order, order_source = completion_order(rated_at), "completion order (rated_at)"

@@ -13,7 +13,7 @@ from what any process says about itself:
   client is backlogged until its last shop is dispatched. Fair sharing then
   means: while a client is backlogged, it gets 1/N of the dispatches (N
   clients). Measured per client from the broker's dispatch order (the job
-  ids the rater workers log, see :func:`dispatch_order`): between its first
+  ids the rater workers log, see :func:`dispatch_log`): between its first
   and its D-th dispatch the client got D - 1 of the S dispatches made, so
   its share is (D - 1) / S, and ``share x N`` is 1.0 when the sharing is
   exactly fair. A broker that served clients first-come-first-served would
@@ -25,6 +25,7 @@ from what any process says about itself:
 
 from __future__ import annotations
 
+import datetime
 import re
 import statistics
 from collections.abc import Iterable, Sequence
@@ -34,10 +35,11 @@ from store import open_store
 
 from .generator import Demand
 
-__all__ = ["StoreTally", "Fairness", "count_store", "completion_order", "dispatch_order", "fairness",
+__all__ = ["StoreTally", "Fairness", "count_store", "completion_order", "Dispatch", "dispatch_log", "fairness",
            "percentiles"]
 
-_JOB_LINE = re.compile(r"raterd\.worker: job (?P<epoch>\S+)-(?P<seq>\d+): rating (?P<domain>\S+) ")
+_JOB_LINE = re.compile(r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*raterd\.worker: "
+                       r"job (?P<epoch>\S+)-(?P<seq>\d+): rating (?P<domain>\S+) ")
 
 
 @dataclass(frozen=True)
@@ -91,20 +93,28 @@ def _ratings_written_twice(store) -> dict[str, list[float]]:
 
 
 def count_store(store_url: str, domains: Sequence[str], acked: Iterable[str],
-                last_ack: dict[str, float] | None = None) -> tuple[StoreTally, dict[str, float]]:
+                last_ack: dict[str, float] | None = None,
+                dispatches: Sequence[Dispatch] = ()) -> tuple[StoreTally, dict[str, float]]:
     """The final count, and ``rated_at`` of the first rating of every rated shop of the run.
 
-    ``last_ack``: when each shop was last answered W/202, to tell a shop
-    asked for again after its rating was stored (a new job, so a new
-    rating) from one rated twice for one acknowledgement.
+    A shop with two ratings was *asked for again after it was rated* when a
+    client was answered W/202 for it after its first rating (``last_ack``)
+    and, when the dispatch log is there, it was dispatched again after that
+    rating too: a new job for a new request, not one acknowledgement rated
+    twice (a job re-dispatched after a lost rater goes out before any
+    rating of it exists).
     """
     acked, last_ack = set(acked), last_ack or {}
+    sent_at: dict[str, list[float]] = {}
+    for job in dispatches:
+        sent_at.setdefault(job.domain, []).append(job.wall)
     with open_store(store_url) as s:
         ratings = s.lookup_ratings(domains)
         twice = _ratings_written_twice(s)
         queued = {j.domain for j in s.load_queue()}
     rated = set(ratings)
-    reasked = {d for d, times in twice.items() if last_ack.get(d, 0.0) > times[0]}
+    reasked = {d for d, times in twice.items() if last_ack.get(d, 0.0) > times[0]
+               and (not dispatches or any(at > times[0] for at in sent_at.get(d, ())))}
     examples = tuple(f"{d}: rated at +{0:.3f} and +{t[1] - t[0]:.3f} s, last W/202 at "
                      f"+{last_ack.get(d, t[0]) - t[0]:.3f} s" for d, t in sorted(twice.items())[:5])
     tally = StoreTally(acknowledged=len(acked), rated=len(acked & rated), lost=len(acked - rated - queued),
@@ -115,22 +125,30 @@ def count_store(store_url: str, domains: Sequence[str], acked: Iterable[str],
     return tally, first
 
 
-def dispatch_order(raterd_log: str) -> list[str]:
-    """Domains in the order the broker dispatched them, from the workers' DEBUG lines.
+@dataclass(frozen=True, order=True)
+class Dispatch:
+    seq: int          # the broker's sequence number in the job id
+    domain: str
+    wall: float       # when the worker took it (its log line's time, to the millisecond)
+
+
+def dispatch_log(raterd_log: str) -> list[Dispatch]:
+    """Every JOB the workers took, in the broker's dispatch order, from their DEBUG lines.
 
     Each JOB's id is ``<broker epoch>-<sequence>`` with one sequence per
     broker run, so sorting by it gives the broker's own order, whichever
-    worker process wrote its line first.
+    worker process wrote its line first. Empty when there are no such lines
+    or the broker restarted (sequences of two runs do not compare).
     """
-    jobs = []
+    jobs, epochs = [], set()
     with open(raterd_log, encoding="utf-8", errors="replace") as f:
         for line in f:
             m = _JOB_LINE.search(line)
             if m:
-                jobs.append((m["epoch"], int(m["seq"]), m["domain"]))
-    if len({e for e, _, _ in jobs}) > 1:
-        return []          # the broker restarted: sequences of two runs do not compare
-    return [d for _, _, d in sorted(jobs)]
+                wall = datetime.datetime.strptime(m["at"], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                jobs.append(Dispatch(int(m["seq"]), m["domain"], wall))
+                epochs.add(m["epoch"])
+    return sorted(jobs) if len(epochs) == 1 else []
 
 
 def completion_order(rated_at: dict[str, float]) -> list[str]:
