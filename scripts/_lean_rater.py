@@ -22,8 +22,8 @@ on the way in, built and checked on the way out), as a real rater's are.
 Domains named ``j<N>-<µs>.<tld>`` carry the wall-clock time (µs since the
 epoch) their RATE request was sent, so the receiving connection records the
 dispatch latency without a second channel.  ``--stats FILE`` writes, at exit,
-the counts of messages sent and received by command, those latencies and
-this process's CPU time as JSON.  ``--job-log FILE`` appends one
+the counts of messages sent and received by command, those latencies (with
+the send times) and this process's CPU time as JSON.  ``--job-log FILE`` appends one
 ``domain wall-time`` line per JOB received (for latency probes with other
 domain names).
 """
@@ -106,6 +106,7 @@ class LeanRaters:
         self.sent: Counter[str] = Counter()
         self.received: Counter[str] = Counter()
         self.latencies_ms: list[float] = []
+        self.sent_at: list[float] = []  # the wall-clock send time of each latency's request
         self.job_log = open(job_log, "a", buffering=1) if job_log else None
         self.stop = False
         self.started = time.monotonic()
@@ -143,6 +144,7 @@ class LeanRaters:
             sent = submitted_at(msg.domain)
             if sent is not None:
                 self.latencies_ms.append((wall - sent) * 1000)
+                self.sent_at.append(sent)
             if self.job_log:
                 self.job_log.write(f"{msg.domain} {wall:.6f}\n")
             if self.work <= 0:
@@ -217,7 +219,7 @@ class LeanRaters:
     def stats(self) -> dict:
         ru = resource.getrusage(resource.RUSAGE_SELF)
         return {"connections": len(self.socks), "sent": dict(self.sent), "received": dict(self.received),
-                "latencies_ms": self.latencies_ms, "cpu_s": ru.ru_utime + ru.ru_stime,
+                "latencies_ms": self.latencies_ms, "sent_at": self.sent_at, "cpu_s": ru.ru_utime + ru.ru_stime,
                 "wall_s": time.monotonic() - self.started, "results": sum(self.done)}
 
 

@@ -214,9 +214,12 @@ def simulate(args) -> dict:
             samples: list[dict] = []
             last = {"t": t1, "cpu": cpu1}
 
+            stalls: list[tuple[float, float]] = []  # wall-clock spans of the sampling STATS calls
+
             def sample(now: float) -> None:
-                m0 = time.monotonic()
+                m0, w0 = time.monotonic(), time.time()
                 st = stats()
+                stalls.append((w0, time.time()))
                 cpu = _proc_cpu(pid)
                 t = time.monotonic()
                 samples.append({"t": round(t - t1, 1), "queued": st["totals"]["queued"],
@@ -236,6 +239,7 @@ def simulate(args) -> dict:
             out["broker_load"] = {"cpu_pct": 100 * (cpu_l1 - cpu_l0) / (t2 - t1), "rss_mb": _rss_mb(pid),
                                   "rss_peak_mb": max([s["rss_mb"] for s in samples] + [_rss_mb(pid)])}
             out["samples"] = samples
+            out["stats_spans"] = stalls
             out["requests_sent"] = feeder.sent
             out["replies"] = feeder.replies
             out["offered_rate"] = feeder.sent / load_s
@@ -264,12 +268,20 @@ def simulate(args) -> dict:
                 pass
     wall = total
     lat = [x for r in rater_stats for x in r["latencies_ms"]]
+    # The same latencies without the requests sent while a sampling STATS call
+    # was on its way or being answered (the broker's loop is busy with it):
+    # what a deployment that polls STATS rarely would see.
+    spans = out.pop("stats_spans", [])
+    quiet = [x for r in rater_stats for x, t in zip(r["latencies_ms"], r["sent_at"])
+             if not any(a - 0.01 <= t <= b for a, b in spans)]
     sent = {k: sum(r["sent"].get(k, 0) for r in rater_stats) for k in ("HEARTBEAT", "PULSE", "RESULT", "READY")}
     got = {k: sum(r["received"].get(k, 0) for r in rater_stats) for k in ("HEARTBEAT", "JOB", "DISCONNECT")}
     run_s = max((r["wall_s"] for r in rater_stats), default=wall)
     out["dispatch_ms"] = {"n": len(lat), "p50": _percentile(lat, 0.5), "p99": _percentile(lat, 0.99),
                           "max": max(lat) if lat else float("nan"),
-                          "mean": statistics.fmean(lat) if lat else float("nan")}
+                          "mean": statistics.fmean(lat) if lat else float("nan"),
+                          "p50_outside_stats": _percentile(quiet, 0.5), "p99_outside_stats": _percentile(quiet, 0.99),
+                          "n_outside_stats": len(quiet)}
     out["heartbeats_per_s"] = {"raters_to_broker": sent["HEARTBEAT"] / run_s,
                                "broker_to_raters": got["HEARTBEAT"] / run_s}
     out["messages_per_s"] = {"to_broker": sum(sent.values()) / run_s, "from_broker": sum(got.values()) / run_s}
@@ -304,6 +316,8 @@ def print_report(r: dict) -> None:
     d = r["dispatch_ms"]
     print(f"{'dispatch latency (RATE sent -> JOB at rater)':<48} p50 {d['p50']:.2f} ms   p99 {d['p99']:.2f} ms   "
           f"max {d['max']:.1f} ms   ({d['n']:,} jobs)")
+    print(f"{'  the same, requests sent outside STATS calls':<48} p50 {d['p50_outside_stats']:.2f} ms   "
+          f"p99 {d['p99_outside_stats']:.2f} ms   ({d['n_outside_stats']:,} jobs)")
     print(f"{'broker CPU, idle (heartbeats only)':<48} {r['broker_idle']['cpu_pct']:5.1f} % of one core   "
           f"RSS {r['broker_idle']['rss_mb']:.0f} MB")
     print(f"{'broker CPU, under load':<48} {r['broker_load']['cpu_pct']:5.1f} % of one core   "
