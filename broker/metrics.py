@@ -173,7 +173,8 @@ class _Families:
 
     def _rows(self, key: str) -> list[Mapping[str, Any]]:
         value = self.stats.get(key)
-        return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
+        # Lists arrive as tuples when the snapshot came over the wire (msgpack).
+        return [r for r in value if isinstance(r, Mapping)] if isinstance(value, (list, tuple)) else []
 
     def __iter__(self) -> Iterator[Metric]:
         p = "sitetruth_broker_"
