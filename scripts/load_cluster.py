@@ -91,6 +91,7 @@ def _table(r: dict) -> str:
         ("replies", ", ".join(f"{k} {v:,}" for k, v in sorted(q["outcomes"].items()))),
         ("answers per shop", ", ".join(f"{k} {v:,}" for k, v in sorted(q["items"].items()))),
         ("generator CPU", f"{q['generator_cpu_s']:.1f} s ({q['generator_cpu_pct']:.0f} % of one core)"),
+        ("CPU seconds", ", ".join(f"{k} {v:.0f}" for k, v in r["cpu_s"].items())),
         ("ratings", f"{r['ratings']['rated']:,} in {r['ratings']['elapsed_s']:.1f} s "
                     f"({r['ratings']['per_s']:.1f}/s, {p['workers']} raterd workers)"),
         ("acknowledged", f"{t['acknowledged']:,}"),

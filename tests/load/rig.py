@@ -140,6 +140,15 @@ class ClusterRig:
                 return False, last
             time.sleep(0.25)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds each process (with its live children: raterd's workers) has used so far (Linux)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out = {}
+        for p in self.procs:
+            name = os.path.basename(p.log_path).rsplit(".", 1)[0]
+            out[name] = round(sum(_proc_ticks(pid) for pid in _family(p.popen.pid)) / tick, 1)
+        return out
+
     def failed_procs(self) -> list[str]:
         """Processes that exited while they should be running, with the tail of their log."""
         return [f"{p.args[1:3]} exited {p.popen.returncode}: {p.output()[-800:]}"
@@ -149,6 +158,29 @@ class ClusterRig:
         for p in reversed(self.procs):
             with contextlib.suppress(Exception):
                 p.stop(timeout=10)
+
+
+def _proc_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])          # utime + stime
+
+
+def _family(pid: int, depth: int = 3) -> list[int]:
+    """``pid`` and its descendants, a few generations deep."""
+    out = [pid]
+    if depth:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            kids = []
+        for kid in kids:
+            out += _family(kid, depth - 1)
+    return out
 
 
 class _Dir:

@@ -130,6 +130,7 @@ def _run_in(plan: LoadPlan, workdir: str, say: Callable[[str], None]) -> dict:
                 order, order_source = completion_order(rated_at), "completion order (rated_at)"
             fair = fairness(demand, order)
             failed = rig.failed_procs()
+            cpu = rig.cpu_seconds()
         finally:
             rig.close()
     answered = len(load.latencies)
@@ -162,6 +163,7 @@ def _run_in(plan: LoadPlan, workdir: str, say: Callable[[str], None]) -> dict:
                      "span_dispatches": round(fair.span_dispatches, 1), "limit": plan.fairness_limit,
                      "measured_from": order_source},
         "failed_processes": failed,
+        "cpu_s": {**cpu, "load generator": round(load.cpu, 1)},
     }
 
 
