@@ -114,13 +114,18 @@ def test_admin_cancel_read_in_the_same_turn_as_the_request_leaves_no_row(store_u
     dealer.send_multipart(RateRequest(req_id=1, client_ip="192.0.2.1", priority=1,
                                       domains=("cancel-me.com", "keep-me.com")).to_frames())
     dealer.send_multipart(AdminRequest(req_id=2, action="cancel", args={"domains": ["cancel-me.com"]}).to_frames())
+    # More work in the same turn after the cancel: the journal thread gets
+    # time to run between the cancel and the end of the turn, as it may on a
+    # busy broker.
+    for n in range(300):
+        dealer.send_multipart(StatsRequest(req_id=3 + n, recent=50).to_frames())
     assert broker.clients.poll(5000)
-    time.sleep(0.2)                       # both frames are waiting before the loop's first turn
+    time.sleep(0.3)                       # every frame is waiting before the loop's first turn
     thread = threading.Thread(target=broker.run, daemon=True)
     thread.start()
     try:
         replies = {}
-        for _ in range(2):
+        for _ in range(302):
             assert dealer.poll(5000)
             msg = decode(dealer.recv_multipart())
             replies[msg.req_id] = msg
