@@ -134,8 +134,9 @@ def test_wildcard_bind_is_reached_over_loopback():
 
 
 @pytest.fixture
-def broker(start_broker, tmp_path):
-    return start_broker(f"sqlite:///{tmp_path}/metrics.db", max_per_ip=3)
+def broker(start_broker, store_url):
+    """A real broker on each store back end (the journal's figures come from the store's commits)."""
+    return start_broker(store_url, max_per_ip=3)
 
 
 @pytest.fixture
