@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-jobs", type=int, default=100, metavar="N",
                    help="ratings per worker before it is recycled (default: %(default)s)")
     p.add_argument("--nice", type=int, default=10, metavar="N", help="niceness of rater workers (default: %(default)s)")
-    p.add_argument("--resolve", action="append", default=[], metavar="NAME:ADDR",
-                   help="map a site name to an address for the raters (repeatable)")
+    p.add_argument("--resolve", action="append", default=[], metavar="NAME:ADDR[:PORT]",
+                   help="map a site name to an address for the raters (repeatable; trusted only for that site)")
     p.add_argument("--hosts", default="", metavar="FILE", help="hosts-format file of name mappings for the raters")
     p.add_argument("--ca-bundle", default="", metavar="FILE", help="extra trusted CAs for the raters")
     p.add_argument("--raterd-metrics", default="127.0.0.1:0", metavar="HOST:PORT",

@@ -99,8 +99,10 @@ class PipelineOptions:
     None means "not given": RaterSettings keeps its own defaults, shown in --help.
     """
 
-    resolve: tuple[str, ...] = option((), metavar="NAME:ADDR", group=_FETCH,
-                                      help="map NAME to ADDR, trusted even if not public (repeatable)")
+    resolve: tuple[str, ...] = option((), metavar="NAME:ADDR[:PORT]", group=_FETCH,
+                                      help="map NAME to ADDR (repeatable); trusted even if not public, but only "
+                                           "while NAME's own site is rated and only on 80/443, the site ports "
+                                           "and PORT")
     hosts_file: str | None = option(None, flag="--hosts", metavar="FILE", group=_FETCH,
                                     help="hosts(5)-format file of trusted name mappings")
     ca_bundle: str | None = option(None, metavar="FILE", group=_FETCH,
