@@ -8,6 +8,7 @@ Examples::
         --client-keys /etc/sitetruth/clients --admin-keys /etc/sitetruth/admins
     SITETRUTH_STORE=mysql://... sitetruth-broker --max-per-ip 200
     sitetruth-broker --config /etc/sitetruth/cluster.toml      # [sitetruth-broker] table: max-unacked = 5000
+    sitetruth-broker --metrics 127.0.0.1:9102                  # Prometheus: http://127.0.0.1:9102/metrics
 
 Security: with --curve-secret and at least one of --rater-keys,
 --client-keys, --admin-keys, both sockets use CURVE and admit only the keys

@@ -368,3 +368,16 @@ def test_a_busy_metrics_port_stops_the_broker_before_it_touches_the_store(tmp_pa
     assert "Traceback" not in done.stderr
     assert not db.exists()
 
+
+
+def test_the_broker_is_asked_for_stats_only_when_scraped(broker, served, poller_for):
+    metrics = served()
+    poller_for(metrics, broker.clients)
+    client = broker.client()
+    asked = lambda: stats_of(client, recent=0)["counters"]["stats_requests"]  # noqa: E731  (counts itself)
+    before = asked()
+    time.sleep(0.5)
+    assert asked() == before + 1
+    scrape(metrics.address)
+    scrape(metrics.address)
+    assert asked() == before + 4
