@@ -25,8 +25,9 @@ is given. Only the demo's own names
 are mapped to the demo sites: any other domain is fetched from the internet.
 The demo sites listen on port 80 of a loopback address of their own when
 this process may bind it (root or CAP_NET_BIND_SERVICE); otherwise they use
-a high port, and then the raters look for every site on that port, so only
-the demo's sites can be rated (the launcher says so when it starts).
+a high port, and each demo name is mapped with that port (--resolve
+NAME:ADDR:PORT), so the raters look for the demo's sites there and for every
+other site on 80/443 as usual.
 
 Exit codes: 0 clean stop, 1 a component failed, 2 usage, 3 store unavailable.
 """
@@ -38,7 +39,6 @@ import collections
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -161,13 +161,6 @@ class _Child:
         return self.popen.returncode
 
 
-def _closed_port() -> int:
-    """A loopback port with nothing listening (the demo has no HTTPS: raters fall back to http)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_demo_sites() -> DemoSites:
     """The demo sites on port 80 of a loopback address of their own if we may bind it, else a high port."""
     for address in _DEMO_ADDRESSES:
@@ -206,9 +199,12 @@ def _prepare_demo(state_dir: str, hosts_file: bool) -> tuple[DemoSites, list[str
     sites = _start_demo_sites()
     rater_args = ["--sources", sources, "--gleif-url", ""]
     if sites.port != 80:
-        # Ports apply to every site a rater looks for: only the demo's names can be rated.
-        rater_args += ["--http-port", str(sites.port), "--https-port", str(_closed_port())]
-    if hosts_file:
+        # A hosts file names no ports: each demo name is mapped with the port its site is
+        # served on, and every other site is still looked for on 80/443.
+        for name in DEMO_SITES:
+            rater_args += ["--resolve", f"{name}:{sites.address}:{sites.port}",
+                           "--resolve", f"www.{name}:{sites.address}:{sites.port}"]
+    elif hosts_file:
         hosts = os.path.join(state_dir, "demo-hosts")
         with open(hosts, "w", encoding="utf-8") as f:
             f.write("# the demo sites of sitetruth-cluster --demo (rewritten at every start)\n")
@@ -277,9 +273,8 @@ class _Cluster:
             self.demo_flags = list(rater_extra)
             say("demo", f"listening on http://{self.demo.address}:{self.demo.port}: {', '.join(DEMO_SITES)}")
             if self.demo.port != 80:
-                say("demo", f"port 80 could not be bound, so the raters look for every site on port "
-                            f"{self.demo.port}: only the demo's sites can be rated (run as root or give python "
-                            "CAP_NET_BIND_SERVICE to rate other sites too)")
+                say("demo", f"port 80 could not be bound: the demo's names are mapped to port {self.demo.port}, "
+                            "every other site is looked for on 80/443 as usual")
         for mapping in args.resolve:
             rater_extra += ["--resolve", mapping]
         for flag, value in (("--hosts", args.hosts), ("--ca-bundle", args.ca_bundle),

@@ -7,7 +7,10 @@ site is looked for at, in order::
 
     https://DOMAIN   https://www.DOMAIN   http://DOMAIN   http://www.DOMAIN
 
-https first because most sites are served there and it gives the
+(on the rater's ``https_port``/``http_port``; a name mapped with
+``--resolve NAME:ADDR:PORT`` is looked for on PORT under both schemes, which
+is how a demo or test serves a few sites on a high port while every other
+site is still looked for on 80/443). https first because most sites are served there and it gives the
 certificate; the bare name before ``www.`` because it is the name we were
 given (a redirect to ``www.`` is followed anyway).  For each origin
 robots.txt and the home page are asked for together (one round trip
@@ -42,6 +45,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from protocol.domains import registrable_domain
@@ -58,6 +62,7 @@ from raterd.fetch import (
     NameNotFound,
     Page,
     RobotsPolicy,
+    parse_resolve_option,
     client_redirect,
 )
 
@@ -107,6 +112,17 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+@lru_cache(maxsize=8)
+def mapped_site_ports(resolve: tuple[str, ...]) -> dict[str, int]:
+    """Names whose ``--resolve`` entry names a port: the port their site is served on."""
+    ports = {}
+    for entry in resolve:
+        option = parse_resolve_option(entry)
+        if option.port is not None:
+            ports[option.name] = option.port
+    return ports
+
+
 class SiteSearch:
     """Find the site of *site* (see the module docstring); one use, on a pool thread.
 
@@ -128,10 +144,12 @@ class SiteSearch:
 
     def _candidates(self) -> list[str]:
         hosts = [self.site] if self.site.startswith("www.") else [self.site, f"www.{self.site}"]
+        mapped = mapped_site_ports(tuple(self.settings.resolve))
         out = []
         for scheme, port, default in (("https", self.settings.https_port, 443), ("http", self.settings.http_port, 80)):
-            suffix = "" if port == default else f":{port}"
-            out += [f"{scheme}://{host}{suffix}" for host in hosts]
+            for host in hosts:
+                here = mapped.get(host, port)
+                out.append(f"{scheme}://{host}" + ("" if here == default else f":{here}"))
         return out
 
     def run(self) -> Home:

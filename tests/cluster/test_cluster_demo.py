@@ -217,9 +217,9 @@ def test_help_is_plain_text():
     assert "--state-dir" in done.stdout and "--demo" in done.stdout
 
 
-def test_demo_without_port_80_still_rates_its_sites_and_says_what_it_cannot(tmp_path):
+def test_demo_without_port_80_still_rates_its_sites_and_says_where_they_are(tmp_path):
     """Where port 80 cannot be had (a normal user; here: every demo address taken), the demo sites use a
-    high port: their ratings still come, and the launcher says that other sites cannot be rated."""
+    high port mapped name by name: their ratings still come, and the launcher says so."""
     taken = []
     try:
         for i in range(1, 9):
@@ -260,4 +260,4 @@ def test_demo_without_port_80_still_rates_its_sites_and_says_what_it_cannot(tmp_
     assert rc == 0, out[-3000:]
     listening = [line for line in out.splitlines() if line.startswith("demo ") and "listening" in line]
     assert len(listening) == 1 and "http://127.0.0.1:" in listening[0]
-    assert "only the demo's sites can be rated" in out
+    assert "the demo's names are mapped to port" in out

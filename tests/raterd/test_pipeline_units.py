@@ -174,6 +174,20 @@ def test_evidence_links_name_a_mapped_site_as_asked_on_the_default_port(budget_s
     assert not [t for t in texts if f":{port}" in t or "127.0.0.1" in t]
 
 
+def test_a_site_mapped_with_a_port_is_looked_for_on_that_port_and_named_without_it(
+        budget_site: FixtureServer) -> None:
+    # A demo serves its sites on a high port: only the names mapped with that port are looked
+    # for there, every other site on 80/443 as usual (the site ports stay at their defaults).
+    port = budget_site.http_port
+    resolve = (f"new-brand-shop.com:127.0.0.1:{port}", f"www.new-brand-shop.com:127.0.0.1:{port}")
+    with _pipeline(budget_site, resolve=resolve, http_port=80, https_port=443) as rater:
+        outcome = rater.rate("new-brand-shop.com")
+    assert (outcome.rating, outcome.ratinginfo) == (Rating.Q, RatingInfo.UNVERIFIED), outcome.evidence
+    pages = [item["page"] for item in outcome.evidence if item["page"] and item["kind"] == "page"]
+    assert "http://new-brand-shop.com/" in pages, pages
+    assert not [p for p in pages if f":{port}" in p], pages
+
+
 def test_fetch_failures_in_the_details_are_words(budget_site: FixtureServer) -> None:
     # https answers nowhere (a closed port the operator's site ports include); the site is found over http.
     with _pipeline(budget_site, https_port=closed_port()) as rater:
