@@ -92,7 +92,7 @@ def _table(r: dict) -> str:
         ("answers per shop", ", ".join(f"{k} {v:,}" for k, v in sorted(q["items"].items()))),
         ("generator CPU", f"{q['generator_cpu_s']:.1f} s ({q['generator_cpu_pct']:.0f} % of one core)"),
         ("CPU seconds", ", ".join(f"{k} {v:.0f}" for k, v in r["cpu_s"].items())),
-        ("ratings", f"{r['ratings']['rated']:,} in {r['ratings']['elapsed_s']:.1f} s "
+        ("ratings", f"{r['ratings']['rated']:,} shops rated in {r['ratings']['elapsed_s']:.1f} s "
                     f"({r['ratings']['per_s']:.1f}/s, {p['workers']} raterd workers)"),
         ("acknowledged", f"{t['acknowledged']:,}"),
         ("rated", f"{t['rated']:,}"),
@@ -104,9 +104,9 @@ def _table(r: dict) -> str:
                             f"overloads {b.get('overloads', 0)}, unavailable {b.get('unavailable', 0)}"),
         ("dispatches per IP", f"{s['ips']:,} IPs, min {s['min']}, max {s['max']}, mean {s['mean']} "
                               f"(share {s['min_share']:.4%} .. {s['max_share']:.4%}, equal {s['equal_share']:.4%})"),
-        ("fairness", f"share x N while waiting, {f['clients']:,} clients: min {f['min']:.3f}, "
-                     f"max {f['max']:.3f}, stddev {f['stddev']:.3f} ({f['measured_from']})"),
-        ("fairness spread", f"{f['spread']:.2%} of an equal share (limit {f['limit']:.0%}; "
+        ("fairness", f"share x N while waiting, {f['clients']:,} clients: min {f['min']:.4f}, "
+                     f"max {f['max']:.4f}, stddev {f['stddev']:.4f} ({f['measured_from']})"),
+        ("fairness spread", f"{f['spread']:.3%} of an equal share (limit {f['limit']:.0%}; "
                             f"{f['span_dispatches']:,.0f} dispatches per client's span)"),
     ]
     width = max(len(k) for k, _ in rows)

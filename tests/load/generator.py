@@ -119,6 +119,11 @@ class LoadGenerator:
         self._paths = [demand.path(i) for i in range(demand.ips)]
         self._results: list[LoadResult] = []
 
+    @property
+    def started(self) -> int:
+        """Requests begun so far (for progress lines)."""
+        return self._next
+
     def _take(self) -> int | None:
         with self._lock:
             if self._next >= self.demand.requests or time.monotonic() >= self.deadline:

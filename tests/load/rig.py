@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pathlib
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -100,7 +101,7 @@ class ClusterRig:
         py = sys.executable
         self._proc([py, "-m", "tests.load.sites", "--port", str(self.sites_port)],
                    "sites.log", "sites listening")
-        broker = start_broker_process(self.store_url, _Dir(self.workdir), self.client_port, self.rater_port,
+        broker = start_broker_process(self.store_url, pathlib.Path(self.workdir), self.client_port, self.rater_port,
                                       "--max-per-ip", str(self.settings.max_per_ip), *self.settings.extra_broker)
         self.procs.append(broker)
         self._proc([py, "-m", "raterd.cli", "--broker", f"tcp://127.0.0.1:{self.rater_port}",
@@ -181,13 +182,3 @@ def _family(pid: int, depth: int = 3) -> list[int]:
         for kid in kids:
             out += _family(kid, depth - 1)
     return out
-
-
-class _Dir:
-    """What start_broker_process wants of a pytest tmp_path: ``dir / name``."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __truediv__(self, name: str) -> str:
-        return os.path.join(self.path, name)

@@ -79,7 +79,7 @@ def _progress_loop(rig: ClusterRig, gen_thread: threading.Thread, result_box: di
             next_at += every
             try:
                 s = rig.stats()
-                say(f"  {time.monotonic() - t0:6.0f} s  sent {result_box['gen']._next:>7}  "
+                say(f"  {time.monotonic() - t0:6.0f} s  sent {result_box['gen'].started:>7}  "
                     f"rated {s['counters'].get('completed', 0):>6}  live {s['totals']['live']:>6}")
             except Exception as e:  # noqa: BLE001 - progress is best effort; the end report has the truth
                 say(f"  {time.monotonic() - t0:6.0f} s  broker stats unavailable: {e}")
@@ -113,14 +113,13 @@ def _run_in(plan: LoadPlan, workdir: str, say: Callable[[str], None]) -> dict:
             runner.start()
             gen.first_round_done.wait(max(0.0, deadline - time.monotonic()))
             _admin(rig.clients, "resume")
-            resumed = time.monotonic()
+            resumed, resumed_wall = time.monotonic(), time.time()
             say(f"every client's shops queued after {resumed - t0:.1f} s; dispatching resumed")
             _progress_loop(rig, runner, box, t0, say)
             runner.join(plan.request_timeout + 10)
             load: LoadResult = box.get("result") or LoadResult()
             say(f"load done: {load.sent} requests in {load.elapsed:.1f} s; waiting for the cluster to drain")
             drained, last = rig.wait_drained(max(_DRAIN_GRACE, deadline - time.monotonic()))
-            rated_s = time.monotonic() - resumed
             dispatches = _admin(rig.clients, "dispatches").get("by_ip", {})
             jobs = dispatch_log(os.path.join(workdir, "raterd.log"))
             tally, rated_at = count_store(store_url, demand.all_domains(), load.acked, load.last_ack, jobs)
@@ -129,6 +128,8 @@ def _run_in(plan: LoadPlan, workdir: str, say: Callable[[str], None]) -> dict:
             if not order:
                 order, order_source = completion_order(rated_at), "completion order (rated_at)"
             fair = fairness(demand, order)
+            # From resuming dispatch to the last first rating stored: the raters' time.
+            rated_s = max(rated_at.values(), default=resumed_wall) - resumed_wall
             failed = rig.failed_procs()
             cpu = rig.cpu_seconds()
         finally:
