@@ -49,7 +49,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -63,44 +62,24 @@ import zmq  # noqa: E402
 
 from protocol import RateReply, RateRequest, StatsRequest  # noqa: E402
 from protocol.client import BrokerClient  # noqa: E402
-from store import QueuedJob, open_store, parse_store_url  # noqa: E402
+from store import QueuedJob, open_store  # noqa: E402
 from store.scratch import scratch_store_url  # noqa: E402
-from tests.support.processes import Proc, free_port, start_broker_process  # noqa: E402
+from tests.support.processes import free_port, start_broker_process  # noqa: E402
 
-SCRIPTS = os.path.join(ROOT, "scripts")
-
-
-def start_lean_rater(endpoint: str, name: str, tmp, job_log: str | None = None, seconds: float = 600) -> Proc:
-    """One no-op rater process (one connection), as lean as a rater can be."""
-    args = [sys.executable, os.path.join(SCRIPTS, "_lean_rater.py"), "--broker", endpoint, "--name", name,
-            "--seconds", str(seconds)]
-    if job_log:
-        args += ["--job-log", job_log]
-    return Proc(args, str(tmp / f"rater-{name}.log"))
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, every thread) a process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class _Tmp:
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __truediv__(self, name: str):
-        return os.path.join(self.path, name)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+from _bench_common import (  # noqa: E402
+    Tmp,
+    cpu_model,
+    cpu_seconds,
+    latency_figures,
+    mysql_connect,
+    start_lean_rater,
+    until,
+)
+from _bench_peers import bench_chain, bench_gearmand  # noqa: E402
 
 
 # ---------------------------------------------------------------- this broker
-def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: _Tmp, label: str,
+def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: Tmp, label: str,
                  profile: str | None = None) -> dict:
     with open_store(store_url) as s:
         s.migrate()
@@ -120,7 +99,7 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: _Tmp
         # (wall clock, comparable across processes on one machine).
         job_log = tmp / f"jobs-{label}.log"
         probe = start_lean_rater(f"tcp://127.0.0.1:{rport}", "probe", tmp, job_log=job_log)
-        _until(lambda: stats()["totals"]["free_slots"] == 1, 10)
+        until(lambda: stats()["totals"]["free_slots"] == 1, 10)
         lat = {}
         for mode, gap in (("hot", (0.0, 0.0)), ("idle", (0.002, 0.02))):
             rng = random.Random(1)
@@ -134,12 +113,12 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: _Tmp
                 assert isinstance(reply, RateReply), reply
                 received = _wait_logged(job_log, domain, 5)
                 lat[mode].append((received - t0) * 1000)
-        _until(lambda: stats()["totals"]["live"] == 0, 10)
+        until(lambda: stats()["totals"]["live"] == 0, 10)
         probe.kill()
-        _until(lambda: stats()["totals"]["raters"] == 0, 15)
+        until(lambda: stats()["totals"]["raters"] == 0, 15)
 
         procs = [start_lean_rater(f"tcp://127.0.0.1:{rport}", f"noop{i}", tmp) for i in range(raters)]
-        _until(lambda: stats()["totals"]["free_slots"] >= raters, 20)
+        until(lambda: stats()["totals"]["free_slots"] >= raters, 20)
         base = stats()["counters"].get("completed", 0)
         pid = broker.popen.pid
         spy = _start_profiler(pid, profile, tmp, label) if profile else None
@@ -150,15 +129,15 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: _Tmp
             reply = client.call(lambda i: RateRequest(req_id=i, client_ip=f"198.51.100.{batch // 50 % 10}",
                                                       priority=1, domains=domains))
             assert isinstance(reply, RateReply), reply
-        _until(lambda: (st := stats())["counters"].get("completed", 0) - base >= jobs
+        until(lambda: (st := stats())["counters"].get("completed", 0) - base >= jobs
                and st["journal"]["unacked_batches"] == 0, 300, poll=0.02)
         took = time.monotonic() - t0
         # Committed, not just answered: wait for the ratings to be in the table.
-        _until(lambda: _rated(store_url, f"tp{jobs - 1}-{label}.com"), 30, poll=0.02)
+        until(lambda: _rated(store_url, f"tp{jobs - 1}-{label}.com"), 30, poll=0.02)
         took_durable = time.monotonic() - t0
         cpu = cpu_seconds(pid) - cpu0
         client.close()
-        out = {"jobs_per_s": jobs / took_durable, **_latency_figures(lat), "jobs": jobs,
+        out = {"jobs_per_s": jobs / took_durable, **latency_figures(lat), "jobs": jobs,
                "seconds": took_durable, "answered_seconds": took, "cpu_us_per_job": cpu / jobs * 1e6,
                "cpu_share_of_core": cpu / took_durable}
         if spy is not None:
@@ -171,7 +150,7 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: _Tmp
         ctx.term()
 
 
-def _start_profiler(pid: int, path: str, tmp: _Tmp, label: str):
+def _start_profiler(pid: int, path: str, tmp: Tmp, label: str):
     """py-spy sampling the broker (all threads) while it works; None when py-spy is missing."""
     import shutil
     import subprocess
@@ -221,17 +200,8 @@ def _rated(store_url: str, domain: str) -> bool:
         return bool(s.lookup_ratings([domain]))
 
 
-def _until(predicate, timeout: float, poll: float = 0.05) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(poll)
-    raise TimeoutError("benchmark condition not reached")
-
-
 # ------------------------------------------------- the ceiling of this machine
-def bench_relay(jobs: int, raters: int, tmp: _Tmp) -> dict:
+def bench_relay(jobs: int, raters: int, tmp: Tmp) -> dict:
     """The floor under any broker written in Python on this machine.
 
     A bare relay speaking the real protocol to the same no-op rater
@@ -282,124 +252,6 @@ def bench_relay(jobs: int, raters: int, tmp: _Tmp) -> dict:
         ctx.term()
 
 
-# ------------------------------------------------------ the peer: gearmand
-def bench_gearmand(mysql_url: str, jobs: int, raters: int, tmp: _Tmp) -> dict:
-    """gearmand with its MySQL queue on the same MariaDB, ``raters`` lean workers, durable background jobs."""
-    import shutil
-
-    from _gearman_peer import Connection, queued, submit_background
-
-    exe = shutil.which("gearmand") or ("/usr/sbin/gearmand" if os.path.exists("/usr/sbin/gearmand") else None)
-    if exe is None:
-        return {"skipped": "gearmand not installed (Debian: apt-get install gearman-job-server)"}
-    u = parse_store_url(mysql_url)
-    port = free_port()
-    # gearmand's MySQL module speaks TCP only (no socket option).
-    gearmand = Proc([exe, "--listen", "127.0.0.1", "--port", str(port), "--queue-type", "mysql",
-                     "--mysql-host", u.host or "127.0.0.1", "--mysql-port", str(u.port or 3306),
-                     "--mysql-user", u.user or "root", "--mysql-password", u.password or "",
-                     "--mysql-db", u.database, "--mysql-table", "gearman_queue",
-                     "--log-file", "stderr", "--verbose", "WARNING"],
-                    str(tmp / "gearmand.log"))
-    workers: list[Proc] = []
-    try:
-        _until(lambda: _port_open(port), 20)
-        workers = [Proc([sys.executable, os.path.join(SCRIPTS, "_gearman_peer.py"), "worker", "--port", str(port),
-                         "--function", "rate", "--seconds", "300"], str(tmp / f"gearman-worker{i}.log"))
-                   for i in range(raters)]
-        time.sleep(1.0)  # workers connected and asleep (PRE_SLEEP) before the clock starts
-        conn = Connection(port)
-        db = _mysql_connect(mysql_url)
-        cur = db.cursor()
-        pid = gearmand.popen.pid
-        cpu0 = cpu_seconds(pid)
-        t0 = time.monotonic()
-        for batch in range(0, jobs, 50):
-            submit_background(conn, b"rate", [(f"tp{n}".encode(), f"tp{n}-g.com".encode())
-                                              for n in range(batch, min(jobs, batch + 50))])
-        _until(lambda: queued(port, "rate") == 0, 300, poll=0.02)
-        # Durable done: gearmand deletes each finished job's row from its queue table.
-        _until(lambda: (cur.execute("SELECT COUNT(*) FROM gearman_queue") or True) and cur.fetchone()[0] == 0,
-               60, poll=0.02)
-        took = time.monotonic() - t0
-        cpu = cpu_seconds(pid) - cpu0
-        conn.close()
-        cur.execute("DROP TABLE IF EXISTS gearman_queue")
-        db.close()
-        return {"jobs_per_s": jobs / took, "jobs": jobs, "seconds": took, "cpu_us_per_job": cpu / jobs * 1e6,
-                "cpu_share_of_core": cpu / took, "workers": raters, "version": _gearmand_version(exe)}
-    finally:
-        for w in workers:
-            w.kill()
-        gearmand.kill()
-
-
-def _gearmand_version(exe: str) -> str:
-    import subprocess
-
-    try:
-        return subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-
-
-def _port_open(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-# ------------------------------------------------------- the latency floor
-def bench_chain(samples: int, tmp: _Tmp) -> dict:
-    """Bare pyzmq client -> relay -> worker and back, timed like the broker's dispatch latency."""
-    import struct
-
-    front, back = free_port(), free_port()
-    chain = os.path.join(SCRIPTS, "_zmq_chain.py")
-    relay = Proc([sys.executable, chain, "relay", "--front", f"tcp://127.0.0.1:{front}",
-                  "--back", f"tcp://127.0.0.1:{back}", "--seconds", "300"], str(tmp / "chain-relay.log"))
-    worker = Proc([sys.executable, chain, "worker", "--connect", f"tcp://127.0.0.1:{back}", "--seconds", "300"],
-                  str(tmp / "chain-worker.log"))
-    ctx = zmq.Context()
-    sock = ctx.socket(zmq.DEALER)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(f"tcp://127.0.0.1:{front}")
-    stamp = struct.Struct(">d")
-    try:
-        for _ in range(100):  # until the worker has said hello to the relay
-            sock.send(b"warm")
-            if sock.poll(100):
-                sock.recv()
-                break
-        while sock.poll(100):
-            sock.recv()
-        lat: dict[str, list[float]] = {}
-        rtt: list[float] = []
-        for mode, gap in (("hot", (0.0, 0.0)), ("idle", (0.002, 0.02))):
-            rng = random.Random(1)
-            lat[mode] = []
-            for _ in range(samples):
-                time.sleep(rng.uniform(*gap))
-                t0, m0 = time.time(), time.perf_counter()
-                sock.send(b"x")
-                if not sock.poll(5000):
-                    raise TimeoutError("the two-hop chain stopped answering")
-                reply = sock.recv()
-                if mode == "idle":
-                    rtt.append((time.perf_counter() - m0) * 1000)
-                lat[mode].append((stamp.unpack(reply[-8:])[0] - t0) * 1000)
-        return {**_latency_figures(lat), "rtt_p50_ms": statistics.median(rtt), "rtt_p99_ms": _percentile(rtt, 0.99)}
-    finally:
-        sock.close(0)
-        ctx.term()
-        relay.kill()
-        worker.kill()
-
-
 # ---------------------------------------------------------- the 2008 design
 POLL_DDL = [
     "DROP TABLE IF EXISTS work",
@@ -422,22 +274,9 @@ POLL_DDL = [
 ]
 
 
-def _mysql_connect(url: str):
-    import MySQLdb
-
-    u = parse_store_url(url)
-    kw = {"user": u.user or "root", "passwd": u.password or "", "db": u.database, "autocommit": True}
-    if u.unix_socket:
-        kw["unix_socket"] = u.unix_socket
-    else:
-        kw["host"] = u.host or "127.0.0.1"
-        kw["port"] = u.port or 3306
-    return MySQLdb.connect(**kw)
-
-
 def _poll_scheduler(url: str, interval: float, stop_at: float, claimed_q) -> None:
     """One original-style rating scheduler: poll, claim, rate (no-op), store, repeat."""
-    db = _mysql_connect(url)
+    db = mysql_connect(url)
     cur = db.cursor()
     while time.time() < stop_at:
         cur.execute("SELECT GET_LOCK('sitetruth_work', 10)")
@@ -460,7 +299,7 @@ def _poll_scheduler(url: str, interval: float, stop_at: float, claimed_q) -> Non
 
 
 def bench_polling(url: str, interval: float, jobs: int, raters: int, samples: int) -> dict:
-    db = _mysql_connect(url)
+    db = mysql_connect(url)
     cur = db.cursor()
     for stmt in POLL_DDL:
         cur.execute(stmt)
@@ -498,7 +337,7 @@ def bench_polling(url: str, interval: float, jobs: int, raters: int, samples: in
             insert([f"tp{batch + k}.com" for k in range(min(50, jobs - batch))], f"198.51.100.{batch // 50 % 10}")
         for _ in range(jobs):
             claimed.get(timeout=300)
-        _until(lambda: (cur.execute("SELECT COUNT(*) FROM work") or True) and cur.fetchone()[0] == 0, 120,
+        until(lambda: (cur.execute("SELECT COUNT(*) FROM work") or True) and cur.fetchone()[0] == 0, 120,
                poll=0.01)
         took = time.monotonic() - t0
     finally:
@@ -508,17 +347,11 @@ def bench_polling(url: str, interval: float, jobs: int, raters: int, samples: in
         cur.execute("DROP TABLE IF EXISTS work")
         cur.execute("DROP TABLE IF EXISTS poll_ratings")
         db.close()
-    return {"jobs_per_s": jobs / took, **_latency_figures(lat), "jobs": jobs, "seconds": took}
-
-
-def _latency_figures(lat: dict[str, list[float]]) -> dict[str, float]:
-    """p50/p99 of the "idle" series (random arrivals) plus the p50 of back-to-back requests."""
-    return {"p50_ms": statistics.median(lat["idle"]), "p99_ms": _percentile(lat["idle"], 0.99),
-            "p50_hot_ms": statistics.median(lat["hot"])}
+    return {"jobs_per_s": jobs / took, **latency_figures(lat), "jobs": jobs, "seconds": took}
 
 
 # ------------------------------------------------------------------- memory
-def bench_memory(queued: int, tmp: _Tmp) -> dict:
+def bench_memory(queued: int, tmp: Tmp) -> dict:
     from broker.fairqueue import FairQueue
 
     tracemalloc.start()
@@ -542,7 +375,7 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _broker_rss_per_job(queued: int, tmp: _Tmp) -> float:
+def _broker_rss_per_job(queued: int, tmp: Tmp) -> float:
     """RSS growth of a real broker process that reloads ``queued`` jobs at start."""
     rss = {}
     for n in (0, queued):
@@ -583,10 +416,10 @@ def main() -> int:
     import platform
 
     results: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                     "machine": f"{_cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                     "machine": f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                      "jobs": args.jobs, "raters": args.raters, "samples": args.samples, "runs": {}}
     with tempfile.TemporaryDirectory() as d:
-        tmp = _Tmp(d)
+        tmp = Tmp(d)
         log = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
         with scratch_store_url("sqlite", directory=d, prefix="bench") as url:
             log("this broker on SQLite ...")
@@ -616,19 +449,6 @@ def main() -> int:
         return 0
     _print_table(args, results)
     return 0
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.machine()
 
 
 def _judge(results: dict) -> None:
