@@ -286,6 +286,7 @@ class BrokerCore:
             return
         if outcome.ok:
             # The rating is committed: only now may a new request make a new job.
+            self.counters["rated_" + op.rating.rating] += 1
             self.fq.finish(job)
             self._resolve(job, True)
             return

@@ -59,6 +59,7 @@ from .config import BrokerConfig
 from .core import BrokerCore
 from .errorlog import JournalLogHandler
 from .journal import Journal, StoreState
+from .metrics import BrokerMetrics, LatencyBuckets
 
 __all__ = ["Broker", "JournalStopped"]
 
@@ -83,7 +84,7 @@ class Broker:
     """
 
     def __init__(self, config: BrokerConfig, context: zmq.Context | None = None, *,
-                 rater_hwm: int = 10_000, stall_after: float = 30.0) -> None:
+                 rater_hwm: int = 10_000, stall_after: float = 30.0, metrics: BrokerMetrics | None = None) -> None:
         self.config = config
         self.context = context or zmq.Context.instance()
         self.started_at = time.time()
@@ -92,6 +93,9 @@ class Broker:
                                epoch=f"{int(self.started_at * 1000) & 0xFFFFFFFFFF:x}")
         self.stall_after = stall_after
         self._rater_hwm = rater_hwm
+        # Fed by this loop when a scrape asks (nothing is computed otherwise).
+        self.metrics = metrics
+        self.dispatch_latency = LatencyBuckets()
         self._stop = threading.Event()
         self._wake_endpoint = f"inproc://broker-journal-{id(self)}"
         self.journal = Journal(self.context, config.store, self._wake_endpoint)
@@ -194,11 +198,16 @@ class Broker:
                 next_tick = now + _TICK
             self._guard("dispatch", self._dispatch)
             self._flush()
+            if self.metrics is not None and self.metrics.wanted():
+                self._guard("metrics", self._feed_metrics)
             if not self.journal.alive:
                 # Take in what it reported last, answer whoever waits, then go.
                 self._guard("journal outcomes", self._drain_wake)
                 self._flush()
                 raise JournalStopped(self.core.journal_problem or "journal thread stopped")
+
+    def _feed_metrics(self) -> None:
+        self.metrics.update(stats.snapshot(self, 0))
 
     def _guard(self, what: str, fn, *args) -> None:
         try:
@@ -336,6 +345,10 @@ class Broker:
             err = self._send_rater(rater.identity, job_msg)
             if err is not None:
                 core.send_failed(rater, job_msg.job_id, gone=err != errno.EAGAIN)
+                continue
+            job = rater.jobs.get(job_msg.job_id)
+            if job is not None:
+                self.dispatch_latency.observe(time.time() - job.enqueued_at)
 
     def _timers(self, now: float) -> None:
         self._check_journal(now)

@@ -17,6 +17,8 @@ shape is documented here because three consumers depend on it::
                                                  (backlog: writes handed over, not yet resolved;
                                                   stalled_for: s that writes waited with no commit)
     weights:  {ip: weight}                       (operator-set DRR weights; {} when over 200)
+    dispatch_latency: {le, counts, sum, count}   (enqueue -> JOB sent, seconds; broker.metrics.LatencyBuckets)
+    counters also hold rated_A, rated_Q, rated_X, rated_U: ratings committed, by letter
 """
 
 from __future__ import annotations
@@ -89,4 +91,5 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
                     "stalled_for": round(journal.stalled_for(now), 3),
                     "alive": journal.alive, "error": (journal.death or journal.last_error)[:500]},
         "weights": weights if len(weights) <= MAX_QUEUES else {},
+        "dispatch_latency": broker.dispatch_latency.snapshot(),
     }
