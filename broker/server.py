@@ -52,12 +52,14 @@ from protocol import (
     join_envelope,
     split_envelope,
 )
+from protocol.security import KeySet
 from store import open_store
 
 from . import admin, stats
 from .config import BrokerConfig
 from .core import BrokerCore
 from .errorlog import JournalLogHandler
+from .auth import CLIENT_DOMAIN, RATER_DOMAIN, BrokerAuth, Gate, Refusals
 from .journal import Journal, StoreState
 from .metrics import BrokerMetrics, LatencyBuckets
 
@@ -84,7 +86,8 @@ class Broker:
     """
 
     def __init__(self, config: BrokerConfig, context: zmq.Context | None = None, *,
-                 rater_hwm: int = 10_000, stall_after: float = 30.0, metrics: BrokerMetrics | None = None) -> None:
+                 rater_hwm: int = 10_000, stall_after: float = 30.0, metrics: BrokerMetrics | None = None,
+                 keyset: KeySet | None = None) -> None:
         self.config = config
         self.context = context or zmq.Context.instance()
         self.started_at = time.time()
@@ -96,6 +99,15 @@ class Broker:
         # Fed by this loop when a scrape asks (nothing is computed otherwise).
         self.metrics = metrics
         self.dispatch_latency = LatencyBuckets()
+        # CURVE: with a key set both sockets admit only known keys (ZAP) and
+        # every message is checked against its sender's role (the Gate);
+        # without one (loopback only, see broker.auth.bind_policy) every peer
+        # is the local peer.
+        self.keyset = keyset
+        self.refusals = Refusals()
+        self.gate = Gate(secure=keyset is not None, refusals=self.refusals)
+        self.auth: BrokerAuth | None = None
+        self._handshakes: list = []
         self._stop = threading.Event()
         self._wake_endpoint = f"inproc://broker-journal-{id(self)}"
         self.journal = Journal(self.context, config.store, self._wake_endpoint)
@@ -110,8 +122,12 @@ class Broker:
     def start(self) -> None:
         """Bind sockets, then migrate and load the durable queue, then start the journal."""
         try:
-            self.clients = self._router(self.config.bind_clients, hwm=100_000)
-            self.raters_sock = self._router(self.config.bind_raters, hwm=self._rater_hwm)
+            if self.keyset is not None:
+                self.auth = BrokerAuth(self.context, self.keyset, self.refusals)
+            self.clients = self._router(self.config.bind_clients, hwm=100_000, domain=CLIENT_DOMAIN)
+            self.raters_sock = self._router(self.config.bind_raters, hwm=self._rater_hwm, domain=RATER_DOMAIN)
+            if self.auth is not None:
+                self._handshakes = [self.auth.watch(self.clients), self.auth.watch(self.raters_sock)]
             self.raters_sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
             self.client_endpoint = self.clients.getsockopt_string(zmq.LAST_ENDPOINT)
             self.rater_endpoint = self.raters_sock.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -127,8 +143,10 @@ class Broker:
         log.info("broker up: clients %s, raters %s, %d jobs loaded",
                  self.client_endpoint, self.rater_endpoint, len(self.core.fq))
 
-    def _router(self, endpoint: str, hwm: int) -> zmq.Socket:
+    def _router(self, endpoint: str, hwm: int, domain: str) -> zmq.Socket:
         sock = self.context.socket(zmq.ROUTER)
+        if self.auth is not None:
+            self.auth.secure(sock, domain)      # before bind: no peer ever talks to it unchecked
         # Sending to a peer that is gone raises instead of vanishing silently.
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
         # At shutdown give queued replies a moment, never hang.
@@ -173,6 +191,12 @@ class Broker:
         self._close_sockets()
 
     def _close_sockets(self) -> None:
+        for watcher in self._handshakes:
+            watcher.close()
+        self._handshakes = []
+        if self.auth is not None:
+            self.auth.stop()
+            self.auth = None
         for sock in (self.clients, self.raters_sock, self._wake):
             if sock is not None:
                 sock.close()
@@ -183,6 +207,8 @@ class Broker:
         poller.register(self.clients, zmq.POLLIN)
         poller.register(self.raters_sock, zmq.POLLIN)
         poller.register(self._wake, zmq.POLLIN)
+        for watcher in self._handshakes:
+            poller.register(watcher.socket, zmq.POLLIN)
         next_tick = time.monotonic()
         while not self._stop.is_set():
             events = dict(poller.poll(timeout=max(0.0, next_tick - time.monotonic()) * 1000))
@@ -192,6 +218,9 @@ class Broker:
                 self._read(self.raters_sock, self._on_rater)
             if self.clients in events:
                 self._read(self.clients, self._on_client)
+            for watcher in self._handshakes:
+                if watcher.socket in events:
+                    self._guard("handshake failures", watcher.drain)
             now = time.monotonic()
             if now >= next_tick:
                 self._guard("timers", self._timers, now)
@@ -262,18 +291,34 @@ class Broker:
         return None
 
     def _read(self, sock: zmq.Socket, handler) -> None:
+        # Secured: frames as zmq.Frame, which carry the sender's ZAP User-Id.
+        copy = not self.gate.secure
         for _ in range(_BATCH):
             try:
-                frames = sock.recv_multipart(zmq.NOBLOCK, copy=True)
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=copy)
             except zmq.Again:
                 return
             self._guard("a message", handler, frames)
 
+    def _decode(self, frames: list) -> tuple[bytes, object]:
+        """(identity, message) of a received message; ProtocolError if malformed."""
+        raw = frames if not self.gate.secure else [f.bytes for f in frames]
+        identity, app = split_envelope(raw)
+        return identity, decode(app)
+
+    def _admitted(self, frames: list, msg) -> bool:
+        """May its sender send this? Refusals are counted and dropped without a reply."""
+        if self.gate.check(frames, msg.COMMAND) is None:
+            self.core.counters["refused"] += 1
+            return False
+        return True
+
     # ---- clients ---------------------------------------------------------
     def _on_client(self, frames: list[bytes]) -> None:
         core = self.core
+        raw = frames if not self.gate.secure else [f.bytes for f in frames]
         try:
-            identity, app = split_envelope(frames)
+            identity, app = split_envelope(raw)
         except ProtocolError:
             core.counters["malformed_client"] += 1
             return
@@ -282,6 +327,8 @@ class Broker:
         except ProtocolError as e:
             core.counters["malformed_client"] += 1
             core.replies.append((identity, ErrorReply(req_id=0, code="protocol", message=str(e)[:500])))
+            return
+        if not self._admitted(frames, msg):
             return
         if isinstance(msg, RateRequest):
             core.rate(identity, msg, time.time())
@@ -301,11 +348,12 @@ class Broker:
     # ---- raters ------------------------------------------------------------
     def _on_rater(self, frames: list[bytes]) -> None:
         try:
-            identity, app = split_envelope(frames)
-            msg = decode(app)
+            identity, msg = self._decode(frames)
         except ProtocolError as e:
             self.core.counters["malformed_rater"] += 1
             log.debug("malformed rater message: %s", e)
+            return
+        if not self._admitted(frames, msg):
             return
         self.core.rater_message(identity, msg, time.monotonic(), time.time())
 

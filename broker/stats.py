@@ -18,6 +18,7 @@ shape is documented here because three consumers depend on it::
                                                   stalled_for: s that writes waited with no commit)
     weights:  {ip: weight}                       (operator-set DRR weights; {} when over 200)
     dispatch_latency: {le, counts, sum, count}   (enqueue -> JOB sent, seconds; broker.metrics.LatencyBuckets)
+    security: {curve, refused: {reason: n}}      (CURVE on or not; handshakes and messages refused)
     counters also hold rated_A, rated_Q, rated_X, rated_U: ratings committed, by letter
 """
 
@@ -92,4 +93,5 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
                     "alive": journal.alive, "error": (journal.death or journal.last_error)[:500]},
         "weights": weights if len(weights) <= MAX_QUEUES else {},
         "dispatch_latency": broker.dispatch_latency.snapshot(),
+        "security": {"curve": broker.gate.secure, "refused": broker.refusals.counts()},
     }
