@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _errors(outcomes: dict[str, int]) -> str:
+    """Everything but HTTP 200, by kind, with the three kinds always shown."""
+    http = sum(v for k, v in outcomes.items() if k.startswith("HTTP ") and k != "HTTP 200")
+    timeouts = outcomes.get("timeout", 0)
+    other = sum(v for k, v in outcomes.items() if not k.startswith("HTTP ") and k != "timeout")
+    return f"HTTP status other than 200: {http:,}, timeouts: {timeouts:,}, connection errors: {other:,}"
+
+
 def _table(r: dict) -> str:
     q, t, f, s, b = r["requests"], r["store_tally"], r["fairness"], r["dispatch_share"], r["broker"]["counters"]
     lat = q["latency_ms"]
@@ -89,6 +97,7 @@ def _table(r: dict) -> str:
         ("latency", f"p50 {lat['p50']:.1f} ms, p90 {lat['p90']:.1f} ms, p99 {lat['p99']:.1f} ms, "
                     f"max {lat['max']:.1f} ms"),
         ("replies", ", ".join(f"{k} {v:,}" for k, v in sorted(q["outcomes"].items()))),
+        ("errors", _errors(q["outcomes"])),
         ("answers per shop", ", ".join(f"{k} {v:,}" for k, v in sorted(q["items"].items()))),
         ("generator CPU", f"{q['generator_cpu_s']:.1f} s ({q['generator_cpu_pct']:.0f} % of one core)"),
         ("CPU seconds", ", ".join(f"{k} {v:.0f}" for k, v in r["cpu_s"].items())),
