@@ -175,8 +175,9 @@ class BrokerCore:
                 batch.append(job)
             else:
                 self.counters["coalesced"] += 1
-                if not job.durable and not job.done and job.batch is None:
-                    # Its enqueue failed while a rater held it: write it again.
+                if not job.durable and not job.done and job.batch is None and job not in waiting:
+                    # Its enqueue failed while a rater held it: write it again
+                    # (once, however often the request names it).
                     batch.append(job)
             if not job.durable:
                 waiting.add(job)

@@ -172,6 +172,7 @@ class CoreModel(RuleBasedStateMachine):
         core.to_raters.clear()
         for op in core.writes:
             if isinstance(op, Enqueue):
+                assert len(set(op.domains)) == len(op.domains), f"a domain twice in one enqueue: {op.domains}"
                 self.rated_since_enqueue.difference_update(op.domains)
             self.inbox.append(op)
         core.writes.clear()
