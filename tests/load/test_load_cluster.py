@@ -35,7 +35,10 @@ def test_load_through_the_whole_cluster(backend, tmp_path):
     tally, fair, req = report["store_tally"], report["fairness"], report["requests"]
 
     assert req["sent"] == plan.requests, req
-    assert tally["acknowledged"] == IPS * SHOPS, tally
+    assert tally["rated_total"] == IPS * SHOPS, tally                # every shop asked for ends rated
+    # Nearly all were answered W/202 first; a shop whose only W/202 reply
+    # was lost to a busy moment (a 503) is asked again and may be rated by then.
+    assert tally["acknowledged"] >= 0.9 * IPS * SHOPS, tally
     assert tally["rated"] == tally["acknowledged"] and tally["lost"] == 0 and tally["still_queued"] == 0, tally
     assert tally["rated_twice"] == tally["reasked_twice"], tally     # none twice for one acknowledgement
     assert fair["measured_from"] == "dispatch order (job ids)", fair
