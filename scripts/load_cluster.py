@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frontend-threads", type=_positive(int), default=d.frontend_threads,
                    help="the frontend's worker threads (%(default)s)")
     p.add_argument("--store", metavar="MYSQL_URL", default=os.environ.get("SITETRUTH_LOAD_STORE") or None,
-                   help="MySQL/MariaDB server to use (a scratch database is made and dropped); default SQLite")
+                   help="MySQL/MariaDB server to use (a scratch database is made and dropped; "
+                        "env SITETRUTH_LOAD_STORE); default SQLite in the run's directory")
     p.add_argument("--workdir", help="keep logs (and the SQLite store) here")
     p.add_argument("--fairness-limit", type=_positive(float), default=d.fairness_limit,
                    help="largest spread of a client's share from the equal share (%(default)s)")

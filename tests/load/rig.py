@@ -104,6 +104,8 @@ class ClusterRig:
         broker = start_broker_process(self.store_url, pathlib.Path(self.workdir), self.client_port, self.rater_port,
                                       "--max-per-ip", str(self.settings.max_per_ip), *self.settings.extra_broker)
         self.procs.append(broker)
+        # DEBUG: each worker logs "job <id>: rating <domain>" as it takes a JOB;
+        # those lines are the broker's dispatch order (tests.load.tally.dispatch_log).
         self._proc([py, "-m", "raterd.cli", "--broker", f"tcp://127.0.0.1:{self.rater_port}",
                     "--workers", str(self.settings.workers), "--hosts", hosts,
                     "--http-port", str(self.sites_port), "--https-port", str(free_port()),
