@@ -49,7 +49,8 @@ def hosts_file(rig: Rig, site_host: str, names: list[str]) -> str:
     """A hosts(5) file mapping every shop name to the sites' host (trusted operator mapping)."""
     path = os.path.join(rig.workdir, "shops.hosts")
     with open(path, "w") as f:
-        f.write(f"{rig.hosts[site_host].addr} {' '.join(names)}\n")
+        # www. names too: a rater looks for both, and the rig has no DNS to ask.
+        f.write(f"{rig.hosts[site_host].addr} {' '.join(names)} {' '.join('www.' + n for n in names)}\n")
     return path
 
 

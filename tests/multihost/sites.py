@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--delay", type=float, default=0.0)
     args = p.parse_args(argv)
     _Handler.delay = args.delay
+    # A backlog for bursts of raters, which connect several pages at once.
+    http.server.ThreadingHTTPServer.request_queue_size = 256
     server = http.server.ThreadingHTTPServer((args.bind, args.port), _Handler)
     server.daemon_threads = True
     print(f"sites listening on {args.bind}:{args.port}", flush=True)
