@@ -29,7 +29,10 @@ each phase, heartbeat traffic (messages/s each way), queue depth and busy
 raters over time (the broker's STATS, every ``--sample`` seconds; each such
 call lists every rater, and its cost is part of the broker's CPU), and the
 simulator's own CPU, so the broker's share of any delay is clear: all of
-it shares the same cores.
+it shares the same cores.  For the same reason a bare pyzmq two-hop chain
+(client -> relay process -> worker process, ``scripts/_zmq_chain.py``) is
+pinged alongside every 4th request: its latency is the machine's floor at
+the same moments, and whatever the broker adds is the difference.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import os
 import random
 import resource
 import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -50,6 +54,8 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import zmq  # noqa: E402
 from _lean_rater import raise_fd_limit  # noqa: E402
+
+_STAMP = struct.Struct(">d")
 
 from protocol import RateRequest, StatsRequest, decode  # noqa: E402
 from protocol.client import BrokerClient  # noqa: E402
@@ -93,16 +99,26 @@ def _self_cpu() -> float:
 class Feeder:
     """RATE requests at a steady Poisson rate from many client IPs, replies drained as they come."""
 
-    def __init__(self, ctx: zmq.Context, endpoint: str, rate: float, clients: int, seed: int = 1) -> None:
+    def __init__(self, ctx: zmq.Context, endpoint: str, rate: float, clients: int, seed: int = 1,
+                 floor_endpoint: str | None = None) -> None:
         self.sock = ctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.connect(endpoint)
         self.rate = rate
         self.rng = random.Random(seed)
-        self.ips = [f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256 + 1 if n % 256 < 255 else 1}"
-                    for n in range(clients)]
+        self.ips = [f"10.{n // 62500 % 250}.{n // 250 % 250}.{n % 250 + 1}" for n in range(clients)]
         self.sent = 0
         self.replies: dict[str, int] = {}
+        # The machine's floor, measured at the same moments: every 4th RATE is
+        # accompanied by a ping through a bare pyzmq two-hop chain
+        # (scripts/_zmq_chain.py), so a delay that shows up there too is the
+        # machine's (CPU contention), not the broker's.
+        self.floor = None
+        self.floor_ms: list[float] = []
+        if floor_endpoint:
+            self.floor = ctx.socket(zmq.DEALER)
+            self.floor.setsockopt(zmq.LINGER, 0)
+            self.floor.connect(floor_endpoint)
 
     def run(self, seconds: float, on_tick, tick: float) -> None:
         """Send for *seconds*; call ``on_tick(now)`` every *tick* seconds (sampling)."""
@@ -137,6 +153,11 @@ class Feeder:
 
     def _send(self) -> None:
         self.sent += 1
+        if self.floor is not None and self.sent % 4 == 0:
+            try:
+                self.floor.send(_STAMP.pack(time.time()), zmq.NOBLOCK)
+            except zmq.Again:
+                pass
         domain = f"j{self.sent}-{int(time.time() * 1e6)}.com"
         msg = RateRequest(req_id=self.sent, client_ip=self.rng.choice(self.ips), priority=1, domains=(domain,))
         try:
@@ -145,6 +166,14 @@ class Feeder:
             self.replies["send_blocked"] = self.replies.get("send_blocked", 0) + 1
 
     def _drain(self) -> None:
+        while self.floor is not None:
+            try:
+                reply = self.floor.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            if len(reply) == 16:
+                sent, got = _STAMP.unpack(reply[:8])[0], _STAMP.unpack(reply[8:])[0]
+                self.floor_ms.append((got - sent) * 1000)
         while True:
             try:
                 frames = self.sock.recv_multipart(zmq.NOBLOCK)
@@ -177,6 +206,13 @@ def simulate(args) -> dict:
                                       name="broker")
         pid = broker.popen.pid
         raters: list[Proc] = []
+        front, back = free_port(), free_port()
+        chain = os.path.join(ROOT, "scripts", "_zmq_chain.py")
+        floor_procs = [
+            Proc([sys.executable, chain, "relay", "--front", f"tcp://127.0.0.1:{front}",
+                  "--back", f"tcp://127.0.0.1:{back}", "--seconds", str(total + 120)], tmp / "chain-relay.log"),
+            Proc([sys.executable, chain, "worker", "--connect", f"tcp://127.0.0.1:{back}",
+                  "--seconds", str(total + 120)], tmp / "chain-worker.log")]
         ctx = zmq.Context()
         client = BrokerClient(f"tcp://127.0.0.1:{cport}", timeout=30, context=ctx)
         feeder = None
@@ -229,7 +265,8 @@ def simulate(args) -> dict:
                                 "rss_mb": round(_rss_mb(pid), 1), "stats_ms": round((t - m0) * 1000, 1)})
                 last.update(t=t, cpu=cpu)
 
-            feeder = Feeder(ctx, f"tcp://127.0.0.1:{cport}", args.rate, args.clients)
+            feeder = Feeder(ctx, f"tcp://127.0.0.1:{cport}", args.rate, args.clients,
+                            floor_endpoint=f"tcp://127.0.0.1:{front}")
             sim_cpu0 = _self_cpu()
             cpu_l0 = _proc_cpu(pid)
             feeder.run(load_s, sample, args.sample)
@@ -242,6 +279,9 @@ def simulate(args) -> dict:
             out["stats_spans"] = stalls
             out["requests_sent"] = feeder.sent
             out["replies"] = feeder.replies
+            fl = feeder.floor_ms
+            out["two_hop_floor_ms"] = {"n": len(fl), "p50": _percentile(fl, 0.5), "p99": _percentile(fl, 0.99),
+                                       "max": max(fl) if fl else float("nan")}
             out["offered_rate"] = feeder.sent / load_s
             final = stats()
             out["completed"] = final["counters"].get("completed", 0)
@@ -249,6 +289,10 @@ def simulate(args) -> dict:
             client.close()
             if feeder is not None:
                 feeder.sock.close(0)
+                if feeder.floor is not None:
+                    feeder.floor.close(0)
+            for fp in floor_procs:
+                fp.kill()
             for p in raters:
                 if p.popen.poll() is None:
                     p.popen.terminate()
@@ -318,6 +362,9 @@ def print_report(r: dict) -> None:
           f"max {d['max']:.1f} ms   ({d['n']:,} jobs)")
     print(f"{'  the same, requests sent outside STATS calls':<48} p50 {d['p50_outside_stats']:.2f} ms   "
           f"p99 {d['p99_outside_stats']:.2f} ms   ({d['n_outside_stats']:,} jobs)")
+    f = r["two_hop_floor_ms"]
+    print(f"{'  bare two-hop chain at the same moments':<48} p50 {f['p50']:.2f} ms   p99 {f['p99']:.2f} ms   "
+          f"max {f['max']:.1f} ms   ({f['n']:,} pings; the machine's floor)")
     print(f"{'broker CPU, idle (heartbeats only)':<48} {r['broker_idle']['cpu_pct']:5.1f} % of one core   "
           f"RSS {r['broker_idle']['rss_mb']:.0f} MB")
     print(f"{'broker CPU, under load':<48} {r['broker_load']['cpu_pct']:5.1f} % of one core   "

@@ -46,4 +46,6 @@ def test_small_scale_simulation_dispatches_rates_and_heartbeats():
     # The broker's view over time: every rater stayed registered.
     assert r["samples"] and all(s["raters"] == raters for s in r["samples"])
     assert 0 <= r["dispatch_ms"]["p50"] <= r["dispatch_ms"]["p99"] <= r["dispatch_ms"]["max"]
+    # The machine's floor was measured alongside (pings through the bare two-hop chain came back).
+    assert r["two_hop_floor_ms"]["n"] > 0
     assert r["broker_load"]["rss_mb"] > 0 and r["broker_idle"]["cpu_pct"] >= 0
