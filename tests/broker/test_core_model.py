@@ -3,8 +3,8 @@
 Hypothesis drives :class:`broker.core.BrokerCore` with random interleavings of
 RATE requests from several IPs, READY, PULSE, RESULT, FAILED, rater death,
 lease expiry, sends that fail (rater gone, rater's queue full), operator
-actions, store outages and refusals, journal drains of any size, and crash +
-restart. The journal is the real :class:`broker.journal.Journal` write path
+actions, store outages and refusals, journal drains of any size, the journal
+thread dying, and crash + restart. The journal is the real :class:`broker.journal.Journal` write path
 (``_execute``: planning, grouping, failure handling) over a store model, so
 what is "committed" is exactly what the broker would have committed.
 
@@ -321,6 +321,24 @@ class CoreModel(RuleBasedStateMachine):
     def journal_sees_store_back(self):
         self.journal._set_state(True, "")
         self._outcomes()
+
+    @rule()
+    def journal_dies_and_broker_restarts(self):
+        """The journal thread dies: everyone waiting is answered, new work refused, then the process restarts."""
+        self.core.journal_stopped("model journal died")
+        self._pump()
+        assert self.core.pending_requests == 0 and self.core.unacked_batches == 0
+        self.req_seq += 1
+        identity = f"req-{self.req_seq}".encode()
+        self.requests[identity] = (DOMAINS[0],)
+        self.rated_at_request[identity] = dict(self.store.ratings)
+        self.cancels_at_request[identity] = dict(self.cancels)
+        self.core.rate(identity, RateRequest(req_id=self.req_seq, client_ip=IPS[0], priority=1,
+                                             domains=(DOMAINS[0],)), self.wall)
+        assert isinstance(self.core.replies[-1][1], Unavailable)
+        self._pump()
+        assert self.core.next_assignment(self.now) is None      # nor is anything dispatched
+        self.crash_and_restart()
 
     @rule()
     def crash_and_restart(self):
