@@ -4,9 +4,10 @@ Hypothesis drives :class:`broker.core.BrokerCore` with random interleavings of
 RATE requests from several IPs, READY, PULSE, RESULT, FAILED, rater death,
 lease expiry, sends that fail (rater gone, rater's queue full), operator
 actions, store outages and refusals, journal drains of any size, the journal
-thread dying, and crash + restart. The journal is the real :class:`broker.journal.Journal` write path
-(``_execute``: planning, grouping, failure handling) over a store model, so
-what is "committed" is exactly what the broker would have committed.
+thread dying, and crash + restart. The journal is the real
+:class:`broker.journal.Journal` write path (``_execute``: planning, grouping,
+failure handling) over a store model, so what is "committed" is exactly what
+the broker would have committed.
 
 After every step it checks the broker's promises:
 
