@@ -38,7 +38,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from broker.config import BrokerConfig
 from broker.core import BrokerCore
 from broker.journal import Journal, StoreState
-from broker.ops import Complete, Enqueue, Op
+from broker.ops import Enqueue, Op
 from protocol import (Disconnect, Failed, Heartbeat, Overload, Pulse, RateReply, RateRequest, Ready, Result,
                       Unavailable)
 from protocol.vocabulary import Rating, RatingInfo
