@@ -123,6 +123,7 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: Tmp,
         pid = broker.popen.pid
         spy = _start_profiler(pid, profile, tmp, label) if profile else None
         cpu0 = cpu_seconds(pid)
+        raters_cpu0 = sum(cpu_seconds(p.popen.pid) for p in procs)
         t0 = time.monotonic()
         for batch in range(0, jobs, 50):
             domains = tuple(f"tp{batch + k}-{label}.com" for k in range(min(50, jobs - batch)))
@@ -136,10 +137,11 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: Tmp,
         until(lambda: _rated(store_url, f"tp{jobs - 1}-{label}.com"), 30, poll=0.02)
         took_durable = time.monotonic() - t0
         cpu = cpu_seconds(pid) - cpu0
+        raters_cpu = sum(cpu_seconds(p.popen.pid) for p in procs) - raters_cpu0
         client.close()
         out = {"jobs_per_s": jobs / took_durable, **latency_figures(lat), "jobs": jobs,
                "seconds": took_durable, "answered_seconds": took, "cpu_us_per_job": cpu / jobs * 1e6,
-               "cpu_share_of_core": cpu / took_durable}
+               "cpu_share_of_core": cpu / took_durable, "rater_cpu_us_per_job": raters_cpu / jobs * 1e6}
         if spy is not None:
             out["profile"] = _stop_profiler(spy)
         return out
@@ -509,6 +511,9 @@ def _print_table(args, results: dict) -> None:
     if "skipped" not in gm:
         print(f"this broker on MariaDB does {mariadb / gm['jobs_per_s']:.2f}x gearmand+MySQL's durable throughput")
     ceiling = runs["relay_ceiling"]["jobs_per_s"]
+    print(f"no-op raters' own CPU per job (all {args.raters} processes): "
+          f"{runs['broker_sqlite']['rater_cpu_us_per_job']:.0f} µs (SQLite run), "
+          f"{runs['broker_mariadb']['rater_cpu_us_per_job']:.0f} µs (MariaDB run)")
     print(f"this broker reaches {runs['broker_sqlite']['jobs_per_s'] / ceiling:.0%} (SQLite) and "
           f"{mariadb / ceiling:.0%} (MariaDB) of what a bare relay reaches with the same raters on this machine")
     m = results["memory"]
