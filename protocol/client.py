@@ -16,6 +16,27 @@ authenticates to the broker with CURVE; when the broker refuses the
 handshake, :class:`BrokerUnavailable` says why (refused key, wrong broker
 key, keys on one side only) instead of only "no broker connected".
 
+Several brokers, one active (hot standby). The client may be given a list
+of endpoints (``tcp://a:7710,tcp://b:7710`` or a sequence); the same CURVE
+keys apply to every one. Exactly one broker on a store is active; a standby
+answers every client request (RATE, STATS, ADMIN) with
+``ErrorReply(req_id, code="not_active", message=...)``. On such an answer,
+or when an endpoint stays silent or has no connection, the call moves to
+the next endpoint on a fresh socket and sends the same request again:
+
+- at most once per endpoint, and always within the call's timeout: an
+  attempt gets an equal share of what is left for the endpoints not yet
+  tried, so a silent endpoint cannot eat the whole budget;
+- the endpoint that answered last is where the next call starts, so in the
+  steady state a call costs one round trip to the active broker;
+- when no endpoint gives an answer, :class:`BrokerUnavailable` names what
+  each one did (a frontend answers 503). A request is therefore answered or
+  raises, never silently lost. Resending is safe: RATE is coalesced by the
+  broker, STATS reads, and ADMIN actions are idempotent.
+
+With one endpoint everything is as it always was: one attempt with the whole
+timeout, and a ``not_active`` answer raises :class:`BrokerUnavailable`.
+
 Not thread-safe: ZeroMQ sockets never cross threads; make one client per thread.
 """
 
@@ -24,24 +45,54 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from collections.abc import Sequence
 
 import zmq
 
 from .errors import ProtocolError, SiteTruthError
-from .messages import decode
+from .messages import ErrorReply, decode
 from .security import ClientKeys, HandshakeWatch
 
-__all__ = ["BrokerClient", "BrokerUnavailable"]
+__all__ = ["BrokerClient", "BrokerUnavailable", "NOT_ACTIVE", "endpoint_list", "broker_endpoints"]
+
+# The ErrorReply code a standby broker answers every client request with.
+NOT_ACTIVE = "not_active"
 
 
 class BrokerUnavailable(SiteTruthError):
     """The broker did not answer in time, or no broker is connected."""
 
 
+def endpoint_list(value: str | Sequence[str]) -> tuple[str, ...]:
+    """``"tcp://a:1, tcp://b:1"`` or a sequence -> ``("tcp://a:1", "tcp://b:1")``.
+
+    Raises ValueError (with what is wrong) for an empty list, an empty entry,
+    an entry without a transport (``host:port``) or the same endpoint twice.
+    """
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    endpoints = tuple(str(p).strip() for p in parts)
+    if not endpoints or endpoints == ("",):
+        raise ValueError("no broker endpoint given")
+    for endpoint in endpoints:
+        if not endpoint:
+            raise ValueError(f"empty entry in the endpoint list {value!r}")
+        if "://" not in endpoint:
+            raise ValueError(f"{endpoint!r} is not a ZeroMQ endpoint (expected e.g. tcp://host:7710)")
+    if len(set(endpoints)) != len(endpoints):
+        raise ValueError(f"an endpoint is listed twice in {value!r}")
+    return endpoints
+
+
+def broker_endpoints(text: str) -> str:
+    """Option parser for ``--broker``: one endpoint or a comma-separated list, normalised (``a,b``)."""
+    return ",".join(endpoint_list(text))
+
+
 class BrokerClient:
-    def __init__(self, endpoint: str, timeout: float = 2.0, context: zmq.Context | None = None,
+    def __init__(self, endpoint: str | Sequence[str], timeout: float = 2.0, context: zmq.Context | None = None,
                  connect_grace: float = 0.5, *, curve: ClientKeys | None = None) -> None:
-        self.endpoint = endpoint
+        self.endpoints = endpoint_list(endpoint)
+        self._at = 0          # index of the endpoint that answered last: where the next call starts
         self.timeout = timeout
         # How long a fresh socket waits for its TCP connection before a send
         # is declared impossible (IMMEDIATE would otherwise fail instantly).
@@ -50,16 +101,24 @@ class BrokerClient:
         self._pid = os.getpid()
         self._ids = itertools.count(1)
         self._sock: zmq.Socket | None = None
+        self._sock_endpoint: str | None = None
         self.curve = curve
         self._watch: HandshakeWatch | None = None
 
-    def _socket(self) -> zmq.Socket:
+    @property
+    def endpoint(self) -> str:
+        """The endpoint the next call starts with: the one that answered last."""
+        return self.endpoints[self._at]
+
+    def _socket(self, endpoint: str) -> zmq.Socket:
         if self._pid != os.getpid():
             # Forked (e.g. a pre-forking WSGI server): contexts don't survive fork.
             self._context = zmq.Context()
             self._sock = None
             self._watch = None
             self._pid = os.getpid()
+        if self._sock is not None and self._sock_endpoint != endpoint:
+            self._reset()
         if self._sock is None:
             sock = self._context.socket(zmq.DEALER)
             sock.setsockopt(zmq.LINGER, 0)
@@ -70,8 +129,8 @@ class BrokerClient:
             if self.curve is not None:
                 self.curve.apply(sock)
             self._watch = HandshakeWatch(sock)
-            sock.connect(self.endpoint)
-            self._sock = sock
+            sock.connect(endpoint)
+            self._sock, self._sock_endpoint = sock, endpoint
         return self._sock
 
     def _reset(self) -> None:
@@ -81,6 +140,7 @@ class BrokerClient:
         if self._sock is not None:
             self._sock.close(linger=0)
             self._sock = None
+            self._sock_endpoint = None
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -90,40 +150,68 @@ class BrokerClient:
 
         ``make_request`` is a callable taking the request id (e.g.
         ``lambda i: StatsRequest(req_id=i)``) so the id is always fresh.
+        With several endpoints the request goes to the next one after a
+        silence or a ``not_active`` answer, once per endpoint, all within
+        ``timeout`` (see the module docstring).
         Raises :class:`BrokerUnavailable` or :class:`ProtocolError`.
         """
         timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        count = len(self.endpoints)
+        failures: list[str] = []
+        for tried in range(count):
+            index = (self._at + tried) % count
+            endpoint = self.endpoints[index]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                failures.append(f"{endpoint}: not tried, time was up")
+                continue
+            # An equal share of what is left for each endpoint not tried yet.
+            reply, why = self._attempt(endpoint, make_request, left / (count - tried))
+            if reply is not None:
+                self._at = index
+                return reply
+            failures.append(why)
+        if count == 1:
+            raise BrokerUnavailable(failures[0])
+        raise BrokerUnavailable(f"no active broker within {timeout:.1f} s: " + "; ".join(failures))
+
+    def _attempt(self, endpoint: str, make_request, budget: float):
+        """One request to one endpoint: ``(reply, None)`` or ``(None, why it gave no answer)``."""
         req_id = self.next_id()
         request = make_request(req_id)
-        sock = self._socket()
-        deadline = time.monotonic() + timeout
-        sent = False
-        grace_end = time.monotonic() + min(self.connect_grace, timeout)
-        while not sent:
+        sock = self._socket(endpoint)
+        start = time.monotonic()
+        deadline = start + budget
+        grace_end = start + min(self.connect_grace, budget)
+        while True:
             try:
                 sock.send_multipart(request.to_frames(), zmq.NOBLOCK)
-                sent = True
+                break
             except zmq.Again:
                 if time.monotonic() >= grace_end:
                     why = self._watch.failure() if self._watch is not None else None
                     self._reset()
-                    raise BrokerUnavailable(f"no broker connected at {self.endpoint}"
-                                            + (f": {why}" if why else "")) from None
+                    return None, f"no broker connected at {endpoint}" + (f": {why}" if why else "")
                 time.sleep(0.005)
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not sock.poll(remaining * 1000, zmq.POLLIN):
                 self._reset()
-                raise BrokerUnavailable(f"broker at {self.endpoint} did not answer within {timeout:.1f} s")
+                return None, f"broker at {endpoint} did not answer within {budget:.1f} s"
             frames = sock.recv_multipart()
             try:
                 reply = decode(frames)
             except ProtocolError:
                 self._reset()
                 raise
-            if getattr(reply, "req_id", None) == req_id:
-                return reply
-            # A late reply to an earlier, timed-out request: ignore it.
+            if getattr(reply, "req_id", None) != req_id:
+                continue        # a late reply to an earlier, timed-out request: ignore it
+            if isinstance(reply, ErrorReply) and reply.code == NOT_ACTIVE:
+                # A standby: its socket is of no further use to us; the next endpoint gets a fresh one.
+                self._reset()
+                return None, f"broker at {endpoint} is not active ({reply.message})"
+            return reply, None
 
     def close(self) -> None:
         self._reset()
