@@ -14,8 +14,9 @@ request, asks :class:`~frontend.ratings.RatingService` and writes the reply.
 ``GET /status``                 cluster status page (internal), data at ``/status.json``
 ``GET /metrics``                Prometheus text format (internal)
 ``GET /healthz``                200 when the read store answers at the current schema
-                                version; the body also says whether the broker answers
-                                (not required: stored ratings are served without it)
+                                version; the body also says whether the broker answers,
+                                takes new work and commits (its journal's state), which
+                                is not required: stored ratings are served without it
 ==============================  ==========================================================
 
 "Internal" pages answer 403 unless the client address (after trusted
@@ -42,7 +43,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from protocol import DomainError, JobState, registrable_domain
+from protocol import DomainError, JobState, ProtocolError, StatsRequest, registrable_domain
+from protocol.client import BrokerUnavailable
 from store import LATEST_VERSION, ErrorRecord, Store, StoreError, open_store
 
 from . import pages, status
@@ -285,11 +287,27 @@ class FrontendApp:
         if version != LATEST_VERSION:
             return text_response(503, f"store: schema version {version}, this code needs {LATEST_VERSION} "
                                       f"(run sitetruth-db migrate)")
-        if self.service.broker_answers(_HEALTH_BROKER_TIMEOUT):
+        return text_response(200, f"ok\nstore: ok (schema {version})\n{self._broker_health()}")
+
+    def _broker_health(self) -> str:
+        """The broker's lines of /healthz: whether it answers, takes work, and commits."""
+        try:
+            stats = self.service.broker_call(lambda i: StatsRequest(req_id=i, recent=0),
+                                             _HEALTH_BROKER_TIMEOUT).stats
+        except (BrokerUnavailable, ProtocolError):
+            return "broker: not answering (stored ratings are still served)"
+        info, journal = stats.get("broker", {}), stats.get("journal", {})
+        if info.get("accepting", True):
             broker = "broker: ok"
         else:
-            broker = "broker: not answering (stored ratings are still served)"
-        return text_response(200, f"ok\nstore: ok (schema {version})\n{broker}")
+            broker = f"broker: not taking new work ({info.get('refusal') or 'no reason given'})"
+        if not journal.get("alive", True):
+            return f"{broker}\njournal: dead ({journal.get('error', '')[:200]})"
+        age = journal.get("last_commit_age")
+        stalled = journal.get("stalled_for") or 0.0
+        state = f"stalled for {stalled:.0f} s" if stalled >= 1.0 else "ok"
+        committed = "never committed" if age is None else f"last commit {age:.1f} s ago"
+        return f"{broker}\njournal: {state}, {committed}, backlog {journal.get('backlog', 0)}"
 
     # ------------------------------------------------------------ errors
     def _record_error(self, exc: BaseException, path: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 
 from lxml import html as lxml_html
@@ -299,3 +300,25 @@ def test_healthz_checks_the_store_and_reports_the_broker(seeded_sqlite, tmp_path
     r = call(frontend_app(store=bare), "/healthz")
     assert r.status == 503 and "migrate" in r.text
     assert call(frontend_app(store=f"sqlite:///{tmp_path}/no/dir.db"), "/healthz").status == 503
+
+
+def test_healthz_says_when_the_broker_cannot_commit(seeded_sqlite, tmp_path, frontend_app, start_broker):
+    """A broker whose journal is stuck (its store locked) takes no new work: /healthz says so, and why."""
+    broker_store = f"sqlite:///{tmp_path}/broker.db?busy_timeout=30"
+    with open_store(broker_store) as s:
+        s.migrate()
+    broker = start_broker(broker_store, broker_kwargs={"stall_after": 1.0})
+    app = frontend_app(store=seeded_sqlite, broker=broker.clients)
+    healthy = call(app, "/healthz").text
+    assert "broker: ok" in healthy and "journal: ok" in healthy and "backlog 0" in healthy
+    lock = sqlite3.connect(f"{tmp_path}/broker.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")             # the journal's next write waits on this lock
+    try:
+        call(app, "/api/v3/rate", "url=stuck-shop.com")   # its enqueue cannot commit
+        text = wait_until(lambda: (t := call(app, "/healthz").text) and "not taking new work" in t and t, 15,
+                          "/healthz to report the stalled journal")
+        assert "journal stalled" in text and "journal: stalled for" in text, text
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    wait_until(lambda: "broker: ok" in call(app, "/healthz").text, 15, "the broker to commit again")
