@@ -15,6 +15,7 @@ import functools
 import ipaddress
 from dataclasses import dataclass
 
+from protocol.client import broker_endpoints, endpoint_list
 from protocol.config import option
 from protocol.messages import MAX_DOMAINS_PER_REQUEST
 from protocol.security import ClientKeys, KeyFileError, client_keys_from_options
@@ -53,8 +54,13 @@ _SECURITY = "security (CURVE keys; see docs/security.md)"
 class FrontendConfig:
     # Where the built-in HTTP server listens (HOST:PORT, [v6]:PORT).
     listen: str = option("127.0.0.1:8080", metavar="HOST:PORT", group=_SERVER, help="HTTP address")
-    # The broker's client endpoint.
-    broker: str = option("tcp://127.0.0.1:7710", metavar="ENDPOINT", help="the broker's client endpoint")
+    # The broker's client endpoint; with hot-standby brokers all of them,
+    # comma-separated: a standby answers "not active" and the request moves
+    # on to the next (protocol.client.BrokerClient); the CURVE keys below
+    # apply to every one.
+    broker: str = option("tcp://127.0.0.1:7710", metavar="ENDPOINT[,ENDPOINT...]", parse=broker_endpoints,
+                         help="the broker's client endpoint, or those of several brokers on one store "
+                              "(comma-separated; requests go to whichever is active)")
     # The system of record, and a read replica for rating lookups and pages
     # ("" = the same as ``store``). The frontend never writes.
     store: str = option(DEFAULT_STORE_URL, metavar="URL",
@@ -138,6 +144,11 @@ class FrontendConfig:
     def read_store(self) -> str:
         return self.store_read or self.store
 
+    @property
+    def broker_list(self) -> tuple[str, ...]:
+        """``broker`` as the endpoints it names (one, or several hot-standby brokers)."""
+        return endpoint_list(self.broker)
+
     @functools.cached_property
     def broker_keys(self) -> ClientKeys | None:
         """The CURVE keys of every broker socket, read from their files once; None without keys.
@@ -155,6 +166,10 @@ class FrontendConfig:
 
     def check(self) -> FrontendConfig:
         """Raise FrontendConfigError for values no server could run with; return self."""
+        try:
+            endpoint_list(self.broker)
+        except ValueError as e:
+            raise FrontendConfigError(f"--broker {self.broker!r}: {e}") from None
         if self.cache_ttl < 0 or self.cache_size < 0:
             raise FrontendConfigError("--cache-ttl and --cache-size must be >= 0")
         if self.broker_timeout <= 0 or self.broker_backoff < 0:

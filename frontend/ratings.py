@@ -35,6 +35,11 @@ is HTTP 502 whenever something was to be queued. After a broker
 failure, requests skip the broker for ``broker_backoff`` seconds instead of
 each waiting for a timeout.
 
+``--broker`` may list several brokers on one store (hot standby): each
+thread's :class:`~protocol.client.BrokerClient` sends to the one that
+answered last and moves on past a "not active" answer or a silence, within
+``broker_timeout``. No broker active is the same as the broker down: 503.
+
 A store failure makes every domain a miss (the broker still queues them);
 it is counted and logged, never shown to the client as such, and the store
 is left alone for a second before the next try.
@@ -152,7 +157,7 @@ class RatingService:
         self.cache: TTLCache[str, StoredRating] = TTLCache(config.cache_ttl, config.cache_size)
         self.stores: PerThread[Store] = PerThread(lambda: open_store(config.read_store), lambda s: s.close())
         self.brokers: PerThread[BrokerClient] = PerThread(
-            lambda: BrokerClient(config.broker, timeout=config.broker_timeout,
+            lambda: BrokerClient(config.broker_list, timeout=config.broker_timeout,
                                  connect_grace=min(0.5, config.broker_timeout), curve=config.broker_keys),
             lambda c: c.close())
         self._broker_down_until = 0.0  # monotonic; written by whichever thread saw the failure
@@ -255,7 +260,7 @@ class RatingService:
     def broker_call(self, make_request: Callable[[int], Message], timeout: float) -> Message:
         """This thread's ``BrokerClient.call``, failing at once while backing off after a failure."""
         if time.monotonic() < self._broker_down_until:
-            raise BrokerUnavailable(f"broker at {self.config.broker} failed moments ago; not asking again yet")
+            raise BrokerUnavailable(f"broker {self.config.broker} failed moments ago; not asking again yet")
         try:
             return self.brokers.get().call(make_request, timeout=timeout)
         except BrokerUnavailable:
