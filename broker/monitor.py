@@ -4,6 +4,7 @@ Examples:
 
   zmq-monitor                                       live view of tcp://127.0.0.1:7710
   zmq-monitor --broker tcp://broker1:7710 --once    one plain-text snapshot
+  zmq-monitor --broker tcp://b1:7710,tcp://b2:7710  brokers on one store: shows the active one
   zmq-monitor --once --json | jq .totals            the raw stats as JSON, for scripts
   zmq-monitor admin pause                           stop dispatching (queueing goes on)
   zmq-monitor admin drain --arg rater=node7/w0      a rater finishes its job and gets no more
@@ -23,6 +24,11 @@ broker reports (node name and worker, e.g. node7/w0) and their process id.
 a live view has no JSON form. Output piped into a command that stops
 reading early (head) ends quietly.
 
+Several brokers on one store (hot standby): give all their endpoints,
+comma-separated. A standby answers "not active" and the request goes to the
+next one, each tried at most once within --timeout; the snapshot says which
+endpoint answered ("answered_by" in the JSON).
+
 Exit codes: 0 ok, 2 usage, 3 broker unavailable, 4 admin action refused.
 """
 
@@ -37,7 +43,7 @@ import time
 import zmq
 
 from protocol import AdminRequest, ErrorReply, ProtocolError, StatsReply, StatsRequest
-from protocol.client import BrokerClient, BrokerUnavailable
+from protocol.client import BrokerClient, BrokerUnavailable, endpoint_list
 from protocol.config import parse_args
 
 __all__ = ["main", "render_text", "rater_label", "ADMIN_USAGE"]
@@ -64,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zmq-monitor", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--broker", default="tcp://127.0.0.1:7710", metavar="ENDPOINT",
-                   help="the broker's client endpoint (default %(default)s)")
+    p.add_argument("--broker", default="tcp://127.0.0.1:7710", metavar="ENDPOINT[,ENDPOINT...]",
+                   help="the broker's client endpoint, or those of several brokers on one store, "
+                        "comma-separated (default %(default)s)")
     p.add_argument("--once", action="store_true", help="print one snapshot and exit")
     p.add_argument("--json", action="store_true",
                    help="with --once: the raw stats as one JSON object; with admin: the reply as JSON")
@@ -116,10 +123,11 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h"
 
 
-def render_text(stats: dict) -> str:
-    """Plain-text snapshot (``--once`` without ``--json``)."""
+def render_text(stats: dict, endpoint: str | None = None) -> str:
+    """Plain-text snapshot (``--once`` without ``--json``); ``endpoint``: the one that answered."""
     b, t = stats["broker"], stats["totals"]
-    lines = [
+    lines = [f"answered by {endpoint}"] if endpoint else []
+    lines += [
         f"broker {b['host']} pid {b['pid']} up {_age(b['uptime'])}"
         f"  store {'ok' if b['store_ok'] else 'DOWN: ' + b['store_error']}{'  PAUSED' if b['paused'] else ''}",
         f"jobs: {t['live']} live, {t['queued']} queued, {t['in_flight']} in flight;"
@@ -143,7 +151,7 @@ def render_text(stats: dict) -> str:
     return "\n".join(lines)
 
 
-def _render_rich(stats: dict):
+def _render_rich(stats: dict, endpoint: str | None = None):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -154,6 +162,8 @@ def _render_rich(stats: dict):
                 style="green" if b["store_ok"] else "bold red")
     if b["paused"]:
         head.append("  PAUSED", style="bold yellow")
+    if endpoint:
+        head.append(f"  at {endpoint}")
     summary = Text(f"{t['live']} jobs live, {t['queued']} queued, {t['in_flight']} in flight; "
                    f"{t['raters']} raters, {t['free_slots']} free; "
                    f"{stats['rates']['completed_per_min']}/min completed")
@@ -241,17 +251,23 @@ def _admin(client: BrokerClient, action: str, args: dict, as_json: bool) -> int:
     return EXIT_OK if ok else EXIT_REFUSED
 
 
-def _check_endpoint(endpoint: str) -> None:
-    """A malformed --broker is a usage error, not a ZMQError traceback."""
-    context = zmq.Context.instance()
-    sock = context.socket(zmq.DEALER)
-    sock.setsockopt(zmq.LINGER, 0)
+def _check_endpoints(text: str) -> tuple[str, ...]:
+    """A malformed --broker (or one entry of the list) is a usage error, not a ZMQError traceback."""
     try:
-        sock.connect(endpoint)
-    except zmq.ZMQError as e:
-        raise UsageError(f"--broker {endpoint}: {e.strerror} (expected e.g. tcp://127.0.0.1:7710)") from None
-    finally:
-        sock.close()
+        endpoints = endpoint_list(text)
+    except ValueError as e:
+        raise UsageError(f"--broker {text}: {e}") from None
+    context = zmq.Context.instance()
+    for endpoint in endpoints:
+        sock = context.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        try:
+            sock.connect(endpoint)
+        except zmq.ZMQError as e:
+            raise UsageError(f"--broker {endpoint}: {e.strerror} (expected e.g. tcp://127.0.0.1:7710)") from None
+        finally:
+            sock.close()
+    return endpoints
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,14 +297,17 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--json needs --once (a live view has no JSON form): zmq-monitor --once --json")
     if args.timeout <= 0 or args.interval <= 0:
         raise UsageError("--timeout and --interval must be positive")
-    _check_endpoint(args.broker)
-    client = BrokerClient(args.broker, timeout=args.timeout)
+    client = BrokerClient(_check_endpoints(args.broker), timeout=args.timeout)
     try:
         if action:
             return _admin(client, action, admin_args, args.json)
         if args.once:
             stats = fetch_stats(client, args.recent)
-            text = json.dumps(stats, indent=2, sort_keys=True) if args.json else render_text(stats)
+            # The client remembers the endpoint that answered: with several brokers, the active one.
+            if args.json:
+                text = json.dumps({**stats, "answered_by": client.endpoint}, indent=2, sort_keys=True)
+            else:
+                text = render_text(stats, client.endpoint)
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
             return EXIT_OK
@@ -313,7 +332,8 @@ def _live(client: BrokerClient, args) -> int:
         try:
             while True:
                 try:
-                    live.update(_render_rich(fetch_stats(client, args.recent)), refresh=True)
+                    stats = fetch_stats(client, args.recent)
+                    live.update(_render_rich(stats, client.endpoint), refresh=True)
                 except BrokerUnavailable as e:
                     live.update(Text(f"broker unavailable: {e} (retrying)", style="bold red"), refresh=True)
                 time.sleep(args.interval)

@@ -184,3 +184,53 @@ def test_two_raterd_nodes_on_one_host_show_their_node_names(store, brokers, rate
     text = capsys.readouterr().out
     names = [line.split()[0] for line in text.splitlines() if line.startswith("node-")]
     assert names == ["node-a/w0", "node-b/w0"], text
+
+
+# ---- several brokers on one store (hot standby)
+
+@pytest.fixture
+def scripted_peer():
+    from tests.protocol.scripted_brokers import ScriptedBroker
+
+    made = []
+
+    def make(mode):
+        peer = ScriptedBroker(mode=mode)
+        made.append(peer)
+        return peer
+
+    yield make
+    for peer in made:
+        peer.close()
+
+
+def test_a_broker_list_reaches_the_active_broker_and_says_which_answered(store_url, start_broker, scripted_peer,
+                                                                         capsys):
+    rb = start_broker(store_url)
+    standby, dead = scripted_peer("standby"), scripted_peer("silent")
+    endpoints = f"{standby.endpoint},{dead.endpoint},{rb.clients}"
+    assert main(["--broker", endpoints, "--once", "--json", "--timeout", "3"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["answered_by"] == rb.clients and stats["totals"]["raters"] == 0
+    assert main(["--broker", endpoints, "--once", "--timeout", "3"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"answered by {rb.clients}"
+    # Admin actions go to the active broker too.
+    assert main(["--broker", f"{standby.endpoint},{rb.clients}", "admin", "pause"]) == 0
+    assert rb.stats()["broker"]["paused"] is True
+    assert len(standby.requests()) == 3 and len(dead.requests()) == 2
+
+
+def test_no_active_broker_in_the_list_exits_3_naming_each(scripted_peer, capsys):
+    first, second = scripted_peer("standby"), scripted_peer("standby")
+    assert main(["--broker", f"{first.endpoint},{second.endpoint}", "--once", "--timeout", "1"]) == 3
+    err = capsys.readouterr().err
+    assert f"broker at {first.endpoint} is not active" in err and f"broker at {second.endpoint} is not active" in err
+    assert len(first.requests()) == 1 and len(second.requests()) == 1
+
+
+@pytest.mark.parametrize("endpoints", ["tcp://127.0.0.1:7710,,tcp://127.0.0.1:7711",
+                                       "tcp://127.0.0.1:7710,garbage"])
+def test_a_malformed_entry_of_the_broker_list_is_a_usage_error(endpoints, capsys):
+    assert main(["--broker", endpoints, "--once"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"zmq-monitor: --broker {endpoints}: ") and "Traceback" not in err
