@@ -4,6 +4,14 @@ Where it sits: :class:`raterd.worker.Worker` makes a fresh :class:`BrokerLink`
 at start and on every reconnect (a half-open connection never recovers by
 itself), and reads :meth:`BrokerLink.why_down` when READY cannot be sent.
 
+Several brokers on one store (hot standby, ``--broker A,B``): exactly one is
+active; a standby answers any rater message with ``Disconnect(reason="not
+active: ...", reregister=False)``. :class:`BrokerEndpoints` is the list and
+the one the worker is on; the worker moves to the next on that answer or
+when its broker falls silent, and each move is a fresh :class:`BrokerLink`
+to the new endpoint. The same CURVE keys serve every endpoint (the brokers
+of one store share the broker key pair).
+
 With CURVE keys (``--curve-secret`` and ``--broker-public-key``) the socket
 is a CURVE client of the broker on every connection, reconnects included. A
 refused key looks exactly like "no broker" through ``IMMEDIATE`` (sends fail,
@@ -19,14 +27,41 @@ from protocol.security import ClientKeys, HandshakeWatch
 
 from ._workerconfig import WorkerConfig
 
-__all__ = ["BrokerLink"]
+__all__ = ["BrokerLink", "BrokerEndpoints", "NOT_ACTIVE_PREFIX"]
+
+# How a standby broker's Disconnect reason starts.
+NOT_ACTIVE_PREFIX = "not active"
+
+
+class BrokerEndpoints:
+    """The brokers a worker may register with, in order, and the one it is on now."""
+
+    def __init__(self, endpoints: tuple[str, ...]) -> None:
+        if not endpoints:
+            raise ValueError("no broker endpoint")
+        self.all = endpoints
+        self._at = 0
+
+    @property
+    def current(self) -> str:
+        return self.all[self._at]
+
+    @property
+    def several(self) -> bool:
+        return len(self.all) > 1
+
+    def advance(self) -> str:
+        """Move to the next endpoint (round robin; with one, it stays) and return it."""
+        self._at = (self._at + 1) % len(self.all)
+        return self.current
 
 
 class BrokerLink:
-    """The DEALER to ``config.broker``, connected; same thread as the worker loop."""
+    """The DEALER to one broker ``endpoint``, connected; same thread as the worker loop."""
 
     def __init__(self, context: zmq.Context, config: WorkerConfig, identity: bytes,
-                 curve: ClientKeys | None) -> None:
+                 curve: ClientKeys | None, endpoint: str) -> None:
+        self.endpoint = endpoint
         sock = context.socket(zmq.DEALER)
         sock.setsockopt(zmq.ROUTING_ID, identity)
         # Sends fail at once when no broker is connected, rather than piling
@@ -45,7 +80,7 @@ class BrokerLink:
             if curve is not None:
                 curve.apply(sock)                 # before connect: libzmq reads them per connection
                 self._watch = HandshakeWatch(sock)
-            sock.connect(config.broker)
+            sock.connect(endpoint)
         except zmq.ZMQError:
             self._close(sock, 0)     # an open socket would make Context.term() wait forever
             raise

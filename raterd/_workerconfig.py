@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocol.client import broker_endpoints, endpoint_list
 from protocol.config import option
 from protocol.errors import SiteTruthError
 from protocol.security import ClientKeys, client_keys_from_options
@@ -55,7 +56,12 @@ class WorkerConfig:
     filled in by the CLI and the supervisor.
     """
 
-    broker: str = option("tcp://127.0.0.1:7711", metavar="ENDPOINT", help="the broker's rater endpoint")
+    # One broker's rater endpoint, or those of several brokers on one store
+    # (hot standby), comma-separated: a worker is on one at a time and moves
+    # to the next when told "not active" or when its broker falls silent.
+    broker: str = option("tcp://127.0.0.1:7711", metavar="ENDPOINT[,ENDPOINT...]", parse=broker_endpoints,
+                         help="the broker's rater endpoint, or those of several brokers on one store "
+                              "(comma-separated; workers register with whichever is active)")
     # Readable parts of the ROUTING_ID (node/name/pid) and of what zmq-monitor
     # shows (node/name): two nodes on one host need different node names.
     name: str = "w0"
@@ -117,6 +123,14 @@ class WorkerConfig:
             return cls(**data)
         except TypeError as e:
             raise WorkerError(f"bad worker config: {e}") from e
+
+    @property
+    def broker_list(self) -> tuple[str, ...]:
+        """``broker`` as the endpoints it names; WorkerError for a malformed list."""
+        try:
+            return endpoint_list(self.broker)
+        except ValueError as e:
+            raise WorkerError(f"broker endpoint(s) {self.broker!r}: {e}") from None
 
     def with_name(self, name: str) -> WorkerConfig:
         return dataclasses.replace(self, name=name)

@@ -10,8 +10,12 @@ Examples::
     sitetruth-raterd --broker tcp://broker1:7711 \\
         --curve-secret /etc/sitetruth/keys/node7.key_secret --broker-public-key /etc/sitetruth/keys/broker.key
 
+    sitetruth-raterd --broker tcp://broker-a:7711,tcp://broker-b:7711   # hot-standby brokers on one store
+
 Adding capacity is starting another node pointed at the same broker. Raters
 hold no database credentials: results, progress and errors go to the broker.
+With several brokers on one store, each worker registers with the active one
+and follows it when another takes over (a standby answers "not active").
 
 Exit codes: 0 stopped on request (jobs finished or handed back), 2 usage,
 78 configuration (the rating pipeline cannot be built), 70 internal error.
@@ -32,6 +36,7 @@ from typing import Any
 
 import zmq
 
+from protocol.client import endpoint_list
 from protocol.config import add_options, from_args, option, parse_args, program_parser
 from protocol.messages import MAX_IDENT_LEN
 from protocol.security import KeyFileError
@@ -167,17 +172,24 @@ def _check_settings(pipeline: PipelineOptions, parser: argparse.ArgumentParser) 
         parser.error(f"--ca-bundle {pipeline.ca_bundle}: no such file")
 
 
-def _check_endpoint(endpoint: str, parser: argparse.ArgumentParser) -> None:
-    """A malformed --broker is a usage error here, not N workers failing one by one."""
-    context = zmq.Context()
-    sock = context.socket(zmq.DEALER)
-    sock.setsockopt(zmq.LINGER, 0)
+def _check_endpoint(endpoints: str, parser: argparse.ArgumentParser) -> None:
+    """A malformed --broker (or one entry of the list) is a usage error here, not N workers failing one by one."""
     try:
-        sock.connect(endpoint)
-    except zmq.ZMQError as e:
-        parser.error(f"--broker {endpoint}: {e.strerror} (expected e.g. tcp://127.0.0.1:7711)")
+        listed = endpoint_list(endpoints)
+    except ValueError as e:
+        parser.error(f"--broker {endpoints}: {e}")
+    context = zmq.Context()
+    try:
+        for endpoint in listed:
+            sock = context.socket(zmq.DEALER)
+            sock.setsockopt(zmq.LINGER, 0)
+            try:
+                sock.connect(endpoint)
+            except zmq.ZMQError as e:
+                parser.error(f"--broker {endpoint}: {e.strerror} (expected e.g. tcp://127.0.0.1:7711)")
+            finally:
+                sock.close()
     finally:
-        sock.close()
         context.term()
 
 

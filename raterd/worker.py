@@ -12,6 +12,7 @@ Conversation with the broker (DEALER, ROUTING_ID ``host/w3/pid``)::
     RESULT | FAILED ->              frees our slot; the broker may send the next JOB
     HEARTBEAT <->                   every second both ways, busy or not
     <- DISCONNECT(reregister)       the broker does not know us (it restarted): send READY
+    <- DISCONNECT("not active: ..") a standby broker: try the next endpoint of the list
     DISCONNECT ->                   leaving; the broker re-queues what we hold, no attempt counted
 
 Threads: the main thread owns every socket and runs the ZeroMQ loop;
@@ -30,6 +31,19 @@ does not know yet). With CURVE keys every new socket is a CURVE client of
 the broker (:mod:`raterd._brokerlink`); a refused key is logged with its
 reason, and the worker keeps retrying, since an operator may be adding the
 node's public key to the broker right now.
+
+Several brokers on one store (hot standby, ``--broker A,B``): the worker is
+connected to one endpoint at a time. A standby answers anything with
+``DISCONNECT(reason="not active: ...", reregister=False)``; on that, or when
+its broker is silent for ``liveness`` seconds, the worker moves to the next
+endpoint (a fresh socket) and says READY there, so it re-registers with
+whichever broker is active (READY retries back off as above, so a list of
+standbys is walked slowly, never spun on). A job being rated when its broker
+goes away is finished; with several endpoints its RESULT/FAILED waits in the
+outbox until the worker is registered with a broker again and goes to that
+one, never to a standby, which would drop it unheard. A new active broker
+that does not know the job drops the result and re-queues the job from the
+store, so it is rated once either way.
 
 Leaving: after ``max_jobs`` ratings or past ``max_rss`` MiB the worker tells
 the supervisor it is retiring and keeps working until the supervisor says
@@ -76,7 +90,7 @@ from protocol import (
 )
 from protocol.security import ClientKeys, KeyFileError
 
-from ._brokerlink import BrokerLink
+from ._brokerlink import NOT_ACTIVE_PREFIX, BrokerEndpoints, BrokerLink
 from ._control import JOB_STARTED, ControlChannel, ControlClosed, rated_message
 from ._mailbox import Mailbox, thread_stack
 from ._outcome import outcome_frames, pulse_message
@@ -125,6 +139,7 @@ class Worker:
         self.abandoned = False        # left with a rating still running: exit without joining threads
         self._context: zmq.Context | None = None
         self._link: BrokerLink | None = None
+        self._brokers: BrokerEndpoints | None = None   # from config.broker in run()
         self._sock: zmq.Socket | None = None       # self._link.sock
         self._curve: ClientKeys | None = None      # read from the key files in run()
         self._poller = zmq.Poller()
@@ -168,12 +183,13 @@ class Worker:
             self._curve = self.config.client_keys()
         except KeyFileError as e:
             raise WorkerError(f"CURVE keys: {e}") from e
+        self._brokers = BrokerEndpoints(self.config.broker_list)
         self._context = zmq.Context()
         try:
             try:
                 self._connect()
             except zmq.ZMQError as e:
-                raise WorkerError(f"cannot connect to broker endpoint {self.config.broker!r}: {e}") from e
+                raise WorkerError(f"cannot connect to broker endpoint {self._brokers.current!r}: {e}") from e
             self._poller.register(self._mailbox.fileno(), zmq.POLLIN)
             if self.control is not None:
                 self._poller.register(self.control.fileno(), zmq.POLLIN)
@@ -211,12 +227,15 @@ class Worker:
         if self.control is not None:
             self.control.close()
 
-    def _connect(self) -> None:
+    def _connect(self, next_broker: bool = False) -> None:
+        """A fresh socket; ``next_broker``: to the next endpoint of the list (with one, the same)."""
         if self._link is not None:
             self._poller.unregister(self._sock)
             self._link.close()
             self._link = self._sock = None
-        self._link = BrokerLink(self._context, self.config, self.identity, self._curve)
+        if next_broker and self._brokers.several:
+            log.info("moving to the next broker: %s", self._brokers.advance())
+        self._link = BrokerLink(self._context, self.config, self.identity, self._curve, self._brokers.current)
         self._sock = self._link.sock
         self._poller.register(self._sock, zmq.POLLIN)
         self._watch_out = False
@@ -273,12 +292,15 @@ class Worker:
                 return
             now = time.monotonic()
             self._last_heard = now
-            self._ready_delay = _READY_FIRST_DELAY
             try:
                 msg = decode(frames)
             except ProtocolError as e:
                 log.warning("malformed message from the broker dropped: %s", e)
                 continue
+            if isinstance(msg, Disconnect) and not msg.reregister and msg.reason.startswith(NOT_ACTIVE_PREFIX):
+                self._standby(now, msg.reason)
+                return      # anything else queued on that socket is from the standby too
+            self._ready_delay = _READY_FIRST_DELAY
             if isinstance(msg, Disconnect):
                 log.info("broker says %r: registering again", msg.reason)
                 self.registered = self._ready_sent = False
@@ -292,6 +314,18 @@ class Worker:
             elif not isinstance(msg, Heartbeat):
                 log.debug("unexpected %s from the broker ignored", type(msg).__name__)
 
+    def _standby(self, now: float, reason: str) -> None:
+        """A standby broker answered: register with the next one, after the READY backoff.
+
+        The backoff is not reset here: with no broker active yet, the list is
+        walked at the backoff's pace, not spun on.
+        """
+        log.info("broker %s says %r", self._brokers.current, reason)
+        self.registered = self._ready_sent = False
+        self._ready_pending = True
+        self._connect(next_broker=True)
+        self._ready_at = now + self._backoff()
+
     def _registered_now(self) -> None:
         """Any message but DISCONNECT means the broker knows us."""
         self._ready_pending = self._ready_sent = False
@@ -299,7 +333,7 @@ class Worker:
             return
         self.registered = True
         self._refused = None
-        log.info("registered with the broker at %s", self.config.broker)
+        log.info("registered with the broker at %s", self._brokers.current)
         if not self._announced and self.control is not None:
             self._announced = True
             self._tell_supervisor({"event": "registered", "pid": self.pid})
@@ -307,17 +341,17 @@ class Worker:
     def _check_broker(self, now: float) -> None:
         silent = now - self._last_heard
         if self.registered and silent > self.config.liveness:
-            log.warning("broker silent for %.1f s: reconnecting", silent)
+            log.warning("broker %s silent for %.1f s: reconnecting", self._brokers.current, silent)
             self.registered = False
             self._ready_pending, self._ready_sent = True, False
-            self._connect()
+            self._connect(next_broker=True)
             self._ready_at = now
         if self._ready_sent and now >= self._ready_at:
             self._ready_pending = True          # no answer to our READY: try again
         if not self._ready_pending or now < self._ready_at or self._current is not None or self._leaving:
             return
         if silent > self.config.liveness and now - self._connected_at > self.config.liveness:
-            self._connect()         # a half-open connection never recovers by itself
+            self._connect(next_broker=True)     # a half-open connection never recovers by itself
         sent = self._send(Ready(capacity=1, host=self.host, pid=self.pid, worker=self.config.name,
                                 version=VERSION, jobs_done=self.jobs_done).to_frames())
         delay = self._backoff()
@@ -331,10 +365,10 @@ class Worker:
             if why and why != self._refused:
                 # Said once per reason, at once: a key problem needs an operator, not patience.
                 self._refused = why
-                log.warning("broker %s refused the connection: %s", self.config.broker, why)
+                log.warning("broker %s refused the connection: %s", self._brokers.current, why)
             elif delay >= 1.0:
                 log.info("broker %s not reachable; trying again in %.1f s or when it comes up",
-                         self.config.broker, delay)
+                         self._brokers.current, delay)
         log.debug("READY %s; next check in %.2f s", "sent" if sent else "not sent", self._ready_at - now)
 
     def _watch_writable(self, on: bool) -> None:
@@ -366,12 +400,21 @@ class Worker:
 
     def _send_or_keep(self, frames: list[bytes]) -> None:
         """RESULT/FAILED: worth keeping for a while if no broker is connected right now."""
-        if not self._outbox and self._send(frames):
+        if not self._outbox and self._may_deliver() and self._send(frames):
             return
         self._outbox.append((frames, time.monotonic() + _OUTBOX_TTL))
 
+    def _may_deliver(self) -> bool:
+        """Whether outcomes may go out now: with several brokers, only to one we are registered with.
+
+        With one broker, whatever listens there is it (a restarted broker
+        takes a result from a rater it does not know yet); with several, an
+        unregistered link may lead to a standby, which would drop the result.
+        """
+        return self.registered or not self._brokers.several
+
     def _flush_outbox(self, now: float) -> None:
-        while self._outbox:
+        while self._outbox and self._may_deliver():
             frames, expires = self._outbox[0]
             if now > expires:
                 log.warning("a job outcome could not reach the broker for %.0f s and is dropped", _OUTBOX_TTL)
