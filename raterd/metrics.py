@@ -34,6 +34,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import start_http_server
 
+from protocol.errors import SiteTruthError
+
 __all__ = ["NodeMetrics", "MetricsError", "WORKER_STATES", "FETCH_ERROR_KINDS", "fetch_error_kind",
            "fetch_error_counts", "parse_listen", "metrics_listen"]
 
@@ -81,7 +83,7 @@ def _version() -> str:
         return "0.1.0"
 
 
-class MetricsError(ValueError):
+class MetricsError(SiteTruthError, ValueError):
     """The metrics endpoint cannot be served (a malformed HOST:PORT, a port in use)."""
 
 

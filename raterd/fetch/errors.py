@@ -14,6 +14,8 @@ the broker inside its error reports.
 
 from __future__ import annotations
 
+from protocol.errors import SiteTruthError
+
 __all__ = [
     "FetchError",
     "BadURL",
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 
-class FetchError(Exception):
+class FetchError(SiteTruthError):
     """A page could not be fetched.  ``url`` is the URL being fetched when it
     failed (for a redirect chain: the hop that failed, not the first URL)."""
 

@@ -5,7 +5,7 @@ register holds.
 Both sides of every comparison go through the same function: the importers
 store the keys, the lookups compute them from what the extractors found. The
 name key builds on ``raterd.extract.organisation.normalise_org_name`` when
-that module is present (the extractors' engineer owns legal-form handling)
+that module is present (legal forms are the extractors' business)
 and on :func:`_normalise` here otherwise; in both cases the result is folded
 once more by :func:`_normalise`, so accents, ``&`` and punctuation are treated
 alike whichever normaliser is installed. Because stored keys must be computed

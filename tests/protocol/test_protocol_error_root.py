@@ -21,6 +21,7 @@ FAMILIES = [
     "raterd._workerconfig:WorkerError", "raterd._workerconfig:PipelineLoadError",
     "raterd.sources._errors:SourceError", "raterd.sources._errors:SourceUnavailable",
     "protocol.client:BrokerUnavailable", "protocol.security:SecurityError",
+    "raterd.fetch.errors:FetchError", "raterd.metrics:MetricsError",
 ]
 
 

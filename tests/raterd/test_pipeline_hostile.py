@@ -1,6 +1,6 @@
 """Hostile and broken sites through the whole pipeline: each gets a defined rating within the deadline.
 
-Acceptance 3 of the rater: redirect loops, redirects to private addresses
+Covered: redirect loops, redirects to private addresses
 and IP literals, names a hostile DNS points at 10.x, 127.x, 169.254.x,
 100.64.x and ::ffff:127.0.0.1, a server that trickles one byte a second, one
 that never answers, a 50 MB page, a 10 GiB gzip bomb, malformed HTML, an
