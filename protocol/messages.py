@@ -180,14 +180,18 @@ def _field_values(
 class JobState(StrEnum):
     """Where one requested domain stands, as the broker answers a RateRequest."""
 
-    QUEUED = "queued"  # waiting for a rater; `position` says how many are ahead
+    QUEUED = "queued"  # waiting for a rater; `position` is its 1-based place in its client IP's queue
     RATING = "rating"  # a rater is on it; `progress` says how far it got
     INVALID = "invalid"  # the broker refused the domain (not a registrable domain)
 
 
 @dataclass(frozen=True, slots=True)
 class DomainStatus:
-    """One item of a RateReply (nested, not a message by itself)."""
+    """One item of a RateReply (nested, not a message by itself).
+
+    ``position``: for a queued domain its 1-based place in its client IP's
+    queue (1 = next for that IP); 0 while a rater holds it or when unknown.
+    """
 
     domain: str
     state: JobState
