@@ -303,42 +303,55 @@ class BrokerCore:
                              op.rating.rated_at)
 
     # ---- raters -------------------------------------------------------------------
-    def rater_message(self, identity: bytes, msg, now: float, wall: float) -> None:
-        """One decoded message from the rater socket."""
+    def rater_message(self, identity: bytes, msg, now: float, wall: float, key: str = "") -> None:
+        """One decoded message from the rater socket; ``key`` is its sender's CURVE key name ("" without keys).
+
+        A routing identity is bound to the key that registered it: a message
+        from that identity under another key is dropped (``wrong_key``), so
+        one key can neither take over another's jobs nor answer them. RESULT,
+        FAILED and PULSE count only from the rater that was given that
+        job_id (``not_holder`` otherwise; nothing changes).
+        """
         rater = self.raters.get(identity)
+        if rater is not None and rater.key != key:
+            self.counters["wrong_key"] += 1
+            return
         if isinstance(msg, Ready):
             rater, orphaned = self.raters.register(
                 identity, host=msg.host, pid=msg.pid, worker=msg.worker, version=msg.version,
-                capacity=msg.capacity, jobs_done=msg.jobs_done, now=now)
+                capacity=msg.capacity, jobs_done=msg.jobs_done, now=now, key=key)
             for job in orphaned:
                 self._hand_back(job, identity)
             self.counters["ready"] += 1
             return
         if isinstance(msg, ErrorReport):
-            # Accepted from any peer on the rater socket (raters are our own
-            # machines): a supervisor reports a worker crash before, or
-            # without, ever registering itself.
-            self._error_report(msg, rater, wall)
+            # Any authenticated rater key may report (a supervisor reports a
+            # worker crash before, or without, ever registering itself).
+            self._error_report(msg, rater, wall, identity)
             return
         if rater is None:
-            if isinstance(msg, Result):
-                # A rater finishing work from before our restart: keep the rating.
-                self._accept_result(msg, None, None, now, wall)
+            if isinstance(msg, (Result, Failed, Pulse)):
+                # Work from before our restart, or a forgery: the job (if
+                # live) is requeued and rated by a rater that holds it.
+                self.counters["not_holder"] += 1
             if not isinstance(msg, Disconnect):
                 self.counters["unknown_rater"] += 1
                 self.to_raters.append((identity, Disconnect(reason="unknown rater: send READY", reregister=True)))
             return
         self.raters.seen(rater, now)
+        if isinstance(msg, (Result, Failed, Pulse)) and msg.job_id not in rater.jobs:
+            self.counters["not_holder"] += 1
+            return
         if isinstance(msg, Pulse):
-            job = rater.jobs.get(msg.job_id)
-            if job is not None and job.rater == identity and job.job_id == msg.job_id:
+            job = rater.jobs[msg.job_id]
+            if job.rater == identity and job.job_id == msg.job_id:
                 job.lease_until = now + self.config.lease
                 job.progress = _progress_text(msg)
             self.counters["pulses"] += 1
         elif isinstance(msg, Result):
             held = self.raters.release(rater, msg.job_id)
             rater.jobs_done += 1
-            if held is not None and held.domain != msg.domain:
+            if held.domain != msg.domain:
                 # A rater bug: never file a rating under the wrong domain.
                 self.counters["mismatched_results"] += 1
                 if self.fq.get(held.domain) is held and held.job_id == msg.job_id:
@@ -349,7 +362,7 @@ class BrokerCore:
         elif isinstance(msg, Failed):
             job = self.raters.release(rater, msg.job_id)
             self.counters["failed"] += 1
-            if job is not None and self.fq.get(job.domain) is job and job.job_id == msg.job_id:
+            if self.fq.get(job.domain) is job and job.job_id == msg.job_id:
                 self._attempt_failed(job, f"rater {rater.name} failed: {msg.error}", msg.traceback, "rater", wall)
         elif isinstance(msg, Disconnect):
             for job in self.raters.remove(identity):
@@ -358,7 +371,7 @@ class BrokerCore:
         elif not isinstance(msg, Heartbeat):
             self.counters["malformed_rater"] += 1
 
-    def _error_report(self, msg: ErrorReport, rater: Rater | None, wall: float) -> None:
+    def _error_report(self, msg: ErrorReport, rater: Rater | None, wall: float, identity: bytes = b"") -> None:
         host = msg.host or (rater.host if rater else "")
         process = msg.process or (f"raterd[{rater.pid}]" if rater else "raterd")
         self.writes.append(AppendErrors((ErrorRecord(
@@ -366,15 +379,15 @@ class BrokerCore:
             message=msg.message, traceback=msg.traceback, domain=msg.domain),)))
         self.counters["error_reports"] += 1
 
-    def _accept_result(self, msg: Result, rater: Rater | None, held: Job | None, now: float, wall: float) -> None:
+    def _accept_result(self, msg: Result, rater: Rater, held: Job, now: float, wall: float) -> None:
         job = self.fq.get(msg.domain)
-        if job is None or job.done or (held is not None and held is not job):
+        if job is None or job.done or held is not job:
             # Rated already (by another rater after this one's lease ran out),
             # or work for an earlier job of the domain whose rating is stored.
             self.counters["stale_results"] += 1
             return
         self._store_rating(job, msg.rating, msg.ratinginfo, dict(msg.location) if msg.location else None,
-                           list(msg.evidence), elapsed=msg.elapsed, rater=rater.name if rater else "", wall=wall)
+                           list(msg.evidence), elapsed=msg.elapsed, rater=rater.rated_by, wall=wall)
         self.counters["completed"] += 1
         self._completions.append(now)
         self.completed_last_minute(now)

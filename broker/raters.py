@@ -44,6 +44,7 @@ class Rater:
     jobs_done: int = 0
     draining: bool = False     # operator asked: finish current work, take no more
     last_sent: float = 0.0     # for broker -> rater heartbeats
+    key: str = ""              # CURVE key name it registered with ("" without keys)
 
     @property
     def free_slots(self) -> int:
@@ -58,6 +59,12 @@ class Rater:
     @property
     def name(self) -> str:
         return f"{self.host}/{self.worker}"
+
+    @property
+    def rated_by(self) -> str:
+        """Who a stored rating is attributed to: the key name (what an operator
+        revokes and re-rates by), else node/worker."""
+        return self.key or f"{self.host}/{self.worker}"
 
     def held_jobs(self) -> list[Job]:
         """Jobs this rater still holds for the broker.
@@ -87,7 +94,7 @@ class RaterTable:
         return self._raters.get(identity)
 
     def register(self, identity: bytes, *, host: str, pid: int, worker: str, version: str,
-                 capacity: int, jobs_done: int, now: float) -> tuple[Rater, list[Job]]:
+                 capacity: int, jobs_done: int, now: float, key: str = "") -> tuple[Rater, list[Job]]:
         """READY: the rater is (again) free for ``capacity`` jobs.
 
         A READY from a rater we think holds jobs means it gave up on them
@@ -103,7 +110,7 @@ class RaterTable:
             old.jobs_done = max(old.jobs_done, jobs_done)
             rater = old
         else:
-            rater = Rater(identity, host, pid, worker, version, capacity, now, now, jobs_done=jobs_done)
+            rater = Rater(identity, host, pid, worker, version, capacity, now, now, jobs_done=jobs_done, key=key)
             self._raters[identity] = rater
         self._update_free(rater)
         return rater, orphaned

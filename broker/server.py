@@ -128,7 +128,11 @@ class Broker:
             self.raters_sock = self._router(self.config.bind_raters, hwm=self._rater_hwm, domain=RATER_DOMAIN)
             if self.auth is not None:
                 self._handshakes = [self.auth.watch(self.clients), self.auth.watch(self.raters_sock)]
-            self.raters_sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
+            if self.auth is None:
+                # A restarted rater process may reuse its identity at once.
+                # With keys, never: a newcomer (another key) must not take
+                # over a live rater's identity and its jobs.
+                self.raters_sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
             self.client_endpoint = self.clients.getsockopt_string(zmq.LAST_ENDPOINT)
             self.rater_endpoint = self.raters_sock.getsockopt_string(zmq.LAST_ENDPOINT)
             self._load_queue()
@@ -306,12 +310,12 @@ class Broker:
         identity, app = split_envelope(raw)
         return identity, decode(app)
 
-    def _admitted(self, frames: list, msg) -> bool:
-        """May its sender send this? Refusals are counted and dropped without a reply."""
-        if self.gate.check(frames, msg.COMMAND) is None:
+    def _admitted(self, frames: list, msg):
+        """Its sender's Peer if it may send this, else None (counted, dropped without a reply)."""
+        peer = self.gate.check(frames, msg.COMMAND)
+        if peer is None:
             self.core.counters["refused"] += 1
-            return False
-        return True
+        return peer
 
     # ---- clients ---------------------------------------------------------
     def _on_client(self, frames: list[bytes]) -> None:
@@ -328,7 +332,7 @@ class Broker:
             core.counters["malformed_client"] += 1
             core.replies.append((identity, ErrorReply(req_id=0, code="protocol", message=str(e)[:500])))
             return
-        if not self._admitted(frames, msg):
+        if self._admitted(frames, msg) is None:
             return
         if isinstance(msg, RateRequest):
             core.rate(identity, msg, time.time())
@@ -353,9 +357,12 @@ class Broker:
             self.core.counters["malformed_rater"] += 1
             log.debug("malformed rater message: %s", e)
             return
-        if not self._admitted(frames, msg):
+        peer = self._admitted(frames, msg)
+        if peer is None:
             return
-        self.core.rater_message(identity, msg, time.monotonic(), time.time())
+        # The key name binds the identity (see BrokerCore.rater_message).
+        key = peer.name if self.gate.secure else ""
+        self.core.rater_message(identity, msg, time.monotonic(), time.time(), key=key)
 
     # ---- journal, dispatch and timers ------------------------------------------
     def _drain_wake(self) -> None:

@@ -7,11 +7,11 @@ shape is documented here because three consumers depend on it::
                accepting, refusal}               (refusal: why new work is refused, "" if accepted)
     totals:   {live, queued, in_flight, raters, free_slots}
     queues:   [{ip, queued, outstanding, oldest_age}]            (deepest first, <= 200)
-    raters:   [{id, host, pid, worker, version, state, capacity, draining,
+    raters:   [{id, key, host, pid, worker, version, state, capacity, draining,
                 job, job_age, progress, jobs_done, last_seen_age, connected_age}]
     counters: {accepted, coalesced, dispatched, completed, ...}  (since start)
     rates:    {completed_per_min, dispatched_total}
-    recent:   [{domain, rating, ratinginfo, elapsed, rater, at}] (newest first)
+    recent:   [{domain, rating, ratinginfo, elapsed, rater, at}] (newest first; rater: key name, else host/worker)
     journal:  {commits, rows, unacked_batches, pending_requests, backlog,
                last_commit_age, stalled_for, alive, error}
                                                  (backlog: writes handed over, not yet resolved;
@@ -63,7 +63,7 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
         held = r.held_jobs()
         job = held[0] if held else None
         raters.append({
-            "id": rater_id(r.identity), "host": r.host, "pid": r.pid, "worker": r.worker,
+            "id": rater_id(r.identity), "key": r.key, "host": r.host, "pid": r.pid, "worker": r.worker,
             "version": r.version, "state": r.state, "capacity": r.capacity, "draining": r.draining,
             "job": job.domain if job else "", "job_age": round(now - job.dispatched_at, 3) if job else 0.0,
             "progress": job.progress if job else "", "jobs_done": r.jobs_done,

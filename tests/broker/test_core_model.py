@@ -14,6 +14,9 @@ After every step it checks the broker's promises:
 * every acknowledged domain is durably queued or rated (never lost), unless
   an operator cancelled it;
 * no domain is rated twice for one acknowledgement;
+* a RESULT, FAILED or PULSE from a peer that does not hold the job (another
+  rater, a made-up job_id, another key under a rater's identity) changes
+  nothing;
 * every request is answered at most once, and none waits when the journal
   has nothing left to write;
 * no client IP owns more jobs than its cap;
@@ -254,6 +257,34 @@ class CoreModel(RuleBasedStateMachine):
         """A rater whose job was taken back (lease, death, restart) answers after all."""
         rater, job_id, domain = self.late.pop(data.draw(st.integers(0, len(self.late) - 1)))
         self._send(rater, _result(job_id, domain))
+
+    @rule(data=st.data(), kind=st.sampled_from(["result", "failed", "pulse"]), intruder=st.booleans())
+    def forged_answer(self, data, kind, intruder):
+        """An answer from a peer that does not hold the job: a rater answering another's
+        job_id or a made-up one, or another key speaking under a rater's identity."""
+        held = [(r, j, d) for r in RATERS for j, d in self.held[r]]
+        if intruder and held:
+            # Another key under the holder's own identity.
+            rater, job_id, domain = data.draw(st.sampled_from(held))
+            key, expect = "intruder", "wrong_key"
+        else:
+            rater = data.draw(st.sampled_from(RATERS))
+            others = [(j, d) for r, j, d in held if r != rater]
+            job_id, domain = data.draw(st.sampled_from(others + [("forged-1", data.draw(st.sampled_from(DOMAINS)))]))
+            key, expect = "", "not_holder"
+            if self.core.raters.get(rater) is not None and self.core.raters.get(rater).key:
+                expect = "wrong_key"
+        msg = {"result": _result(job_id, domain), "failed": Failed(job_id=job_id, error="forged", traceback=""),
+               "pulse": Pulse(job_id=job_id, stage="forged", done=1, total=1)}[kind]
+        job = self.core.fq.get(domain)
+        before = (job.attempts, job.rater, job.job_id, job.done, job.progress) if job is not None else None
+        count = self.core.counters[expect]
+        self.core.rater_message(rater, msg, self.now, self.wall, key=key)
+        assert not self.core.writes, f"a forged {kind} was journalled: {self.core.writes}"
+        assert self.core.counters[expect] == count + 1
+        job = self.core.fq.get(domain)
+        assert before == ((job.attempts, job.rater, job.job_id, job.done, job.progress) if job else None)
+        self._pump()
 
     @rule(rater=st.sampled_from(RATERS))
     def disconnect(self, rater):
