@@ -11,6 +11,7 @@ one of three parts and can be switched between them while a test runs:
 
 Every request received is recorded (endpoint's own view: type and req_id),
 so a test can check where a request went and how often it was resent.
+With ``curve_secret`` the socket is a CURVE server (any client key accepted).
 """
 
 from __future__ import annotations
@@ -40,11 +41,16 @@ class ScriptedBroker:
     mode: str = "active"
     stats: dict = field(default_factory=lambda: {"broker": {"host": "scripted"}})
     received: list = field(default_factory=list)
+    # The broker's CURVE secret key (z85); None: no security.
+    curve_secret: bytes | None = None
 
     def __post_init__(self) -> None:
         self._context = zmq.Context()
         self._sock = self._context.socket(zmq.ROUTER)
         self._sock.setsockopt(zmq.LINGER, 0)
+        if self.curve_secret is not None:
+            self._sock.curve_server = True
+            self._sock.curve_secretkey = self.curve_secret
         port = self._sock.bind_to_random_port("tcp://127.0.0.1")
         self.endpoint = f"tcp://127.0.0.1:{port}"
         self._lock = threading.Lock()

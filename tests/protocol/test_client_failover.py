@@ -131,6 +131,33 @@ def test_one_endpoint_behaves_as_before(scripted):
         assert len(standby.requests()) == 1
 
 
+def test_the_curve_keys_apply_to_every_endpoint(tmp_path):
+    """One broker key pair for the brokers of a store: the client is a CURVE client of each in turn."""
+    import zmq
+
+    from protocol.security import ClientKeys, KeyPair
+
+    broker_public, broker_secret = zmq.curve_keypair()
+    own_public, own_secret = zmq.curve_keypair()
+    keys = ClientKeys(own=KeyPair(own_public, own_secret, tmp_path / "frontend.key_secret"),
+                      server_public=broker_public)
+    standby = ScriptedBroker(mode="standby", curve_secret=broker_secret)
+    active = ScriptedBroker(mode="active", curve_secret=broker_secret)
+    try:
+        with BrokerClient([standby.endpoint, active.endpoint], timeout=3.0, curve=keys) as client:
+            assert isinstance(_rate(client, "curve-everywhere.com"), RateReply)
+            assert client.endpoint == active.endpoint
+            assert len(standby.requests()) == 1
+        # Without keys neither CURVE broker takes the request: nothing is sent, nothing answered.
+        with BrokerClient([standby.endpoint, active.endpoint], timeout=1.0, connect_grace=0.3) as client:
+            with pytest.raises(BrokerUnavailable, match="no broker connected"):
+                _rate(client, "no-keys.com")
+        assert len(active.requests()) == 1
+    finally:
+        standby.close()
+        active.close()
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "no broker endpoint"),
     ("tcp://a:1,,tcp://b:1", "empty entry"),
