@@ -19,7 +19,16 @@ import zmq
 
 from protocol import Disconnect, Heartbeat, Job, Ready, Result, decode
 from raterd.worker import WorkerConfig
-from tests.raterd.raterd_harness import FAKE, raterd, wait_until  # noqa: F401  (pytest fixtures)
+from tests.raterd.raterd_harness import (  # noqa: F401  (pytest fixtures)
+    FAKE,
+    brokers,
+    rated_by,
+    raterd,
+    store,
+    stored_ratings,
+    submit,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -175,3 +184,17 @@ def test_a_malformed_broker_list_stops_the_worker_with_a_config_error(raterd):
     worker = raterd.worker(_config("tcp://127.0.0.1:1", "tcp://127.0.0.1:1"))
     assert worker.wait(15) == 78
     assert "listed twice" in worker.output()
+
+
+def test_a_node_pointed_at_a_standby_and_a_real_broker_rates_through_the_real_one(scripted, store, brokers, raterd):
+    """sitetruth-raterd --broker STANDBY,BROKER: every worker ends up registered with the real broker and rates."""
+    standby = scripted("standby")
+    rb = brokers(store)
+    node = raterd(f"{standby.endpoint},{rb.raters}", "--workers", "2", "--heartbeat", "0.25",
+                  "--reconnect-max", "0.5", "--nice", "0")
+    rb.wait_for(lambda s: s["totals"]["raters"] == 2, 20, "both workers to register with the real broker")
+    assert standby.messages(Ready), "the workers should have tried the standby first"
+    submit(rb, ["failover-node-a.com", "failover-node-b.com"])
+    rb.wait_for(lambda s: s["totals"]["live"] == 0, 20, "the jobs to be rated")
+    ratings = stored_ratings(store, ["failover-node-a.com", "failover-node-b.com"])
+    assert {rated_by(r) for r in ratings.values()} <= set(node.workers())
