@@ -32,18 +32,13 @@ the broker (:mod:`raterd._brokerlink`); a refused key is logged with its
 reason, and the worker keeps retrying, since an operator may be adding the
 node's public key to the broker right now.
 
-Several brokers on one store (hot standby, ``--broker A,B``): the worker is
-connected to one endpoint at a time. A standby answers anything with
-``DISCONNECT(reason="not active: ...", reregister=False)``; on that, or when
-its broker is silent for ``liveness`` seconds, the worker moves to the next
-endpoint (a fresh socket) and says READY there, so it re-registers with
-whichever broker is active (READY retries back off as above, so a list of
-standbys is walked slowly, never spun on). A job being rated when its broker
-goes away is finished; with several endpoints its RESULT/FAILED waits in the
-outbox until the worker is registered with a broker again and goes to that
-one, never to a standby, which would drop it unheard. A new active broker
-that does not know the job drops the result and re-queues the job from the
-store, so it is rated once either way.
+Several brokers on one store (hot standby, ``--broker A,B``; see
+:mod:`raterd._brokerlink`): on ``DISCONNECT("not active: ...")`` from a
+standby, or ``liveness`` seconds of silence, the worker moves to the next
+endpoint and says READY there (at the READY backoff's pace). A job rated
+meanwhile is finished; its RESULT waits until the worker is registered again
+and goes to that broker (one that does not know the job drops it and
+re-queues it from the store: rated once either way).
 
 Leaving: after ``max_jobs`` ratings or past ``max_rss`` MiB the worker tells
 the supervisor it is retiring and keeps working until the supervisor says
@@ -93,6 +88,7 @@ from protocol.security import ClientKeys, KeyFileError
 from ._brokerlink import NOT_ACTIVE_PREFIX, BrokerEndpoints, BrokerLink
 from ._control import JOB_STARTED, ControlChannel, ControlClosed, rated_message
 from ._mailbox import Mailbox, thread_stack
+from ._outbox import Outbox
 from ._outcome import outcome_frames, pulse_message
 from ._proc import ExitCode, rss_mb, set_niceness
 from ._workerconfig import PipelineLoadError, WorkerConfig, WorkerError, load_pipeline
@@ -147,7 +143,7 @@ class Worker:
         self._jobs: queue.SimpleQueue[tuple[Job, float] | None] = queue.SimpleQueue()
         self._rating_thread: threading.Thread | None = None
         self._current: _Current | None = None
-        self._outbox: collections.deque[tuple[list[bytes], float]] = collections.deque(maxlen=16)
+        self._outbox = Outbox(_OUTBOX_TTL)
         now = time.monotonic()
         # Registration: READY pending -> READY sent -> registered (the broker answered).
         self._ready_pending = True
@@ -402,7 +398,7 @@ class Worker:
         """RESULT/FAILED: worth keeping for a while if no broker is connected right now."""
         if not self._outbox and self._may_deliver() and self._send(frames):
             return
-        self._outbox.append((frames, time.monotonic() + _OUTBOX_TTL))
+        self._outbox.keep(frames, time.monotonic())
 
     def _may_deliver(self) -> bool:
         """Whether outcomes may go out now: with several brokers, only to one we are registered with.
@@ -414,13 +410,8 @@ class Worker:
         return self.registered or not self._brokers.several
 
     def _flush_outbox(self, now: float) -> None:
-        while self._outbox and self._may_deliver():
-            frames, expires = self._outbox[0]
-            if now > expires:
-                log.warning("a job outcome could not reach the broker for %.0f s and is dropped", _OUTBOX_TTL)
-            elif not self._send(frames):
-                return
-            self._outbox.popleft()
+        if self._may_deliver():
+            self._outbox.flush(now, self._send)
 
     def report_error(self, component: str, message: str, tb: str = "", process: str = "",
                      domain: str = "") -> None:
