@@ -24,9 +24,11 @@ answers every client request (RATE, STATS, ADMIN) with
 or when an endpoint stays silent or has no connection, the call moves to
 the next endpoint on a fresh socket and sends the same request again:
 
-- at most once per endpoint, and always within the call's timeout: an
-  attempt gets an equal share of what is left for the endpoints not yet
-  tried, so a silent endpoint cannot eat the whole budget;
+- at most once per endpoint, and always within the call's timeout. An
+  attempt may use what is left but a reserve for each endpoint still to try
+  (``connect_grace``, at most half an equal share of the timeout), and never
+  less than an equal share: a busy active broker that answers slowly is
+  still waited for, and a silent one still leaves the others time to answer;
 - the endpoint that answered last is where the next call starts, so in the
   steady state a call costs one round trip to the active broker;
 - when no endpoint gives an answer, :class:`BrokerUnavailable` names what
@@ -158,6 +160,9 @@ class BrokerClient:
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         count = len(self.endpoints)
+        # Time kept back for each endpoint not tried yet: enough for a fresh
+        # connection and an answer from a live broker.
+        reserve = min(self.connect_grace, timeout / (2 * count))
         failures: list[str] = []
         for tried in range(count):
             index = (self._at + tried) % count
@@ -166,8 +171,9 @@ class BrokerClient:
             if left <= 0:
                 failures.append(f"{endpoint}: not tried, time was up")
                 continue
-            # An equal share of what is left for each endpoint not tried yet.
-            reply, why = self._attempt(endpoint, make_request, left / (count - tried))
+            later = count - tried - 1
+            budget = max(left / (later + 1), left - reserve * later)
+            reply, why = self._attempt(endpoint, make_request, budget)
             if reply is not None:
                 self._at = index
                 return reply

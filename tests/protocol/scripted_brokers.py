@@ -43,6 +43,8 @@ class ScriptedBroker:
     received: list = field(default_factory=list)
     # The broker's CURVE secret key (z85); None: no security.
     curve_secret: bytes | None = None
+    # Seconds an active broker takes to answer (a busy one).
+    delay: float = 0.0
 
     def __post_init__(self) -> None:
         self._context = zmq.Context()
@@ -77,6 +79,8 @@ class ScriptedBroker:
                 self.received.append(request)
                 mode = self.mode
             reply = self._answer(request, mode)
+            if reply is not None and mode == "active" and self.delay:
+                self._stop.wait(self.delay)
             if reply is not None:
                 self._sock.send_multipart([ident, *reply.to_frames()])
         self._sock.close(linger=0)

@@ -108,6 +108,15 @@ def test_a_silent_endpoint_gets_a_share_of_the_budget_not_all_of_it(scripted):
         assert client.endpoint == active.endpoint
 
 
+def test_a_slow_active_broker_is_waited_for_not_abandoned_for_a_standby(scripted):
+    """The endpoint tried first may use the budget but a small reserve per other endpoint."""
+    active, standby = scripted("active"), scripted("standby")
+    active.delay = 1.8
+    with BrokerClient([active.endpoint, standby.endpoint], timeout=3.0, connect_grace=0.5) as client:
+        assert isinstance(_rate(client, "busy-broker.com"), RateReply)
+        assert client.endpoint == active.endpoint and standby.requests() == []
+
+
 def test_an_endpoint_with_nothing_listening_is_skipped(scripted):
     active = scripted("active")
     nothing = f"tcp://127.0.0.1:{free_port()}"
