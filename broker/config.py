@@ -79,6 +79,37 @@ class BrokerConfig:
     # "unavailable": a slow store must push back, not grow our memory.
     max_unacked: int = option(2000, metavar="N", group=_STORE,
                               help="requests waiting for the store's commit before new work is refused")
+    # Bounds on what client requests can make the broker hold. A live job
+    # costs ~0.5 KB, an IP queue a little more; past a cap the request gets
+    # an overload reply (HTTP 502 at the frontend). With keys, one client key
+    # may fill at most ``key_share`` of each cap, so a flooding (or stolen)
+    # frontend key leaves room for the others.
+    max_live_jobs: int = option(200_000, metavar="N", group=_DELIVERY,
+                                help="live (queued + in flight) jobs in all, before requests get an overload reply")
+    max_queues: int = option(20_000, metavar="N", group=_DELIVERY,
+                             help="client-IP queues in all, before a new client IP gets an overload reply")
+    key_share: float = option(0.5, metavar="FRACTION", group=_DELIVERY,
+                              help="share of --max-live-jobs and --max-queues one client key may fill (with CURVE)")
+    # Error reports from raters: each key (or, without keys, each rater
+    # identity) may file this many a minute, each traceback clipped to
+    # ``max_traceback`` characters; the journal keeps at most
+    # ``error_buffer_bytes`` of error records in memory while the store is
+    # down, and deletes error-log rows older than ``error_log_days``.
+    error_reports_per_min: int = option(10, metavar="N", group=_STORE,
+                                        help="error reports one rater key may file per minute (more are dropped)")
+    max_traceback: int = option(16_000, metavar="CHARS", group=_STORE,
+                                help="longest traceback kept from an error report or FAILED (clipped beyond)")
+    error_buffer_bytes: int = option(8 * 1024 * 1024, metavar="BYTES", group=_STORE,
+                                     help="error records held in memory while the store is down (oldest dropped)")
+    error_log_days: float = option(30.0, metavar="DAYS", group=_STORE,
+                                   help="error-log rows older than this are deleted by the broker")
+    # Messages queued for one rater before sends to it count as "full".
+    rater_hwm: int = option(10_000, metavar="N", group=_SOCKETS,
+                            help="messages queued for one rater before it counts as busy")
+    # How long the journal may go without a commit while writes wait before
+    # the broker stops acknowledging new work (a hung store must push back).
+    stall_after: float = option(30.0, metavar="S", group=_STORE,
+                                help="seconds without a commit, writes waiting, before new work is refused")
     # Retry-After (seconds) suggested in "unavailable" replies.
     retry_after: float = option(5.0, metavar="S", group=_STORE,
                                 help="Retry-After seconds suggested when the broker refuses work")
@@ -113,9 +144,10 @@ class BrokerConfig:
 
     def check(self) -> BrokerConfig:
         """Raise ConfigError for values no broker could run with; return self."""
-        at_least_one = ("max_per_ip", "max_attempts", "max_unacked")
+        at_least_one = ("max_per_ip", "max_attempts", "max_unacked", "max_live_jobs", "max_queues",
+                        "error_reports_per_min", "rater_hwm")
         positive = ("heartbeat", "liveness", "lease", "max_job", "rating_deadline", "rating_ttl", "error_ttl",
-                    "retry_after")
+                    "retry_after", "error_log_days", "stall_after")
         for f in fields(self):
             value = getattr(self, f.name)
             flag = "--" + f.name.replace("_", "-")
@@ -123,6 +155,12 @@ class BrokerConfig:
                 raise ConfigError(f"{flag} must be at least 1, not {value}")
             if f.name in positive and not value > 0:
                 raise ConfigError(f"{flag} must be more than 0 seconds, not {value}")
+        if not 0 < self.key_share <= 1:
+            raise ConfigError(f"--key-share must be more than 0 and at most 1, not {self.key_share}")
+        if self.max_traceback < 200:
+            raise ConfigError(f"--max-traceback must be at least 200 characters, not {self.max_traceback}")
+        if self.error_buffer_bytes < 64 * 1024:
+            raise ConfigError(f"--error-buffer-bytes must be at least 65536, not {self.error_buffer_bytes}")
         if self.recent < 0:
             raise ConfigError(f"--recent must not be negative, not {self.recent}")
         if self.max_message < MAX_BODY_BYTES:

@@ -60,10 +60,12 @@ from .config import BrokerConfig
 from .fairqueue import FairQueue, Job
 from .ops import AppendErrors, Complete, Enqueue, Op, Outcome, RecordAttempts, Remove
 from .raters import Rater, RaterTable
+from .ratelimit import RateLimit
 
 __all__ = ["BrokerCore", "Pending"]
 
 MAX_DISPATCH_IPS = 100_000
+MAX_REPORT_MESSAGE = 4000      # characters of an error report's message kept
 
 
 @dataclass(eq=False)
@@ -104,6 +106,7 @@ class BrokerCore:
         self.replies: list[tuple[bytes, object]] = []
         self.to_raters: list[tuple[bytes, object]] = []
         self.writes: list[Op] = []
+        self._reports = RateLimit(config.error_reports_per_min, 60.0)
 
     # ---- views ------------------------------------------------------------
     @property
@@ -146,7 +149,8 @@ class BrokerCore:
         return n
 
     # ---- clients --------------------------------------------------------------
-    def rate(self, identity: bytes, req: RateRequest, wall: float) -> None:
+    def rate(self, identity: bytes, req: RateRequest, wall: float, owner: str = "") -> None:
+        """A RATE from ``identity``; ``owner`` is the sender's client key name ("" without keys)."""
         self.counters["rate_requests"] += 1
         refused = self.refusal()
         if refused is not None:
@@ -161,6 +165,13 @@ class BrokerCore:
             self.replies.append((identity, Overload(req_id=req.req_id, client_ip=ip,
                                                     outstanding=outstanding, limit=self.config.max_per_ip)))
             return
+        over = self._over_caps(ip, len(new), owner) if new else None
+        if over is not None:
+            what, have, limit = over
+            self.counters["overloads"] += 1
+            self.counters["overload_" + what] += 1
+            self.replies.append((identity, Overload(req_id=req.req_id, client_ip=ip, outstanding=have, limit=limit)))
+            return
         items: list[tuple[str, JobState, str]] = []
         batch: list[Job] = []
         waiting: set[Job] = set()
@@ -169,7 +180,7 @@ class BrokerCore:
             if domain not in valid_set:
                 items.append((domain[:253], JobState.INVALID, ""))
                 continue
-            job, is_new = self.fq.add(domain, ip, req.priority, wall)
+            job, is_new = self.fq.add(domain, ip, req.priority, wall, owner=owner)
             if is_new:
                 self.counters["accepted"] += 1
                 batch.append(job)
@@ -196,6 +207,24 @@ class BrokerCore:
                 self._waiters.setdefault(job, []).append(pending)
         else:
             self.replies.append((identity, self._rate_reply(req.req_id, items)))
+
+    def _over_caps(self, ip: str, new: int, owner: str) -> tuple[str, int, int] | None:
+        """Which cap ``new`` more jobs (for ``ip``, from key ``owner``) would break: (name, have, limit)."""
+        cfg, fq = self.config, self.fq
+        if len(fq) + new > cfg.max_live_jobs:
+            return "live_jobs", len(fq), cfg.max_live_jobs
+        new_queue = not fq.has_queue(ip)
+        if new_queue and fq.tracked_ips() >= cfg.max_queues:
+            return "queues", fq.tracked_ips(), cfg.max_queues
+        if owner:
+            jobs, queues = fq.owned_by(owner)
+            job_limit = max(1, int(cfg.max_live_jobs * cfg.key_share))
+            queue_limit = max(1, int(cfg.max_queues * cfg.key_share))
+            if jobs + new > job_limit:
+                return "key_jobs", jobs, job_limit
+            if new_queue and queues >= queue_limit:
+                return "key_queues", queues, queue_limit
+        return None
 
     def _rate_reply(self, req_id: int, items: list[tuple[str, JobState, str]]) -> RateReply:
         out = []
@@ -327,7 +356,7 @@ class BrokerCore:
         if isinstance(msg, ErrorReport):
             # Any authenticated rater key may report (a supervisor reports a
             # worker crash before, or without, ever registering itself).
-            self._error_report(msg, rater, wall, identity)
+            self._error_report(msg, rater, wall, identity, key)
             return
         if rater is None:
             if isinstance(msg, (Result, Failed, Pulse)):
@@ -371,12 +400,17 @@ class BrokerCore:
         elif not isinstance(msg, Heartbeat):
             self.counters["malformed_rater"] += 1
 
-    def _error_report(self, msg: ErrorReport, rater: Rater | None, wall: float, identity: bytes = b"") -> None:
+    def _error_report(self, msg: ErrorReport, rater: Rater | None, wall: float, identity: bytes = b"",
+                      key: str = "") -> None:
+        if not self._reports.allow(key or identity.hex(), wall):
+            self.counters["error_reports_dropped"] += 1
+            return
         host = msg.host or (rater.host if rater else "")
         process = msg.process or (f"raterd[{rater.pid}]" if rater else "raterd")
         self.writes.append(AppendErrors((ErrorRecord(
             at=wall, host=host, process=process, component=msg.component or "rater",
-            message=msg.message, traceback=msg.traceback, domain=msg.domain),)))
+            message=msg.message[:MAX_REPORT_MESSAGE], traceback=_clip(msg.traceback, self.config.max_traceback),
+            domain=msg.domain),)))
         self.counters["error_reports"] += 1
 
     def _accept_result(self, msg: Result, rater: Rater, held: Job, now: float, wall: float) -> None:
@@ -410,6 +444,7 @@ class BrokerCore:
             self.counters["handed_back"] += 1
 
     def _attempt_failed(self, job: Job, reason: str, tb: str, component: str, wall: float) -> None:
+        tb = _clip(tb, self.config.max_traceback)
         job.attempts += 1
         job.last_error = tb or reason
         self.writes.append(AppendErrors((ErrorRecord(
@@ -510,6 +545,13 @@ class BrokerCore:
 
     def set_draining(self, rater: Rater, draining: bool) -> None:
         self.raters.set_draining(rater, draining)
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, keeping the end (a traceback's last lines name the error)."""
+    if len(text) <= limit:
+        return text
+    return "[clipped]\n" + text[-(limit - 10):]
 
 
 def _progress_text(msg: Pulse) -> str:

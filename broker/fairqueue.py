@@ -23,7 +23,7 @@ are deques rather than heaps of tuples.
 from __future__ import annotations
 
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 
 __all__ = ["Job", "FairQueue"]
@@ -34,11 +34,12 @@ class Job:
 
     __slots__ = ("domain", "client_ip", "priority", "enqueued_at", "attempts",
                  "job_id", "rater", "dispatched_at", "lease_until", "last_error",
-                 "progress", "durable", "last_rater", "done", "batch")
+                 "progress", "durable", "last_rater", "done", "batch", "owner")
 
     def __init__(self, domain: str, client_ip: str, priority: int, enqueued_at: float,
-                 attempts: int = 0, durable: bool = False) -> None:
+                 attempts: int = 0, durable: bool = False, owner: str = "") -> None:
         self.domain = domain
+        self.owner = owner              # client key that created it ("" without keys, or reloaded)
         self.client_ip = client_ip
         self.priority = priority
         self.enqueued_at = enqueued_at
@@ -68,9 +69,10 @@ class Job:
 
 
 class _IPQueue:
-    __slots__ = ("buckets", "size", "weight", "deficit", "owned")
+    __slots__ = ("buckets", "size", "weight", "deficit", "owned", "owner")
 
-    def __init__(self, weight: int) -> None:
+    def __init__(self, weight: int, owner: str = "") -> None:
+        self.owner = owner     # client key whose request created this queue
         self.buckets: dict[int, deque[Job]] = {}
         self.size = 0          # queued (not in flight) jobs
         self.weight = weight
@@ -126,13 +128,17 @@ class FairQueue:
         # an IP's last job and cost nothing while it is idle. Setting the
         # default weight forgets the entry.
         self._weights: dict[str, int] = {}
+        # Live jobs and IP queues per client key that created them: the
+        # broker's caps keep one key from filling the broker for all others.
+        self._jobs_by_owner: Counter[str] = Counter()
+        self._queues_by_owner: Counter[str] = Counter()
 
     # ---- adding -------------------------------------------------------
     def get(self, domain: str) -> Job | None:
         return self._jobs.get(domain)
 
     def add(self, domain: str, client_ip: str, priority: int, now: float,
-            attempts: int = 0, durable: bool = False) -> tuple[Job, bool]:
+            attempts: int = 0, durable: bool = False, owner: str = "") -> tuple[Job, bool]:
         """Queue ``domain`` for ``client_ip``; returns (job, created).
 
         An existing job for the domain is returned as is (coalescing); a
@@ -147,9 +153,11 @@ class FairQueue:
                 q.push(job)
             return job, False
         client_ip = sys.intern(client_ip)
-        job = Job(domain, client_ip, priority, now, attempts, durable)
+        job = Job(domain, client_ip, priority, now, attempts, durable, owner)
         self._jobs[domain] = job
-        q = self._queue_of(client_ip)
+        if owner:
+            self._jobs_by_owner[owner] += 1
+        q = self._queue_of(client_ip, owner)
         q.owned += 1
         self._enqueue(q, job)
         return job, True
@@ -167,10 +175,12 @@ class FairQueue:
         job.progress = ""
         self._enqueue(self._ips[job.client_ip], job, front=front)
 
-    def _queue_of(self, ip: str) -> _IPQueue:
+    def _queue_of(self, ip: str, owner: str = "") -> _IPQueue:
         q = self._ips.get(ip)
         if q is None:
-            q = self._ips[ip] = _IPQueue(self._weights.get(ip, self.default_weight))
+            q = self._ips[ip] = _IPQueue(self._weights.get(ip, self.default_weight), owner)
+            if owner:
+                self._queues_by_owner[owner] += 1
         return q
 
     def _enqueue(self, q: _IPQueue, job: Job, front: bool = False) -> None:
@@ -259,9 +269,13 @@ class FairQueue:
                 self._drop_from_ring(job.client_ip)
         job.rater = None
         job.job_id = None
+        if job.owner:
+            _uncount(self._jobs_by_owner, job.owner)
         q.owned -= 1
         if q.owned == 0 and q.size == 0:
             del self._ips[job.client_ip]
+            if q.owner:
+                _uncount(self._queues_by_owner, q.owner)
 
     def _drop_from_ring(self, ip: str) -> None:
         try:
@@ -295,6 +309,13 @@ class FairQueue:
         """IPs with live jobs (each has a queue object in memory)."""
         return len(self._ips)
 
+    def owned_by(self, owner: str) -> tuple[int, int]:
+        """(live jobs, IP queues) that client key ``owner`` created."""
+        return self._jobs_by_owner.get(owner, 0), self._queues_by_owner.get(owner, 0)
+
+    def has_queue(self, ip: str) -> bool:
+        return ip in self._ips
+
     def outstanding(self, ip: str) -> int:
         q = self._ips.get(ip)
         return q.owned if q else 0
@@ -313,3 +334,11 @@ class FairQueue:
     def per_ip(self) -> dict[str, tuple[int, int, float]]:
         """ip -> (queued, owned incl. in flight, oldest queued enqueued_at)."""
         return {ip: (q.size, q.owned, q.oldest()) for ip, q in self._ips.items()}
+
+
+def _uncount(counter: Counter[str], key: str) -> None:
+    n = counter[key] - 1
+    if n > 0:
+        counter[key] = n
+    else:
+        del counter[key]

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 # Error records waiting for a store that is down are capped: a crash loop
 # must not eat the broker's memory. The count of dropped records is logged.
 MAX_BUFFERED_ERRORS = 10_000
+PRUNE_INTERVAL = 3600.0
 
 # Fault injection for the fault tests: "die-after:N" makes the journal thread
 # raise after N committed transactions. Read once, when a Journal is made.
@@ -69,7 +70,8 @@ class Journal:
     """Runs store writes in a thread of its own; see the module docstring."""
 
     def __init__(self, context: zmq.Context, store_url: str, wake_endpoint: str,
-                 retry_interval: float = 1.0, die_after: int | None = None) -> None:
+                 retry_interval: float = 1.0, die_after: int | None = None, *,
+                 error_buffer_bytes: int = 8 * 1024 * 1024, error_log_days: float = 30.0) -> None:
         self.store_url = store_url
         self.wake_endpoint = wake_endpoint
         self.retry_interval = retry_interval
@@ -90,6 +92,10 @@ class Journal:
         # the first write after a long idle spell is not taken for a stall.
         self._waiting_since: float | None = None
         self._dropped_errors = 0
+        self.error_buffer_bytes = error_buffer_bytes
+        self.error_log_days = error_log_days
+        self._next_prune = 0.0      # monotonic; the error log is pruned at start, then hourly while busy
+        self.pruned = 0             # error-log rows deleted for age (for stats)
         if die_after is None:
             spec = os.environ.get(FAULT_ENV, "")
             if spec.startswith("die-after:"):
@@ -168,6 +174,7 @@ class Journal:
             if None in ops:
                 stopping = True
                 ops = [op for op in ops if op is not None]
+            self._maybe_prune(store)
             if not ops:
                 if self.store_ok and not retry:
                     if stopping:
@@ -202,6 +209,17 @@ class Journal:
                 ops.append(self._inbox.get_nowait())
             except queue.Empty:
                 return ops
+
+    def _maybe_prune(self, store) -> None:
+        """Delete error-log rows past the retention period, at most once an hour."""
+        now = time.monotonic()
+        if now < self._next_prune or not self.store_ok:
+            return
+        self._next_prune = now + PRUNE_INTERVAL
+        try:
+            self.pruned += store.prune_errors(time.time() - self.error_log_days * 86400)
+        except StoreError as e:
+            log.warning("error log not pruned: %s", e)
 
     def _store_back(self, store) -> bool:
         try:
@@ -286,23 +304,30 @@ class Journal:
             self.outcomes.append(Outcome(op, ok, detail, retryable))
 
     def _cap_errors(self, ops: list[Op]) -> list[Op]:
-        total = sum(len(op.records) for op in ops if isinstance(op, AppendErrors))
-        if total <= MAX_BUFFERED_ERRORS:
+        """Bound the error records kept for a store that is down, by count and by bytes (newest kept)."""
+        records = [r for op in ops if isinstance(op, AppendErrors) for r in op.records]
+        if len(records) <= MAX_BUFFERED_ERRORS and sum(map(_record_size, records)) <= self.error_buffer_bytes:
             return ops
         keep: list[Op] = []
-        budget = MAX_BUFFERED_ERRORS
+        budget, room = MAX_BUFFERED_ERRORS, self.error_buffer_bytes
         for op in reversed(ops):          # keep the newest error records, every other write
             if not isinstance(op, AppendErrors):
                 keep.append(op)
                 continue
-            if budget <= 0:
-                self._dropped_errors += len(op.records)
+            kept = []
+            for record in reversed(op.records):
+                size = _record_size(record)
+                if budget <= 0 or size > room:
+                    budget = 0
+                    break
+                kept.append(record)
+                budget -= 1
+                room -= size
+            self._dropped_errors += len(op.records) - len(kept)
+            if not kept:
                 self._resolved += 1
                 continue
-            records = op.records[-budget:]
-            self._dropped_errors += len(op.records) - len(records)
-            budget -= len(records)
-            keep.append(AppendErrors(records))
+            keep.append(AppendErrors(tuple(reversed(kept))))
         log.warning("store down: %d error-log records dropped so far", self._dropped_errors)
         return list(reversed(keep))
 
@@ -315,3 +340,8 @@ class Journal:
             self.outcomes.append(StoreState(ok, detail))
         self.store_ok = ok
         self.last_error = detail
+
+
+def _record_size(record) -> int:
+    """Roughly the memory an error record holds (its texts)."""
+    return 200 + len(record.message) + len(record.traceback) + len(record.host) + len(record.domain)

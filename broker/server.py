@@ -80,13 +80,11 @@ class JournalStopped(RuntimeError):
 class Broker:
     """Run with :meth:`start` then :meth:`run`; stop with :meth:`stop` from any thread.
 
-    ``rater_hwm`` bounds the messages queued for one rater; ``stall_after``
-    is how long the journal may go without a commit while writes wait before
-    the broker stops acknowledging new work.
+    ``rater_hwm`` and ``stall_after`` override the config's (tests).
     """
 
     def __init__(self, config: BrokerConfig, context: zmq.Context | None = None, *,
-                 rater_hwm: int = 10_000, stall_after: float = 30.0, metrics: BrokerMetrics | None = None,
+                 rater_hwm: int | None = None, stall_after: float | None = None, metrics: BrokerMetrics | None = None,
                  keyset: KeySet | None = None) -> None:
         self.config = config
         self.context = context or zmq.Context.instance()
@@ -94,8 +92,8 @@ class Broker:
         self.host = socket.gethostname()
         self.core = BrokerCore(config, host=self.host, process=f"broker[{os.getpid()}]",
                                epoch=f"{int(self.started_at * 1000) & 0xFFFFFFFFFF:x}")
-        self.stall_after = stall_after
-        self._rater_hwm = rater_hwm
+        self.stall_after = config.stall_after if stall_after is None else stall_after
+        self._rater_hwm = config.rater_hwm if rater_hwm is None else rater_hwm
         # Fed by this loop when a scrape asks (nothing is computed otherwise).
         self.metrics = metrics
         self.dispatch_latency = LatencyBuckets()
@@ -110,7 +108,9 @@ class Broker:
         self._handshakes: list = []
         self._stop = threading.Event()
         self._wake_endpoint = f"inproc://broker-journal-{id(self)}"
-        self.journal = Journal(self.context, config.store, self._wake_endpoint)
+        self.journal = Journal(self.context, config.store, self._wake_endpoint,
+                               error_buffer_bytes=config.error_buffer_bytes,
+                               error_log_days=config.error_log_days)
         self.clients: zmq.Socket | None = None
         self.raters_sock: zmq.Socket | None = None
         self._wake: zmq.Socket | None = None
@@ -332,10 +332,12 @@ class Broker:
             core.counters["malformed_client"] += 1
             core.replies.append((identity, ErrorReply(req_id=0, code="protocol", message=str(e)[:500])))
             return
-        if self._admitted(frames, msg) is None:
+        peer = self._admitted(frames, msg)
+        if peer is None:
             return
         if isinstance(msg, RateRequest):
-            core.rate(identity, msg, time.time())
+            # With keys, the jobs count against the frontend key that asked.
+            core.rate(identity, msg, time.time(), owner=peer.name if self.gate.secure else "")
         elif isinstance(msg, StatsRequest):
             core.counters["stats_requests"] += 1
             core.replies.append((identity, StatsReply(req_id=msg.req_id, stats=stats.snapshot(self, msg.recent))))

@@ -5,7 +5,7 @@ shape is documented here because three consumers depend on it::
 
     broker:   {version, host, pid, started_at, uptime, paused, store_ok, store_error,
                accepting, refusal}               (refusal: why new work is refused, "" if accepted)
-    totals:   {live, queued, in_flight, raters, free_slots}
+    totals:   {live, queued, in_flight, raters, free_slots, ip_queues, max_live_jobs, max_queues}
     queues:   [{ip, queued, outstanding, oldest_age}]            (deepest first, <= 200)
     raters:   [{id, key, host, pid, worker, version, state, capacity, draining,
                 job, job_age, progress, jobs_done, last_seen_age, connected_age}]
@@ -80,7 +80,9 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
                    "store_error": "" if core.store_ok else core.store_error[:500],
                    "accepting": refusal is None, "refusal": (refusal or "")[:500]},
         "totals": {"live": len(core.fq), "queued": core.fq.queued, "in_flight": in_flight,
-                   "raters": len(core.raters), "free_slots": core.raters.free_slots},
+                   "raters": len(core.raters), "free_slots": core.raters.free_slots,
+                   "ip_queues": core.fq.tracked_ips(), "max_live_jobs": core.config.max_live_jobs,
+                   "max_queues": core.config.max_queues},
         "queues": queues,
         "raters": raters,
         "counters": dict(core.counters),
@@ -90,7 +92,8 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
                     "unacked_batches": core.unacked_batches, "pending_requests": core.pending_requests,
                     "backlog": journal.backlog, "last_commit_age": round(journal.last_commit_age(now), 3),
                     "stalled_for": round(journal.stalled_for(now), 3),
-                    "alive": journal.alive, "error": (journal.death or journal.last_error)[:500]},
+                    "alive": journal.alive, "error": (journal.death or journal.last_error)[:500],
+                    "errors_pruned": journal.pruned},
         "weights": weights if len(weights) <= MAX_QUEUES else {},
         "dispatch_latency": broker.dispatch_latency.snapshot(),
         "security": {"curve": broker.gate.secure, "refused": broker.refusals.counts()},

@@ -305,6 +305,15 @@ class Store(abc.ABC):
                 cur.execute(self._sql(sql), _flat(part))
         self._run("append_errors", body, write=True)
 
+    def prune_errors(self, before: float) -> int:
+        """Delete error-log entries older than ``before`` (epoch seconds); returns how many went."""
+        cutoff = float(before)
+
+        def body(cur: Any) -> int:
+            cur.execute(self._sql("DELETE FROM error_log WHERE at < ?"), (cutoff,))
+            return max(0, cur.rowcount or 0)
+        return self._run("prune_errors", body, write=True)
+
     def recent_errors(self, limit: int = 50) -> list[ErrorRecord]:
         """The newest error-log entries, newest first."""
         n = self._limit(limit)

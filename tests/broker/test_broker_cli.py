@@ -32,13 +32,16 @@ def test_every_broker_setting_has_a_flag_with_an_env_twin():
     flags = {s for action in parser._actions for s in action.option_strings}
     for f in dataclasses.fields(BrokerConfig):
         assert "--" + f.name.replace("_", "-") in flags, f.name
-    # Every number from its env twin (all 7s: heartbeat and max-message keep their defaults,
-    # which 7 would break: liveness must exceed the heartbeat, a message fit a body).
-    numbers = [f.name for f in dataclasses.fields(BrokerConfig)
-               if f.type in ("int", "float") and f.name not in ("heartbeat", "max_message")]
-    env = {"SITETRUTH_" + name.upper(): "7" for name in numbers}
+    # Every number from its env twin (all 7s; those 7 would break get values of their own:
+    # liveness must exceed the heartbeat, a message fit a body, a share be at most 1, a
+    # traceback and the error buffer keep a useful minimum).
+    special = {"heartbeat": None, "max_message": None, "key_share": "0.7", "max_traceback": "700",
+               "error_buffer_bytes": "700000"}
+    numbers = [f.name for f in dataclasses.fields(BrokerConfig) if f.type in ("int", "float")]
+    env = {"SITETRUTH_" + name.upper(): special.get(name, "7") for name in numbers if special.get(name, "7")}
     config = config_from_args(parse_args(build_parser(), [], environ=env))
-    assert {name: getattr(config, name) for name in numbers} == dict.fromkeys(numbers, 7)
+    expected = {name: float(special.get(name, "7")) for name in numbers if special.get(name, "7")}
+    assert {name: getattr(config, name) for name in expected} == expected
 
 
 def test_new_flags_reach_the_config_and_keep_precedence(tmp_path):
@@ -57,6 +60,9 @@ def test_new_flags_reach_the_config_and_keep_precedence(tmp_path):
     (["--liveness", "1", "--heartbeat", "2"], "must be longer than --heartbeat"),
     (["--max-message", "1000"], "--max-message must be at least"),
     (["--max-per-ip", "lots"], "invalid value 'lots'"),
+    (["--max-live-jobs", "0"], "--max-live-jobs must be at least 1"),
+    (["--key-share", "1.5"], "--key-share must be more than 0 and at most 1"),
+    (["--error-log-days", "0"], "--error-log-days must be more than 0"),
 ])
 def test_unusable_values_exit_2_before_anything_is_created(tmp_path, argv, message):
     store = tmp_path / "st.db"

@@ -19,7 +19,8 @@ After every step it checks the broker's promises:
   nothing;
 * every request is answered at most once, and none waits when the journal
   has nothing left to write;
-* no client IP owns more jobs than its cap;
+* no client IP owns more jobs than its cap, and no request takes the broker
+  past its caps on live jobs and IP queues (in all, and per client key);
 * nothing is held in memory for finished work.
 
 Runs ``SITETRUTH_MODEL_EXAMPLES`` examples (default 2000) of up to
@@ -54,7 +55,9 @@ DOMAINS = [f"site{n}.com" for n in range(4)]
 IPS = ["192.0.2.1", "192.0.2.2", "198.51.100.7"]
 RATERS = [b"rater-a", b"rater-b", b"rater-c"]
 CONFIG = dataclasses.replace(BrokerConfig(), max_per_ip=4, max_attempts=3, lease=20.0, max_job=120.0,
-                             liveness=5.0, heartbeat=1.0, max_unacked=6)
+                             liveness=5.0, heartbeat=1.0, max_unacked=6, max_live_jobs=6, max_queues=2,
+                             key_share=0.5)
+OWNERS = ["", "fe1", "fe2"]
 
 
 @pytest.fixture(autouse=True)
@@ -196,15 +199,24 @@ class CoreModel(RuleBasedStateMachine):
 
     # ---- clients ----------------------------------------------------------------------
     @rule(ip=st.sampled_from(IPS), domains=st.lists(st.sampled_from(DOMAINS), min_size=1, max_size=3),
-          priority=st.integers(0, 2))
-    def rate(self, ip, domains, priority):
+          priority=st.integers(0, 2), owner=st.sampled_from(OWNERS))
+    def rate(self, ip, domains, priority, owner):
         self.req_seq += 1
         identity = f"req-{self.req_seq}".encode()
         self.requests[identity] = tuple(domains)
         self.rated_at_request[identity] = dict(self.store.ratings)
         self.cancels_at_request[identity] = dict(self.cancels)
+        fq = self.core.fq
+        live, queues, owned = len(fq), fq.tracked_ips(), fq.owned_by(owner)
         self.core.rate(identity, RateRequest(req_id=self.req_seq, client_ip=ip, priority=priority,
-                                             domains=tuple(domains)), self.wall)
+                                             domains=tuple(domains)), self.wall, owner=owner)
+        # A request never takes the broker past a cap (reloaded work may already be past one).
+        assert len(fq) <= max(live, CONFIG.max_live_jobs)
+        assert fq.tracked_ips() <= max(queues, CONFIG.max_queues)
+        if owner:
+            now_owned = fq.owned_by(owner)
+            assert now_owned[0] <= max(owned[0], int(CONFIG.max_live_jobs * CONFIG.key_share))
+            assert now_owned[1] <= max(owned[1], int(CONFIG.max_queues * CONFIG.key_share))
         self._pump()
 
     # ---- raters -------------------------------------------------------------------
@@ -407,6 +419,10 @@ class CoreModel(RuleBasedStateMachine):
         live = list(core.fq.jobs())
         assert sizes["ips"] == len({j.client_ip for j in live})
         assert sizes["jobs"] == len(live)
+        for owner in OWNERS[1:]:
+            # The per-key counts the caps read match what is live.
+            assert core.fq.owned_by(owner) == (sum(j.owner == owner for j in live),
+                                               sum(q.owner == owner for q in core.fq._ips.values()))
         for rater in core.raters:
             for job in rater.held_jobs():
                 assert core.fq.get(job.domain) is job
