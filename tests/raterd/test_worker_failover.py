@@ -198,3 +198,13 @@ def test_a_node_pointed_at_a_standby_and_a_real_broker_rates_through_the_real_on
     rb.wait_for(lambda s: s["totals"]["live"] == 0, 20, "the jobs to be rated")
     ratings = stored_ratings(store, ["failover-node-a.com", "failover-node-b.com"])
     assert {rated_by(r) for r in ratings.values()} <= set(node.workers())
+
+
+def test_with_one_endpoint_a_standby_is_asked_again_until_it_becomes_active(scripted, raterd):
+    only = scripted("standby")
+    worker = raterd.worker(_config(only.endpoint))
+    wait_until(lambda: len(only.messages(Ready)) >= 2, 15, "READY to be repeated at the standby")
+    became_active = time.monotonic()
+    only.set_mode("active")
+    wait_until(lambda: _registered_with(only, became_active), 15, "the worker to register once it is active")
+    assert "moving to the next broker" not in worker.output()
