@@ -123,6 +123,19 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h"
 
 
+def journal_line(stats: dict) -> str:
+    """Whether the broker takes new work and commits: what an operator checks first when ratings stall."""
+    b, j = stats["broker"], stats.get("journal", {})
+    work = "taking new work" if b.get("accepting", True) else f"NOT TAKING NEW WORK: {b.get('refusal', '')}"
+    if not j.get("alive", True):
+        return f"journal DEAD: {j.get('error', '')[:200]}; {work}"
+    age = j.get("last_commit_age")
+    stalled = j.get("stalled_for") or 0.0
+    state = f"STALLED for {_age(stalled)}" if stalled >= 1.0 else "ok"
+    committed = "no commit yet" if age is None else f"last commit {_age(age)} ago"
+    return f"journal {state}, {committed}, backlog {j.get('backlog', 0)}; {work}"
+
+
 def render_text(stats: dict, endpoint: str | None = None) -> str:
     """Plain-text snapshot (``--once`` without ``--json``); ``endpoint``: the one that answered."""
     b, t = stats["broker"], stats["totals"]
@@ -133,6 +146,7 @@ def render_text(stats: dict, endpoint: str | None = None) -> str:
         f"jobs: {t['live']} live, {t['queued']} queued, {t['in_flight']} in flight;"
         f" raters {t['raters']} ({t['free_slots']} free slots);"
         f" {stats['rates']['completed_per_min']} completed in the last minute",
+        journal_line(stats),
         "",
         f"{'CLIENT IP':<40} {'QUEUED':>8} {'OWNED':>8} {'OLDEST':>8}",
     ]
@@ -167,6 +181,8 @@ def _render_rich(stats: dict, endpoint: str | None = None):
     summary = Text(f"{t['live']} jobs live, {t['queued']} queued, {t['in_flight']} in flight; "
                    f"{t['raters']} raters, {t['free_slots']} free; "
                    f"{stats['rates']['completed_per_min']}/min completed")
+    line = journal_line(stats)
+    journal = Text(line, style="bold red" if any(w in line for w in ("DEAD", "STALLED", "NOT TAKING")) else "green")
     queues = Table(title="queues per client IP", expand=True)
     for col in ("client ip", "queued", "owned", "oldest"):
         queues.add_column(col, justify="right" if col != "client ip" else "left")
@@ -184,7 +200,7 @@ def _render_rich(stats: dict, endpoint: str | None = None):
         recent.add_column(col)
     for c in stats["recent"]:
         recent.add_row(c["domain"], c["rating"], c["ratinginfo"], f"{c['elapsed']:.2f}", c["rater"])
-    return Group(head, summary, queues, raters, recent)
+    return Group(head, summary, journal, queues, raters, recent)
 
 
 def admin_request(command: list[str], pairs: list[str]) -> tuple[str, dict]:

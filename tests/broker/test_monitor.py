@@ -30,6 +30,22 @@ def test_once_json_and_text_show_queues_and_raters(store_url, start_broker, caps
         assert main(["--broker", rb.clients, "--once"]) == 0
         text = capsys.readouterr().out
         assert "192.0.2.44" in text and "monitored-site.com" in text and "busy" in text
+        assert "journal ok" in text and "taking new work" in text
+
+
+def test_the_journal_line_says_when_the_broker_cannot_commit():
+    from broker.monitor import journal_line
+
+    healthy = {"broker": {"accepting": True, "refusal": ""},
+               "journal": {"alive": True, "last_commit_age": 0.4, "stalled_for": 0.0, "backlog": 0}}
+    assert journal_line(healthy) == "journal ok, last commit 0.4s ago, backlog 0; taking new work"
+    stalled = {"broker": {"accepting": False, "refusal": "journal stalled: no commit for 31 s"},
+               "journal": {"alive": True, "last_commit_age": 31.0, "stalled_for": 31.0, "backlog": 12}}
+    assert journal_line(stalled).startswith("journal STALLED for 31.0s")
+    assert "NOT TAKING NEW WORK: journal stalled" in journal_line(stalled)
+    dead = {"broker": {"accepting": False, "refusal": "journal died"},
+            "journal": {"alive": False, "error": "OperationalError: disk I/O error"}}
+    assert journal_line(dead).startswith("journal DEAD: OperationalError")
 
 
 def test_admin_actions_and_refusals(store_url, start_broker, capsys):
