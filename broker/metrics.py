@@ -55,9 +55,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.exposition import start_http_server
 
-from protocol.errors import SiteTruthError
+from protocol.metrics_endpoint import MetricsEndpoint, MetricsError, metrics_listen, parse_listen
 
 __all__ = ["BrokerMetrics", "LatencyBuckets", "MetricsError", "DISPATCH_BUCKETS", "RATER_STATES", "RATINGS",
            "REFUSALS", "parse_listen", "metrics_listen"]
@@ -83,26 +82,7 @@ RATED_PREFIX = "rated_"
 FRESH_WAIT = 2.0
 
 
-class MetricsError(SiteTruthError, ValueError):
-    """The metrics endpoint cannot be served (a malformed HOST:PORT, a port in use)."""
 
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:9102`` for IPv6; port 0 = any free port) -> (host, port)."""
-    host, sep, port = str(listen).rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise MetricsError("expected HOST:PORT, e.g. 127.0.0.1:9102")
-    return host, int(port)
-
-
-def metrics_listen(text: str) -> str:
-    """The ``--metrics`` option's value checked (``""``: no endpoint); ValueError if malformed."""
-    text = str(text).strip()
-    if text:
-        parse_listen(text)
-    return text
 
 
 class LatencyBuckets:
@@ -269,9 +249,7 @@ class BrokerMetrics:
         self._counters: dict[str, float] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(self)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self.address = ""
+        self._endpoint = MetricsEndpoint(self.registry)
 
     # ---- feeding -------------------------------------------------------------------------
     def wanted(self) -> bool:
@@ -316,23 +294,12 @@ class BrokerMetrics:
     # ---- serving ---------------------------------------------------------------------------
     def serve(self, listen: str) -> str:
         """Serve ``/metrics`` on *listen* (HOST:PORT) from a daemon thread; returns the address bound."""
-        try:
-            host, port = parse_listen(listen)
-        except MetricsError as e:
-            raise MetricsError(f"--metrics {listen!r}: {e}") from None
-        try:
-            self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
-        except OSError as e:
-            raise MetricsError(f"--metrics {listen}: cannot listen: {e.strerror or e}") from e
-        bound_host, bound_port = self._server.server_address[:2]
-        self.address = f"[{bound_host}]:{bound_port}" if ":" in bound_host else f"{bound_host}:{bound_port}"
-        return self.address
+        return self._endpoint.serve(listen)
+
+    @property
+    def address(self) -> str:
+        """Where ``/metrics`` is served ("" before :meth:`serve`)."""
+        return self._endpoint.address
 
     def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._endpoint.close()

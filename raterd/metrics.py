@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
-from prometheus_client.exposition import start_http_server
 
-from protocol.errors import SiteTruthError
+from protocol.metrics_endpoint import MetricsEndpoint, MetricsError, metrics_listen, parse_listen
 
 __all__ = ["NodeMetrics", "MetricsError", "WORKER_STATES", "FETCH_ERROR_KINDS", "fetch_error_kind",
            "fetch_error_counts", "parse_listen", "metrics_listen"]
@@ -83,9 +81,6 @@ def _version() -> str:
         return "0.1.0"
 
 
-class MetricsError(SiteTruthError, ValueError):
-    """The metrics endpoint cannot be served (a malformed HOST:PORT, a port in use)."""
-
 
 def fetch_error_kind(text: str) -> str:
     """The kind (one of :data:`FETCH_ERROR_KINDS`) of one fetch failure as the evidence words it."""
@@ -113,21 +108,6 @@ def fetch_error_counts(evidence: Iterable[Any]) -> dict[str, int]:
     return counts
 
 
-def parse_listen(listen: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:9101`` for IPv6; port 0 = any free port) -> (host, port)."""
-    host, sep, port = str(listen).rpartition(":")
-    host = host.strip("[]") if host.startswith("[") and host.endswith("]") else host
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise MetricsError("expected HOST:PORT, e.g. 127.0.0.1:9101")
-    return host, int(port)
-
-
-def metrics_listen(text: str) -> str:
-    """The ``--metrics`` option's value checked (``""``: no endpoint); MetricsError if malformed."""
-    text = str(text).strip()
-    if text:
-        parse_listen(text)
-    return text
 
 
 class NodeMetrics:
@@ -159,9 +139,7 @@ class NodeMetrics:
             self.fetch_errors.labels(kind=kind)
         for reason in RECYCLE_REASONS:
             self.recycles.labels(reason=reason)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self.address = ""
+        self._endpoint = MetricsEndpoint(self.registry)
 
     # ---- counting (supervisor's thread) ------------------------------------------------
     def set_workers(self, counts: Mapping[str, int]) -> None:
@@ -195,23 +173,12 @@ class NodeMetrics:
     # ---- serving ---------------------------------------------------------------------
     def serve(self, listen: str) -> str:
         """Serve ``/metrics`` on *listen* (HOST:PORT) from a daemon thread; returns the address bound."""
-        try:
-            host, port = parse_listen(listen)
-        except MetricsError as e:
-            raise MetricsError(f"--metrics {listen!r}: {e}") from None
-        try:
-            self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
-        except OSError as e:
-            raise MetricsError(f"--metrics {listen}: cannot listen: {e.strerror or e}") from e
-        bound_host, bound_port = self._server.server_address[:2]
-        self.address = f"[{bound_host}]:{bound_port}" if ":" in bound_host else f"{bound_host}:{bound_port}"
-        return self.address
+        return self._endpoint.serve(listen)
+
+    @property
+    def address(self) -> str:
+        """Where ``/metrics`` is served ("" before :meth:`serve`)."""
+        return self._endpoint.address
 
     def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._endpoint.close()
