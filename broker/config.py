@@ -79,6 +79,11 @@ class BrokerConfig:
     # "unavailable": a slow store must push back, not grow our memory.
     max_unacked: int = option(2000, metavar="N", group=_STORE,
                               help="requests waiting for the store's commit before new work is refused")
+    # A domain whose rating committed this many seconds ago gets no second
+    # job: a request for it (a frontend reading a lagging replica, a poll
+    # racing the commit) is answered "being rated", so the asker looks again.
+    recently_rated: float = option(60.0, metavar="S", group=_DELIVERY,
+                                   help="seconds after a rating commits during which its domain gets no new job")
     # Bounds on what client requests can make the broker hold. A live job
     # costs ~0.5 KB, an IP queue a little more; past a cap the request gets
     # an overload reply (HTTP 502 at the frontend). With keys, one client key
@@ -147,7 +152,7 @@ class BrokerConfig:
         at_least_one = ("max_per_ip", "max_attempts", "max_unacked", "max_live_jobs", "max_queues",
                         "error_reports_per_min", "rater_hwm")
         positive = ("heartbeat", "liveness", "lease", "max_job", "rating_deadline", "rating_ttl", "error_ttl",
-                    "retry_after", "error_log_days", "stall_after")
+                    "retry_after", "error_log_days", "stall_after", "recently_rated")
         for f in fields(self):
             value = getattr(self, f.name)
             flag = "--" + f.name.replace("_", "-")

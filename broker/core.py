@@ -61,6 +61,7 @@ from .fairqueue import FairQueue, Job
 from .ops import AppendErrors, Complete, Enqueue, Op, Outcome, RecordAttempts, Remove
 from .raters import Rater, RaterTable
 from .ratelimit import RateLimit
+from .recent import RecentlyRated
 
 __all__ = ["BrokerCore", "Pending"]
 
@@ -107,6 +108,7 @@ class BrokerCore:
         self.to_raters: list[tuple[bytes, object]] = []
         self.writes: list[Op] = []
         self._reports = RateLimit(config.error_reports_per_min, 60.0)
+        self.recently_rated = RecentlyRated(config.recently_rated)
 
     # ---- views ------------------------------------------------------------
     @property
@@ -158,7 +160,9 @@ class BrokerCore:
             return
         ip = req.client_ip
         valid = [d for d in dict.fromkeys(req.domains) if is_registrable_domain(d)]
-        new = [d for d in valid if self.fq.get(d) is None]
+        # Rated moments ago (the asker has not seen it yet): no second job.
+        just_rated = {d for d in valid if self.fq.get(d) is None and (d, wall) in self.recently_rated}
+        new = [d for d in valid if self.fq.get(d) is None and d not in just_rated]
         outstanding = self.fq.outstanding(ip)
         if new and outstanding + len(new) > self.config.max_per_ip:
             self.counters["overloads"] += 1
@@ -179,6 +183,10 @@ class BrokerCore:
         for domain in req.domains:
             if domain not in valid_set:
                 items.append((domain[:253], JobState.INVALID, ""))
+                continue
+            if domain in just_rated:
+                self.counters["just_rated"] += 1
+                items.append((domain, JobState.RATING, "rated"))
                 continue
             job, is_new = self.fq.add(domain, ip, req.priority, wall, owner=owner)
             if is_new:
@@ -260,12 +268,13 @@ class BrokerCore:
         self.store_ok = ok
         self.store_error = "" if ok else detail
 
-    def journal_outcome(self, outcome: Outcome) -> None:
+    def journal_outcome(self, outcome: Outcome, wall: float | None = None) -> None:
+        """What the journal did with one write; ``wall``: when we learnt it (default: the rating's time)."""
         op = outcome.op
         if isinstance(op, Enqueue):
             self._enqueue_done(op.token, outcome.ok, outcome.detail)
         elif isinstance(op, Complete):
-            self._complete_done(op, outcome)
+            self._complete_done(op, outcome, op.rating.rated_at if wall is None else wall)
         elif not outcome.ok:
             self.counters["writes_refused"] += 1
 
@@ -310,14 +319,16 @@ class BrokerCore:
                 self.fq.finish(job)
             self._resolve(job, ok, "" if ok else f"store unavailable: {detail or self.store_error}")
 
-    def _complete_done(self, op: Complete, outcome: Outcome) -> None:
+    def _complete_done(self, op: Complete, outcome: Outcome, wall: float) -> None:
         job = self.fq.get(op.rating.domain)
         if job is None or not job.done:
             return
         if outcome.ok:
-            # The rating is committed: only now may a new request make a new job.
+            # The rating is committed: a new request may make a new job once
+            # the recently-rated window has passed.
             self.counters["rated_" + op.rating.rating] += 1
             self.fq.finish(job)
+            self.recently_rated.add(job.domain, wall)
             self._resolve(job, True)
             return
         self.counters["ratings_refused"] += 1

@@ -380,7 +380,7 @@ class Broker:
                 self.core.store_state(outcome.ok, outcome.detail)
                 continue
             try:
-                self.core.journal_outcome(outcome)
+                self.core.journal_outcome(outcome, time.time())
             except Exception:
                 # One outcome's bug must not strand the requests waiting on
                 # it, nor the outcomes behind it.
