@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from . import _codec as codec
-from .errors import SchemaError, StoreError, StoreUnavailable
+from .errors import InvalidRecord, SchemaError, StoreError, StoreUnavailable
 from .migrations import BOOTSTRAP, LATEST_VERSION, MIGRATIONS, TABLES
 from .records import ErrorRecord, QueuedJob, QueueStats, StoredRating, StoreStatus
 from .url import StoreURL
@@ -44,7 +44,7 @@ __all__ = ["Store"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_RATING_COLS = "domain, rating, ratinginfo, location, evidence, rated_at, expires_at"
+_RATING_COLS = "domain, rating, ratinginfo, location, evidence, rated_at, expires_at, rated_by"
 _JOB_COLS = "domain, client_ip, priority, enqueued_at, attempts"
 _ERROR_COLS = "at, host, process, component, domain, message, traceback"
 
@@ -305,6 +305,17 @@ class Store(abc.ABC):
                 cur.execute(self._sql(sql), _flat(part))
         self._run("append_errors", body, write=True)
 
+    def domains_rated_by(self, rater: str, limit: int = 100_000) -> list[str]:
+        """Domains whose stored rating ``rater`` produced (at most ``limit``, oldest rating first)."""
+        if not isinstance(rater, str) or not rater:
+            raise InvalidRecord("rater must be a non-empty key or node/worker name")
+
+        def body(cur: Any) -> list[str]:
+            cur.execute(self._sql("SELECT domain FROM ratings WHERE rated_by = ? ORDER BY rated_at, domain LIMIT ?"),
+                        (rater, int(limit)))
+            return [row[0] for row in cur.fetchall()]
+        return self._run("domains_rated_by", body, write=False)
+
     def prune_errors(self, before: float) -> int:
         """Delete error-log entries older than ``before`` (epoch seconds); returns how many went."""
         cutoff = float(before)
@@ -334,7 +345,7 @@ class Store(abc.ABC):
 
     def _upsert_ratings(self, cur: Any, rows: Sequence[tuple[Any, ...]]) -> None:
         for part in _sized(rows, 200, self._ROW_CHUNK_BYTES):
-            sql = f"INSERT INTO ratings ({_RATING_COLS}) VALUES {_marks(len(part), 7)} {self._UPSERT_TAIL}"
+            sql = f"INSERT INTO ratings ({_RATING_COLS}) VALUES {_marks(len(part), 8)} {self._UPSERT_TAIL}"
             cur.execute(self._sql(sql), _flat(part))
 
     def _retire_jobs(self, cur: Any, domains: Sequence[str]) -> int:

@@ -72,7 +72,7 @@ def _json(value: object, what: str, limit: int) -> str:
 
 
 def rating_row(r: StoredRating) -> tuple[Any, ...]:
-    """(domain, rating, ratinginfo, location, evidence, rated_at, expires_at)"""
+    """(domain, rating, ratinginfo, location, evidence, rated_at, expires_at, rated_by)"""
     d = domain(r.domain)
     if r.rating not in _LETTERS:
         raise InvalidRecord(f"rating {r.rating!r} for {d} is not one of {sorted(_LETTERS)}")
@@ -85,17 +85,18 @@ def rating_row(r: StoredRating) -> tuple[Any, ...]:
     location = None if r.location is None else _json(r.location, f"location for {d}", m.TEXT_BYTES)
     evidence = _json(list(r.evidence), f"evidence for {d}", MAX_EVIDENCE_BYTES)
     return (d, r.rating, r.ratinginfo, location, evidence,
-            _time(r.rated_at, f"rated_at for {d}"), _time(r.expires_at, f"expires_at for {d}"))
+            _time(r.rated_at, f"rated_at for {d}"), _time(r.expires_at, f"expires_at for {d}"),
+            clip(r.rated_by or "", m.MAX_RATED_BY))
 
 
 def rating_from_row(row: Sequence[Any]) -> StoredRating:
-    d, rating, info, location, evidence, rated_at, expires_at = row
+    d, rating, info, location, evidence, rated_at, expires_at, rated_by = row
     try:
         loc = None if location is None else json.loads(location)
         ev = json.loads(evidence) if evidence else []
     except ValueError as e:
         raise StoreError(f"stored rating for {d} has corrupt JSON: {e}") from e
-    return StoredRating(d, rating, info, loc, ev, float(rated_at), float(expires_at))
+    return StoredRating(d, rating, info, loc, ev, float(rated_at), float(expires_at), rated_by or "")
 
 
 def job_row(j: QueuedJob) -> tuple[Any, ...]:

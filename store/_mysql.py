@@ -114,7 +114,7 @@ class MySQLStore(Store):
     _UPSERT_TAIL = (
         "ON DUPLICATE KEY UPDATE rating = VALUES(rating), ratinginfo = VALUES(ratinginfo), "
         "location = VALUES(location), evidence = VALUES(evidence), "
-        "rated_at = VALUES(rated_at), expires_at = VALUES(expires_at)"
+        "rated_at = VALUES(rated_at), expires_at = VALUES(expires_at), rated_by = VALUES(rated_by)"
     )
 
     def __init__(self, url: StoreURL) -> None:

@@ -40,7 +40,7 @@ class SQLiteStore(Store):
     _UPSERT_TAIL = (
         "ON CONFLICT (domain) DO UPDATE SET rating = excluded.rating, ratinginfo = excluded.ratinginfo, "
         "location = excluded.location, evidence = excluded.evidence, "
-        "rated_at = excluded.rated_at, expires_at = excluded.expires_at"
+        "rated_at = excluded.rated_at, expires_at = excluded.expires_at, rated_by = excluded.rated_by"
     )
 
     def __init__(self, url: StoreURL) -> None:

@@ -17,6 +17,8 @@ Tables (times are epoch seconds, DOUBLE/REAL):
 - ``rating_queue``: the durable copy of the broker's queue, one row per
   domain; ``seq`` keeps enqueue order for the reload after a restart.
 - ``error_log``: last-resort tracebacks of every process.
+
+``ratings.rated_by`` (version 2) names the rater that produced each rating.
 """
 
 from __future__ import annotations
@@ -126,8 +128,22 @@ _V1_MYSQL = (
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci""",
 )
 
+# Version 2: the audit column. Who produced each rating (the rater's key
+# name), so everything a compromised key rated can be found and re-rated.
+# SQLite's ADD COLUMN cannot say IF NOT EXISTS, but its migration is one
+# transaction; MariaDB's can (its DDL commits implicitly, so it may re-run).
+_V2_SQLITE = (
+    "ALTER TABLE ratings ADD COLUMN rated_by VARCHAR(255) NOT NULL DEFAULT ''",
+    "CREATE INDEX IF NOT EXISTS ratings_rated_by ON ratings (rated_by)",
+)
+_V2_MYSQL = (
+    "ALTER TABLE ratings ADD COLUMN IF NOT EXISTS rated_by VARCHAR(255) NOT NULL DEFAULT ''",
+    "CREATE INDEX IF NOT EXISTS ratings_rated_by ON ratings (rated_by)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ratings, rating_queue, error_log", _V1_SQLITE, _V1_MYSQL),
+    Migration(2, "ratings.rated_by (audit)", _V2_SQLITE, _V2_MYSQL),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -143,6 +159,7 @@ MAX_HOST = 255
 MAX_PROCESS = 64
 MAX_COMPONENT = 64
 MAX_ERROR_DOMAIN = 255
+MAX_RATED_BY = 255
 TEXT_BYTES = 65_535
 MEDIUMTEXT_BYTES = 16_777_215
 

@@ -34,6 +34,9 @@ class StoredRating:
     evidence: list[Any]
     rated_at: float
     expires_at: float
+    # Who produced it: the rater's CURVE key name, else its node/worker name
+    # ("" for ratings made before this was recorded, or by the broker itself).
+    rated_by: str = ""
 
     def expired(self, now: float | None = None) -> bool:
         """True once ``expires_at`` has passed (at ``now``, default: the clock)."""
@@ -50,11 +53,12 @@ class StoredRating:
         *,
         rated_at: float | None = None,
         ttl: float = RATING_TTL_SECONDS,
+        rated_by: str = "",
     ) -> StoredRating:
         """A rating made now (or at ``rated_at``) that expires ``ttl`` seconds later."""
         at = time.time() if rated_at is None else rated_at
         return cls(domain, str(rating), str(ratinginfo), location,
-                   [] if evidence is None else evidence, at, at + ttl)
+                   [] if evidence is None else evidence, at, at + ttl, rated_by)
 
 
 @dataclass(frozen=True, slots=True)
