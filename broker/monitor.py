@@ -16,6 +16,7 @@ Admin actions and their arguments:
   drain | undrain                      --arg rater=NAME (a rater as listed, its id or host) or --arg all=true
   cancel                               --arg domains=D1,D2,...
   weight                               --arg ip=IP --arg weight=N (N >= 1)
+  rerate                               --arg rater=NAME (a key name): rate afresh all it rated
 
 It is an ordinary client of the broker's client socket (STATS and ADMIN
 requests) and needs no database access. Raters are listed by the name the
@@ -59,6 +60,7 @@ ADMIN_USAGE = {
     "undrain": "admin undrain --arg rater=NAME | --arg all=true",
     "cancel": "admin cancel --arg domains=D1,D2,...",
     "weight": "admin weight --arg ip=IP --arg weight=N",
+    "rerate": "admin rerate --arg rater=NAME",
 }
 
 
@@ -228,13 +230,14 @@ def admin_request(command: list[str], pairs: list[str]) -> tuple[str, dict]:
         else:
             args[key] = value
     allowed = {"pause": set(), "resume": set(), "drain": {"rater", "all"}, "undrain": {"rater", "all"},
-               "cancel": {"domains"}, "weight": {"ip", "weight"}}[action]
+               "cancel": {"domains"}, "weight": {"ip", "weight"}, "rerate": {"rater"}}[action]
     unknown = sorted(set(args) - allowed)
     if unknown:
         raise UsageError(f"admin {action} takes no {', '.join(unknown)} argument\n{usage}")
     complete = {"drain": bool(args.get("rater")) or args.get("all") is True,
                 "cancel": bool(args.get("domains")),
-                "weight": bool(args.get("ip")) and "weight" in args}
+                "weight": bool(args.get("ip")) and "weight" in args,
+                "rerate": bool(args.get("rater"))}
     complete["undrain"] = complete["drain"]
     if not complete.get(action, True):
         raise UsageError(usage)
