@@ -8,8 +8,10 @@ Several brokers on one store (hot standby, ``--broker A,B``): exactly one is
 active; a standby answers any rater message with ``Disconnect(reason="not
 active: ...", reregister=False)``. :class:`BrokerEndpoints` is the list and
 the one the worker is on; the worker moves to the next on that answer or
-when its broker falls silent, and each move is a fresh :class:`BrokerLink`
-to the new endpoint. The same CURVE keys serve every endpoint (the brokers
+when its broker falls silent (transitions of :class:`raterd._registration.Registration`),
+and each move is a fresh :class:`BrokerLink` to the new endpoint. With
+several brokers, outcomes go out only to one the worker is registered with
+(:meth:`BrokerEndpoints.may_deliver`). The same CURVE keys serve every endpoint (the brokers
 of one store share the broker key pair).
 
 With CURVE keys (``--curve-secret`` and ``--broker-public-key``) the socket
@@ -21,13 +23,19 @@ socket's handshake events and says which mistake it is, for the log.
 
 from __future__ import annotations
 
+import logging
+import time
+
 import zmq
 
 from protocol.security import ClientKeys, HandshakeWatch
 
+from ._registration import RegistrationState
 from ._workerconfig import WorkerConfig
 
 __all__ = ["BrokerLink", "BrokerEndpoints", "NOT_ACTIVE_PREFIX"]
+
+log = logging.getLogger("raterd.worker")
 
 # How a standby broker's Disconnect reason starts.
 NOT_ACTIVE_PREFIX = "not active"
@@ -50,6 +58,16 @@ class BrokerEndpoints:
     def several(self) -> bool:
         return len(self.all) > 1
 
+    def may_deliver(self, state: RegistrationState) -> bool:
+        """Whether a job outcome may go out on the current link, given the worker's registration ``state``.
+
+        With one broker, whatever listens there is it (a restarted broker
+        takes a result from a rater it does not know yet); with several, a
+        link the worker is not registered on may lead to a standby, which
+        would drop the result.
+        """
+        return state is RegistrationState.REGISTERED or not self.several
+
     def advance(self) -> str:
         """Move to the next endpoint (round robin; with one, it stays) and return it."""
         self._at = (self._at + 1) % len(self.all)
@@ -57,11 +75,12 @@ class BrokerEndpoints:
 
 
 class BrokerLink:
-    """The DEALER to one broker ``endpoint``, connected; same thread as the worker loop."""
+    """The DEALER to one broker ``endpoint``, connected and polled by ``poller``; same thread as the worker loop."""
 
     def __init__(self, context: zmq.Context, config: WorkerConfig, identity: bytes,
-                 curve: ClientKeys | None, endpoint: str) -> None:
+                 curve: ClientKeys | None, endpoint: str, poller: zmq.Poller) -> None:
         self.endpoint = endpoint
+        self.watching_writable = False
         sock = context.socket(zmq.DEALER)
         sock.setsockopt(zmq.ROUTING_ID, identity)
         # Sends fail at once when no broker is connected, rather than piling
@@ -85,12 +104,44 @@ class BrokerLink:
             self._close(sock, 0)     # an open socket would make Context.term() wait forever
             raise
         self.sock = sock
+        self._poller = poller
+        poller.register(sock, zmq.POLLIN)
+        self.opened = time.monotonic()     # a link silent since then may be half-open: the worker replaces it
+
+    def send(self, frames: list[bytes]) -> bool:
+        """Send without waiting; False if no broker is connected (IMMEDIATE) or the pipe is full."""
+        try:
+            self.sock.send_multipart(frames, zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        except zmq.ZMQError as e:
+            log.warning("send to the broker failed: %s", e)
+            return False
+        return True
+
+    def receive(self) -> list[bytes] | None:
+        """The next message waiting from the broker, or None."""
+        try:
+            return self.sock.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return None
+
+    def watch_writable(self, on: bool) -> None:
+        """With IMMEDIATE a DEALER is writable only once connected: poll for that while READY waits.
+
+        Only while a READY is waiting: a connected socket is always writable,
+        so watching it for longer would spin the loop.
+        """
+        if on != self.watching_writable:
+            self.watching_writable = on
+            self._poller.modify(self.sock, zmq.POLLIN | (zmq.POLLOUT if on else 0))
 
     def why_down(self) -> str | None:
         """Why the latest handshake with the broker failed (wrong key, key not admitted...), or None."""
         return self._watch.failure() if self._watch is not None else None
 
     def close(self, linger: int = 0) -> None:
+        self._poller.unregister(self.sock)
         self._close(self.sock, linger)
 
     def _close(self, sock: zmq.Socket, linger: int) -> None:

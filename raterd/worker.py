@@ -25,7 +25,8 @@ The broker can vanish (restart, crash, partition). With IMMEDIATE set a send
 to no live connection fails at once instead of queueing stale messages;
 READY is retried with jittered, capped exponential backoff until the
 broker answers, and a broker silent for ``liveness`` seconds gets a fresh
-socket and a new READY. RESULT/FAILED that cannot be sent wait in a small
+socket and a new READY (the states and their transitions:
+:mod:`raterd._registration`; the worker does the socket work). RESULT/FAILED that cannot be sent wait in a small
 outbox for a while (a restarted broker accepts a result from a rater it
 does not know yet). With CURVE keys every new socket is a CURVE client of
 the broker (:mod:`raterd._brokerlink`); a refused key is logged with its
@@ -58,7 +59,6 @@ import collections
 import logging
 import os
 import queue
-import random
 import signal
 import socket
 import sys
@@ -91,6 +91,7 @@ from ._mailbox import Mailbox, thread_stack
 from ._outbox import Outbox
 from ._outcome import outcome_frames, pulse_message
 from ._proc import ExitCode, rss_mb, set_niceness
+from ._registration import Registration
 from ._workerconfig import PipelineLoadError, WorkerConfig, WorkerError, load_pipeline
 
 __all__ = ["Worker", "WorkerConfig", "WorkerError", "PipelineLoadError", "run_worker", "main", "VERSION"]
@@ -104,7 +105,6 @@ except metadata.PackageNotFoundError:
     VERSION = "0.1.0"
 
 _TICK = 0.1                  # poll timeout: timers (heartbeat, pulses, READY retries) need no finer grain
-_READY_FIRST_DELAY = 0.1     # first READY retry; doubles up to config.reconnect_max
 _OUTBOX_TTL = 60.0           # how long a RESULT waits for a broker before it is given up
 _MAX_LOOP_ERRORS = 20        # internal errors per minute before the worker gives up (exit SOFTWARE)
 
@@ -136,7 +136,6 @@ class Worker:
         self._context: zmq.Context | None = None
         self._link: BrokerLink | None = None
         self._brokers: BrokerEndpoints | None = None   # from config.broker in run()
-        self._sock: zmq.Socket | None = None       # self._link.sock
         self._curve: ClientKeys | None = None      # read from the key files in run()
         self._poller = zmq.Poller()
         self._mailbox = Mailbox()
@@ -145,17 +144,10 @@ class Worker:
         self._current: _Current | None = None
         self._outbox = Outbox(_OUTBOX_TTL)
         now = time.monotonic()
-        # Registration: READY pending -> READY sent -> registered (the broker answered).
-        self._ready_pending = True
-        self._ready_sent = False
-        self.registered = False
-        self._announced = False
-        self._ready_at = now
-        self._ready_delay = _READY_FIRST_DELAY
+        # Waiting to say READY -> READY sent -> registered (the broker answered); READY retries back off.
+        self._registration = Registration(now, max_delay=config.reconnect_max)
         self._last_heard = now
         self._last_sent = 0.0
-        self._connected_at = now
-        self._watch_out = False
         self._refused: str | None = None   # the handshake failure last logged
         # Leaving.
         self._stopping = False        # signal or supervisor gone: leave within the grace period
@@ -163,6 +155,11 @@ class Worker:
         self._leave = False           # the supervisor says our replacement is in: leave after this job
         self._retiring = False
         self._errors: collections.deque[float] = collections.deque()
+
+    @property
+    def registered(self) -> bool:
+        """Whether the broker answered our READY (and has not since said it does not know us)."""
+        return self._registration.registered
 
     # ---- life cycle ------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
@@ -208,7 +205,7 @@ class Worker:
         if self._link is not None:
             # Long enough to deliver the last RESULT and DISCONNECT, never a hang.
             self._link.close(linger=1000)
-            self._link = self._sock = None
+            self._link = None
         if self._context is not None:
             self._context.term()
             self._context = None
@@ -226,25 +223,21 @@ class Worker:
     def _connect(self, next_broker: bool = False) -> None:
         """A fresh socket; ``next_broker``: to the next endpoint of the list (with one, the same)."""
         if self._link is not None:
-            self._poller.unregister(self._sock)
             self._link.close()
-            self._link = self._sock = None
+            self._link = None
         if next_broker and self._brokers.several:
             log.info("moving to the next broker: %s", self._brokers.advance())
-        self._link = BrokerLink(self._context, self.config, self.identity, self._curve, self._brokers.current)
-        self._sock = self._link.sock
-        self._poller.register(self._sock, zmq.POLLIN)
-        self._watch_out = False
-        self._connected_at = time.monotonic()
+        self._link = BrokerLink(self._context, self.config, self.identity, self._curve, self._brokers.current,
+                                self._poller)
 
     # ---- one turn of the loop ------------------------------------------------------
     def _step(self) -> ExitCode | None:
         events = dict(self._poller.poll(_TICK * 1000))
-        ready = events.get(self._sock, 0)
-        if ready & zmq.POLLOUT and self._watch_out:
+        ready = events.get(self._link.sock, 0)
+        if ready & zmq.POLLOUT and self._link.watching_writable:
             # A connection to the broker just came up: READY now, not at the next backoff step.
-            self._watch_writable(False)
-            self._ready_at = time.monotonic()
+            self._link.watch_writable(False)
+            self._registration.connection_up(time.monotonic())
         if ready & zmq.POLLIN:
             self._read_broker()
         if self._mailbox.fileno() in events:
@@ -255,7 +248,7 @@ class Worker:
         self._flush_outbox(now)
         self._flush_pulse(now)
         # Idle and about to send READY, a heartbeat would only earn a "who are you?".
-        beat = not (self._ready_pending and self._current is None)
+        beat = not (self._registration.waiting and self._current is None)
         if beat and now - self._last_sent >= self.config.heartbeat:
             self._send(Heartbeat().to_frames())
             self._last_sent = now      # also when it failed: retry next interval, not every tick
@@ -282,9 +275,8 @@ class Worker:
     # ---- broker ----------------------------------------------------------------------
     def _read_broker(self) -> None:
         for _ in range(100):
-            try:
-                frames = self._sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
+            frames = self._link.receive()
+            if frames is None:
                 return
             now = time.monotonic()
             self._last_heard = now
@@ -296,13 +288,9 @@ class Worker:
             if isinstance(msg, Disconnect) and not msg.reregister and msg.reason.startswith(NOT_ACTIVE_PREFIX):
                 self._standby(now, msg.reason)
                 return      # anything else queued on that socket is from the standby too
-            self._ready_delay = _READY_FIRST_DELAY
             if isinstance(msg, Disconnect):
                 log.info("broker says %r: registering again", msg.reason)
-                self.registered = self._ready_sent = False
-                self._ready_pending = True
-                # A restarted broker hears from every worker at once: spread them a little.
-                self._ready_at = now + random.uniform(0, 0.2) if msg.reregister else now + self._backoff()
+                self._registration.told_to_register(now, restarted=msg.reregister)
                 continue
             self._registered_now()
             if isinstance(msg, Job):
@@ -317,46 +305,37 @@ class Worker:
         walked at the backoff's pace, not spun on.
         """
         log.info("broker %s says %r", self._brokers.current, reason)
-        self.registered = self._ready_sent = False
-        self._ready_pending = True
+        self._registration.standby(now)
         self._connect(next_broker=True)
-        self._ready_at = now + self._backoff()
 
     def _registered_now(self) -> None:
         """Any message but DISCONNECT means the broker knows us."""
-        self._ready_pending = self._ready_sent = False
-        if self.registered:
+        if not self._registration.answered():
             return
-        self.registered = True
         self._refused = None
         log.info("registered with the broker at %s", self._brokers.current)
-        if not self._announced and self.control is not None:
-            self._announced = True
+        if self._registration.registrations == 1 and self.control is not None:
             self._tell_supervisor({"event": "registered", "pid": self.pid})
 
     def _check_broker(self, now: float) -> None:
         silent = now - self._last_heard
-        if self.registered and silent > self.config.liveness:
+        registration = self._registration
+        if registration.registered and silent > self.config.liveness:
             log.warning("broker %s silent for %.1f s: reconnecting", self._brokers.current, silent)
-            self.registered = False
-            self._ready_pending, self._ready_sent = True, False
+            registration.silent(now)
             self._connect(next_broker=True)
-            self._ready_at = now
-        if self._ready_sent and now >= self._ready_at:
-            self._ready_pending = True          # no answer to our READY: try again
-        if not self._ready_pending or now < self._ready_at or self._current is not None or self._leaving:
+        registration.answer_overdue(now)        # no answer to our READY: try again
+        if not registration.ready_due(now) or self._current is not None or self._leaving:
             return
-        if silent > self.config.liveness and now - self._connected_at > self.config.liveness:
+        if silent > self.config.liveness and now - self._link.opened > self.config.liveness:
             self._connect(next_broker=True)     # a half-open connection never recovers by itself
         sent = self._send(Ready(capacity=1, host=self.host, pid=self.pid, worker=self.config.name,
                                 version=VERSION, jobs_done=self.jobs_done).to_frames())
-        delay = self._backoff()
         if sent:
-            self._ready_pending, self._ready_sent = False, True
-            self._ready_at = now + max(delay, 2 * self.config.heartbeat)
+            registration.ready_sent(now, answer_within=2 * self.config.heartbeat)
         else:
-            self._ready_at = now + delay
-            self._watch_writable(True)
+            delay = registration.ready_not_sent(now)
+            self._link.watch_writable(True)
             why = self._link.why_down()
             if why and why != self._refused:
                 # Said once per reason, at once: a key problem needs an operator, not patience.
@@ -365,52 +344,22 @@ class Worker:
             elif delay >= 1.0:
                 log.info("broker %s not reachable; trying again in %.1f s or when it comes up",
                          self._brokers.current, delay)
-        log.debug("READY %s; next check in %.2f s", "sent" if sent else "not sent", self._ready_at - now)
-
-    def _watch_writable(self, on: bool) -> None:
-        """With IMMEDIATE a DEALER is writable only once connected: poll for that while READY waits.
-
-        Only while a READY is waiting: a connected socket is always writable,
-        so watching it for longer would spin the loop.
-        """
-        if on != self._watch_out:
-            self._watch_out = on
-            self._poller.modify(self._sock, zmq.POLLIN | (zmq.POLLOUT if on else 0))
-
-    def _backoff(self) -> float:
-        """The next READY retry delay: doubling, capped, jittered so workers don't retry in step."""
-        delay = self._ready_delay
-        self._ready_delay = min(self.config.reconnect_max, self._ready_delay * 2)
-        return delay * random.uniform(0.5, 1.0)
+        log.debug("READY %s; next check in %.2f s", "sent" if sent else "not sent", registration.due - now)
 
     def _send(self, frames: list[bytes]) -> bool:
-        try:
-            self._sock.send_multipart(frames, zmq.NOBLOCK)
-        except zmq.Again:
-            return False                     # no broker connected (IMMEDIATE) or the pipe is full
-        except zmq.ZMQError as e:
-            log.warning("send to the broker failed: %s", e)
+        if self._link is None or not self._link.send(frames):
             return False
         self._last_sent = time.monotonic()
         return True
 
     def _send_or_keep(self, frames: list[bytes]) -> None:
-        """RESULT/FAILED: worth keeping for a while if no broker is connected right now."""
-        if not self._outbox and self._may_deliver() and self._send(frames):
+        """RESULT/FAILED: worth keeping for a while if no broker will take it right now."""
+        if not self._outbox and self._brokers.may_deliver(self._registration.state) and self._send(frames):
             return
         self._outbox.keep(frames, time.monotonic())
 
-    def _may_deliver(self) -> bool:
-        """Whether outcomes may go out now: with several brokers, only to one we are registered with.
-
-        With one broker, whatever listens there is it (a restarted broker
-        takes a result from a rater it does not know yet); with several, an
-        unregistered link may lead to a standby, which would drop the result.
-        """
-        return self.registered or not self._brokers.several
-
     def _flush_outbox(self, now: float) -> None:
-        if self._may_deliver():
+        if self._brokers.may_deliver(self._registration.state):
             self._outbox.flush(now, self._send)
 
     def report_error(self, component: str, message: str, tb: str = "", process: str = "",
@@ -423,7 +372,7 @@ class Worker:
         except ProtocolError as e:
             log.warning("error report could not be built: %s", e)
             return
-        if self._sock is None or not self._send(report.to_frames()):
+        if not self._send(report.to_frames()):
             log.warning("error report not delivered (no broker): %s", message[:200])
 
     # ---- jobs ----------------------------------------------------------------------
