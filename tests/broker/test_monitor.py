@@ -131,7 +131,7 @@ def test_json_without_once_is_a_usage_error():
 
 @pytest.mark.parametrize("argv, message", [
     (["admin", "frobnicate"], "zmq-monitor: unknown admin action 'frobnicate'; known: "
-                              "pause, resume, drain, undrain, cancel, weight"),
+                              "pause, resume, drain, undrain, cancel, weight, rerate"),
     (["admin", "drain"], "zmq-monitor: usage: zmq-monitor admin drain --arg rater=NAME | --arg all=true"),
     (["admin", "undrain", "--arg", "rater="], "zmq-monitor: usage: zmq-monitor admin undrain --arg rater=NAME"
                                               " | --arg all=true"),
@@ -140,7 +140,7 @@ def test_json_without_once_is_a_usage_error():
      "zmq-monitor: --arg weight=x: not a whole number\nusage: zmq-monitor admin weight --arg ip=IP --arg weight=N"),
     (["admin", "pause", "--arg", "rater=x"],
      "zmq-monitor: admin pause takes no rater argument\nusage: zmq-monitor admin pause"),
-    (["admin"], "zmq-monitor: expected 'admin ACTION' (ACTION one of pause, resume, drain, undrain, cancel, weight)"),
+    (["admin"], "zmq-monitor: expected 'admin ACTION' (ACTION one of pause, resume, drain, undrain, cancel, weight, rerate)"),
     (["--arg", "rater=x"], "zmq-monitor: --arg belongs to an admin action "
                            "(zmq-monitor admin ACTION --arg KEY=VALUE)"),
 ])
