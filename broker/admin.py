@@ -10,9 +10,12 @@ undrain     same as drain                               they take work again
 cancel      {"domains": [..]}                           drop those jobs (queued or in flight; not rated ones)
 dispatches  {"reset": true} (optional)                  dispatches per owner IP since start or last reset
 weight      {"ip": IP, "weight": N}                     DRR weight of a client IP (1 forgets it)
+rerate      {"rater": NAME}                             queue afresh every domain NAME rated (its key name,
+                                                        else host/worker), ahead of new work in queue "rerate"
 ==========  ==========================================  ===========================
 
-Each returns ``(ok, detail, data)`` for the ADMIN_REPLY.
+Each returns ``(ok, detail, data)`` for the ADMIN_REPLY, or None when the
+core answers later (rerate: once the store has been read).
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ if TYPE_CHECKING:
 
 __all__ = ["handle", "ACTIONS"]
 
-ACTIONS = ("pause", "resume", "drain", "undrain", "cancel", "weight", "dispatches")
+ACTIONS = ("pause", "resume", "drain", "undrain", "cancel", "weight", "dispatches", "rerate")
 
 
-def handle(core: BrokerCore, action: str, args: dict) -> tuple[bool, str, dict]:
+def handle(core: BrokerCore, action: str, args: dict, identity: bytes = b"",
+           req_id: int = 0) -> tuple[bool, str, dict] | None:
     if action == "pause":
         core.paused = True
         return True, "dispatching paused", {}
@@ -54,6 +58,12 @@ def handle(core: BrokerCore, action: str, args: dict) -> tuple[bool, str, dict]:
         except ValueError as e:
             return False, str(e), {}
         return True, f"weight of {ip} set to {weight}", {}
+    if action == "rerate":
+        rater = args.get("rater")
+        if not isinstance(rater, str) or not rater or len(rater) > 255:
+            return False, "rerate needs {'rater': NAME} (a key name, or host/worker without keys)", {}
+        core.rerate(identity, req_id, rater)
+        return None
     return False, f"unknown action {action!r}; known: {', '.join(ACTIONS)}", {}
 
 

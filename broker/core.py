@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from protocol import (
+    AdminReply,
     Disconnect,
     DomainStatus,
     ErrorReport,
@@ -58,7 +59,7 @@ from store import ErrorRecord, QueuedJob, StoredRating
 
 from .config import BrokerConfig
 from .fairqueue import FairQueue, Job
-from .ops import AppendErrors, Complete, Enqueue, Op, Outcome, RecordAttempts, Remove
+from .ops import AppendErrors, Complete, Enqueue, FindRatedBy, Op, Outcome, RecordAttempts, Remove
 from .raters import Rater, RaterTable
 from .ratelimit import RateLimit
 from .recent import RecentlyRated
@@ -67,6 +68,7 @@ __all__ = ["BrokerCore", "Pending"]
 
 MAX_DISPATCH_IPS = 100_000
 MAX_REPORT_MESSAGE = 4000      # characters of an error report's message kept
+RERATE_QUEUE = "rerate"        # the client-IP queue of operator re-ratings
 
 
 @dataclass(eq=False)
@@ -275,6 +277,8 @@ class BrokerCore:
             self._enqueue_done(op.token, outcome.ok, outcome.detail)
         elif isinstance(op, Complete):
             self._complete_done(op, outcome, op.rating.rated_at if wall is None else wall)
+        elif isinstance(op, FindRatedBy):
+            self._rerate_found(op, outcome, 0.0 if wall is None else wall)
         elif not outcome.ok:
             self.counters["writes_refused"] += 1
 
@@ -444,7 +448,7 @@ class BrokerCore:
         ttl = self.config.error_ttl if ratinginfo == RatingInfo.ERROR else self.config.rating_ttl
         self.writes.append(Complete(StoredRating(
             domain=job.domain, rating=str(rating), ratinginfo=str(ratinginfo), location=location,
-            evidence=evidence, rated_at=wall, expires_at=wall + ttl), given_up))
+            evidence=evidence, rated_at=wall, expires_at=wall + ttl, rated_by=rater), given_up))
         self.recent.append({"domain": job.domain, "rating": str(rating), "ratinginfo": str(ratinginfo),
                             "elapsed": round(elapsed, 3), "rater": rater, "at": wall})
 
@@ -550,6 +554,38 @@ class BrokerCore:
         if cancelled:
             self.writes.append(Remove(tuple(cancelled)))
         return cancelled
+
+    def rerate(self, identity: bytes, req_id: int, rater: str, limit: int = 100_000) -> None:
+        """Operator: queue afresh every domain ``rater`` rated (a compromised key); answered once read."""
+        self.writes.append(FindRatedBy(rater, identity, req_id, limit))
+
+    def _rerate_found(self, op: FindRatedBy, outcome: Outcome, wall: float) -> None:
+        if not outcome.ok:
+            self.replies.append((op.identity, AdminReply(
+                req_id=op.req_id, ok=False, detail=f"could not read {op.rater}'s ratings: {outcome.detail}"[:500],
+                data={})))
+            return
+        batch = []
+        for domain in op.found:
+            self.recently_rated.forget(domain)
+            # One queue of its own, first in it: ahead of that queue's new work,
+            # served in turn with every client IP. No cap: the operator asked.
+            job, is_new = self.fq.add(domain, RERATE_QUEUE, 0, wall)
+            if is_new:
+                batch.append(job)
+        if batch:
+            self._seq += 1
+            self._batches[self._seq] = batch
+            for job in batch:
+                job.batch = self._seq
+            self.writes.append(Enqueue(self._seq, tuple(
+                QueuedJob(j.domain, j.client_ip, j.priority, j.enqueued_at, j.attempts) for j in batch)))
+        self.counters["rerated"] += len(batch)
+        more = " (the limit: ask again for more)" if len(op.found) >= op.limit else ""
+        self.replies.append((op.identity, AdminReply(
+            req_id=op.req_id, ok=True, detail=f"{len(batch)} of {len(op.found)} domains rated by {op.rater} "
+                                              f"queued for a fresh rating{more}",
+            data={"queued": len(batch), "found": len(op.found)})))
 
     def set_weight(self, ip: str, weight: int) -> None:
         self.fq.set_weight(ip, weight)

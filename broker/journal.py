@@ -266,6 +266,9 @@ class Journal:
                 store.record_attempts(items)
             elif kind is OpKind.REMOVE:
                 store.remove_jobs(items)
+            elif kind is OpKind.LOOKUP:
+                for op in group.ops:
+                    op.found[:] = store.domains_rated_by(op.rater, op.limit)
             else:
                 store.append_errors(items)
         except StoreUnavailable as e:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 from store import ErrorRecord, QueuedJob, StoredRating
 
-__all__ = ["OpKind", "Enqueue", "Complete", "RecordAttempts", "Remove", "AppendErrors", "Op",
+__all__ = ["OpKind", "Enqueue", "Complete", "RecordAttempts", "Remove", "AppendErrors", "FindRatedBy", "Op",
            "Outcome", "Group", "plan"]
 
 
@@ -34,6 +34,7 @@ class OpKind(enum.Enum):
     ATTEMPTS = "attempts"        # a job's failed-attempt count
     REMOVE = "remove"            # queue rows deleted by an operator (cancel)
     ERRORS = "errors"            # error-log records
+    LOOKUP = "lookup"            # a read for an operator action (the domains one rater rated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,27 @@ class AppendErrors:
         return ()
 
 
-Op = Union[Enqueue, Complete, RecordAttempts, Remove, AppendErrors]
+@dataclass(frozen=True, slots=True)
+class FindRatedBy:
+    """Read the domains whose stored rating ``rater`` produced (the journal fills ``found``).
+
+    For ``zmq-monitor admin rerate``: the read runs in the journal thread,
+    like every store access, and the admin reply waits for it.
+    """
+
+    rater: str
+    identity: bytes
+    req_id: int
+    limit: int
+    found: list[str] = field(default_factory=list, compare=False)
+    kind = OpKind.LOOKUP
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return ()
+
+
+Op = Union[Enqueue, Complete, RecordAttempts, Remove, AppendErrors, FindRatedBy]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +147,8 @@ class Group:
                 out.append((op.domain, op.attempts))
             elif isinstance(op, Remove):
                 out.extend(op.domains)
+            elif isinstance(op, FindRatedBy):
+                out.append(op.rater)
             else:
                 out.extend(op.records)
         return out

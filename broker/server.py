@@ -342,9 +342,11 @@ class Broker:
             core.counters["stats_requests"] += 1
             core.replies.append((identity, StatsReply(req_id=msg.req_id, stats=stats.snapshot(self, msg.recent))))
         elif isinstance(msg, AdminRequest):
-            ok, detail, data = admin.handle(core, msg.action, msg.args)
+            answer = admin.handle(core, msg.action, msg.args, identity, msg.req_id)
             core.counters["admin_requests"] += 1
-            core.replies.append((identity, AdminReply(req_id=msg.req_id, ok=ok, detail=detail, data=data)))
+            if answer is not None:     # None: the core answers once the store has been read
+                ok, detail, data = answer
+                core.replies.append((identity, AdminReply(req_id=msg.req_id, ok=ok, detail=detail, data=data)))
         else:
             core.counters["malformed_client"] += 1
             core.replies.append((identity, ErrorReply(

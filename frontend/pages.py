@@ -170,7 +170,7 @@ def render_details(rating: StoredRating, now: float, *, popup: bool = False, bas
         "meaning": RATING_MEANING.get(rating.rating, ""),
         "info": explanation(rating.rating, rating.ratinginfo, evidence),
         "location": _location_lines(rating), "rated_at": rating.rated_at, "expires_at": rating.expires_at,
-        "expired": rating.expired(now), "internal": internal,
+        "expired": rating.expired(now), "internal": internal, "rated_by": rating.rated_by,
     }
     if popup:
         facts = [e for e in evidence if e["kind"] in _POPUP_KINDS][:_MAX_POPUP_FACTS]
@@ -203,5 +203,5 @@ def render_pending(domain: str, pending: Pending, *, popup: bool = False, base: 
 def details_json(rating: StoredRating) -> bytes:
     data = {"domain": rating.domain, "rating": rating.rating, "ratinginfo": rating.ratinginfo,
             "location": rating.location or {}, "evidence": _evidence(rating),
-            "rated_at": rating.rated_at, "expires_at": rating.expires_at}
+            "rated_at": rating.rated_at, "expires_at": rating.expires_at, "rated_by": rating.rated_by}
     return json.dumps(data, ensure_ascii=True).encode("ascii")

@@ -44,7 +44,7 @@ from broker.config import BrokerConfig
 from broker.core import BrokerCore
 from broker.journal import Journal, StoreState
 from broker.ops import Enqueue, Op
-from protocol import (Disconnect, Failed, Heartbeat, Overload, Pulse, RateReply, RateRequest, Ready, Result,
+from protocol import (AdminReply, Disconnect, Failed, Heartbeat, Overload, Pulse, RateReply, RateRequest, Ready, Result,
                       Unavailable)
 from protocol.vocabulary import Rating, RatingInfo
 from store import StoreError, StoreUnavailable
@@ -80,6 +80,11 @@ class StoreModel:
         self.up = True
         self.refuse_ratings = 0                   # the next N rating writes are refused for good
         self.on_rating = None                     # callback(domain) per committed rating
+        self.rated_by: dict[str, str] = {}        # domain -> rater of its stored rating
+
+    def domains_rated_by(self, rater, limit):
+        self._check()
+        return sorted(d for d, r in self.rated_by.items() if r == rater)[:limit]
 
     def _check(self) -> None:
         if not self.up:
@@ -98,6 +103,7 @@ class StoreModel:
             raise StoreError("rating refused by the store model")
         for r in ratings:
             self.ratings[r.domain] = self.ratings.get(r.domain, 0) + 1
+            self.rated_by[r.domain] = r.rated_by
             self.queue.pop(r.domain, None)
             self.on_rating(r.domain)
         return len(ratings)
@@ -138,6 +144,7 @@ class CoreModel(RuleBasedStateMachine):
         self.rated_since_enqueue: set[str] = set()
         self.held: dict[bytes, list[tuple[str, str]]] = {r: [] for r in RATERS}   # rater -> (job_id, domain)
         self.late: list[tuple[bytes, str, str]] = []          # results a rater may still send
+        self.admin_asked: dict[bytes, str] = {}               # rerate requests not yet answered -> rater
         self._boot()
 
     # ---- plumbing -------------------------------------------------------------
@@ -168,6 +175,14 @@ class CoreModel(RuleBasedStateMachine):
         """What the event loop does after each turn: replies out, writes to the journal."""
         core = self.core
         for identity, msg in core.replies:
+            if identity in self.admin_asked:
+                assert isinstance(msg, AdminReply), msg
+                rater = self.admin_asked.pop(identity)
+                if msg.ok:
+                    # A fresh rating was asked for: a second commit within the window is wanted.
+                    for d in [d for d, r in self.store.rated_by.items() if r == rater]:
+                        self.committed_at.pop(d, None)
+                continue
             if identity not in self.requests:
                 continue
             assert identity not in self.answered, f"request {identity!r} answered twice"
@@ -307,6 +322,16 @@ class CoreModel(RuleBasedStateMachine):
         assert self.core.counters[expect] == count + 1
         job = self.core.fq.get(domain)
         assert before == ((job.attempts, job.rater, job.job_id, job.done, job.progress) if job else None)
+        self._pump()
+
+    @rule(rater=st.sampled_from(RATERS))
+    def operator_rerates(self, rater):
+        """Everything one rater rated is queued afresh (its key was compromised)."""
+        name = f"h/{rater.decode()}"
+        self.req_seq += 1
+        identity = f"admin-{self.req_seq}".encode()
+        self.admin_asked[identity] = name
+        self.core.rerate(identity, self.req_seq, name)
         self._pump()
 
     @rule(rater=st.sampled_from(RATERS))
