@@ -46,6 +46,7 @@ import zmq
 from protocol import AdminRequest, ErrorReply, ProtocolError, StatsReply, StatsRequest
 from protocol.client import BrokerClient, BrokerUnavailable, endpoint_list
 from protocol.config import parse_args
+from protocol.security import SecurityError, client_keys_from_options
 
 __all__ = ["main", "render_text", "rater_label", "ADMIN_USAGE"]
 
@@ -84,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how long to wait for the broker's answer (default %(default)s)")
     p.add_argument("--recent", type=int, default=15, metavar="N",
                    help="recent ratings to show (default %(default)s)")
+    p.add_argument("--curve-secret", default=None, metavar="FILE",
+                   help="this operator's CURVE secret key file (NAME.key_secret; its public file in the "
+                        "broker's --admin-keys); needs --broker-public-key")
+    p.add_argument("--broker-public-key", default=None, metavar="FILE",
+                   help="the broker's public key file (broker.key); needs --curve-secret")
     p.add_argument("command", nargs="*", metavar="admin ACTION",
                    help="run an operator action instead: admin " + "|".join(ADMIN_USAGE))
     p.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
@@ -316,7 +322,11 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--json needs --once (a live view has no JSON form): zmq-monitor --once --json")
     if args.timeout <= 0 or args.interval <= 0:
         raise UsageError("--timeout and --interval must be positive")
-    client = BrokerClient(_check_endpoints(args.broker), timeout=args.timeout)
+    try:
+        curve = client_keys_from_options(args.curve_secret or None, args.broker_public_key or None)
+    except SecurityError as e:
+        raise UsageError(str(e)) from None
+    client = BrokerClient(_check_endpoints(args.broker), timeout=args.timeout, curve=curve)
     try:
         if action:
             return _admin(client, action, admin_args, args.json)
