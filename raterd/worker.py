@@ -26,9 +26,9 @@ to no live connection fails at once instead of queueing stale messages;
 READY is retried with jittered, capped exponential backoff until the
 broker answers, and a broker silent for ``liveness`` seconds gets a fresh
 socket and a new READY (the states and their transitions:
-:mod:`raterd._registration`; the worker does the socket work). RESULT/FAILED that cannot be sent wait in a small
-outbox for a while (a restarted broker accepts a result from a rater it
-does not know yet). With CURVE keys every new socket is a CURVE client of
+:mod:`raterd._registration`; the worker does the socket work).
+RESULT/FAILED that cannot be sent wait in a small outbox for a while (a
+restarted broker accepts a result from a rater it does not know yet). With CURVE keys every new socket is a CURVE client of
 the broker (:mod:`raterd._brokerlink`); a refused key is logged with its
 reason, and the worker keeps retrying, since an operator may be adding the
 node's public key to the broker right now.
