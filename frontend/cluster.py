@@ -16,6 +16,11 @@ stops the children in order (frontend, raters, broker) and waits for each;
 if any child dies the others are stopped and the exit code is 1. The
 children also stop by themselves if the launcher is killed outright.
 
+The processes talk CURVE: on first start a key set is made in the state
+directory (keys/: the broker's pair, one pair per role, the broker's role
+directories), reused afterwards; the printed zmq-monitor and add-node
+commands carry the flags for it (docs/security.md).
+
 --demo serves a few small businesses' sites on loopback and imports a
 one-company business register, so the ratings A, Q, X and U can be seen
 without any internet access. Its store (demo.db) and files live in the
@@ -45,6 +50,8 @@ import threading
 import time
 
 from protocol.config import parse_args, program_parser
+from protocol.keygen import ensure_cluster_keys
+from protocol.security import SecurityError
 from store import DEFAULT_STORE_URL, StoreConfigError, StoreError, open_store
 
 from .demo import DEMO_REGISTER_CSV, DEMO_SITES, DemoSites
@@ -243,7 +250,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sitetruth-cluster: store unavailable: {e}", file=sys.stderr)
         return EXIT_STORE
     say("cluster", f"store {store} ready" + (f" (migrations {applied} applied)" if applied else ""))
-    cluster = _Cluster(args, store)
+    try:
+        # CURVE between every process, with a key set made here on first start.
+        keys = ensure_cluster_keys(args.state_dir)
+    except (SecurityError, OSError) as e:
+        print(f"sitetruth-cluster: cannot make or read the key set in {args.state_dir}/keys: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    say("cluster", f"CURVE keys in {keys.rater_keys.parent}")
+    cluster = _Cluster(args, store, keys)
     signal.signal(signal.SIGTERM, lambda *_: cluster.stop.set())
     signal.signal(signal.SIGINT, lambda *_: cluster.stop.set())
     try:
@@ -258,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
 class _Cluster:
     """The children and the demo sites of one run; :meth:`shutdown` undoes whatever :meth:`run` got to."""
 
-    def __init__(self, args: argparse.Namespace, store: str) -> None:
-        self.args, self.store = args, store
+    def __init__(self, args: argparse.Namespace, store: str, keys) -> None:
+        self.args, self.store, self.keys = args, store, keys
         self.stop = threading.Event()
         self.children: list[_Child] = []
         self.demo: DemoSites | None = None
@@ -283,17 +297,22 @@ class _Cluster:
                 rater_extra += [flag, value]
         log = ["--log-level", args.log_level]
         clients, raters = _connectable(args.bind_clients), _connectable(args.bind_raters)
+        keys = self.keys
+        broker_keys = ["--curve-secret", str(keys.broker_secret), "--rater-keys", str(keys.rater_keys),
+                       "--client-keys", str(keys.client_keys), "--admin-keys", str(keys.admin_keys)]
         self.children.append(_Child("broker", "broker.cli", [
-            "--store", self.store, "--bind-clients", args.bind_clients, "--bind-raters", args.bind_raters, *log],
-            "broker listening"))
+            "--store", self.store, "--bind-clients", args.bind_clients, "--bind-raters", args.bind_raters,
+            *broker_keys, *log], "broker listening"))
         if not _wait_ready(self.children, self.stop):
             return EXIT_OK if self.stop.is_set() else EXIT_FAILED
         raterd = _Child("raterd", "raterd.cli", [
             "--broker", raters, "--workers", str(args.workers), "--max-jobs", str(args.max_jobs),
-            "--nice", str(args.nice), *rater_extra, *log], "registered with the broker")
+            "--nice", str(args.nice), *rater_extra, *_peer_keys(keys.rater_secret, keys), *log],
+            "registered with the broker")
         self.children.append(raterd)
         self.children.append(_Child("frontend", "frontend.cli", [
-            "--listen", args.listen, "--broker", clients, "--store", self.store, *log], "frontend listening on"))
+            "--listen", args.listen, "--broker", clients, "--store", self.store,
+            *_peer_keys(keys.client_secret, keys), *log], "frontend listening on"))
         if not _wait_ready(self.children, self.stop):
             return EXIT_OK if self.stop.is_set() else EXIT_FAILED
         url = self.children[-1].ready_line.split("frontend listening on", 1)[1].strip()
@@ -302,7 +321,9 @@ class _Cluster:
             if "/metrics" in line and "http://" in line:
                 metrics.append("http://" + line.split("http://", 1)[1].split()[0] + " (raterd)")
                 break
-        _banner(args, self.store, url, clients, metrics, _node_flags(args, self.demo_flags, raters))
+        _banner(args, self.store, url, clients, metrics,
+                _node_flags(args, self.demo_flags, raters) + _peer_keys(keys.rater_secret, keys),
+                _peer_keys(keys.admin_secret, keys))
         while not self.stop.is_set():
             for child in self.children:
                 if not child.alive():
@@ -321,6 +342,11 @@ class _Cluster:
             self.demo = None
 
 
+def _peer_keys(secret, keys) -> list[str]:
+    """The flags a peer (raterd, frontend, zmq-monitor) needs to talk to this cluster's broker."""
+    return ["--curve-secret", str(secret), "--broker-public-key", str(keys.broker_public)]
+
+
 def _node_flags(args: argparse.Namespace, demo_flags: list[str], raters: str) -> list[str]:
     """The sitetruth-raterd flags a second node needs to rate what this cluster's node rates."""
     flags = ["--broker", raters, *demo_flags]
@@ -333,7 +359,7 @@ def _node_flags(args: argparse.Namespace, demo_flags: list[str], raters: str) ->
 
 
 def _banner(args: argparse.Namespace, store: str, url: str, clients: str, metrics: list[str],
-            node_flags: list[str]) -> None:
+            node_flags: list[str], monitor_flags: list[str]) -> None:
     if args.demo:
         names = list(DEMO_SITES)
         query = "&".join(f"url={n}" for n in names[:2])
@@ -349,7 +375,7 @@ def _banner(args: argparse.Namespace, store: str, url: str, clients: str, metric
         f"  details  {url}/rating/{example}",
         f"  status   {url}/status",
         f"  metrics  {', '.join(metrics)}",
-        f"  monitor  {monitor} --broker {clients}",
+        f"  monitor  {monitor} --broker {clients} {shlex.join(monitor_flags)}",
         f"  add node {command_path('sitetruth-raterd', 'raterd.cli')} --node-name node2 --workers 1 "
         + shlex.join(node_flags),
         f"  store    {store}",
