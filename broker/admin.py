@@ -22,10 +22,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from protocol import AdminReply
+
+from .ops import FindRatedBy, Outcome
 from .stats import rater_id
 
 if TYPE_CHECKING:
     from .core import BrokerCore
+
+RERATE_QUEUE = "rerate"        # the client-IP queue of operator re-ratings
+RERATE_LIMIT = 100_000         # domains re-queued per request (the reply says when to ask again)
 
 __all__ = ["handle", "ACTIONS"]
 
@@ -62,7 +68,8 @@ def handle(core: BrokerCore, action: str, args: dict, identity: bytes = b"",
         rater = args.get("rater")
         if not isinstance(rater, str) or not rater or len(rater) > 255:
             return False, "rerate needs {'rater': NAME} (a key name, or host/worker without keys)", {}
-        core.rerate(identity, req_id, rater)
+        # The store is read in the journal thread; the reply waits for it.
+        core.writes.append(FindRatedBy(rater, identity, req_id, RERATE_LIMIT))
         return None
     return False, f"unknown action {action!r}; known: {', '.join(ACTIONS)}", {}
 
@@ -91,3 +98,28 @@ def _cancel(core: BrokerCore, args: dict) -> tuple[bool, str, dict]:
     # enqueue of the same domain (never around it: that would leave a row).
     cancelled = core.cancel(domains)
     return True, f"cancelled {len(cancelled)} of {len(domains)}", {"cancelled": cancelled}
+
+
+def rerate_found(core: BrokerCore, op: FindRatedBy, outcome: Outcome, wall: float) -> None:
+    """The store said which domains ``op.rater`` rated: queue each afresh and answer the operator."""
+    if not outcome.ok:
+        core.replies.append((op.identity, AdminReply(
+            req_id=op.req_id, ok=False, detail=f"could not read {op.rater}'s ratings: {outcome.detail}"[:500],
+            data={})))
+        return
+    batch = []
+    for domain in op.found:
+        core.recently_rated.forget(domain)
+        # A queue of its own, first in it: served in turn with every client
+        # IP, whatever their caps (the operator asked).
+        job, is_new = core.fq.add(domain, RERATE_QUEUE, 0, wall)
+        if is_new:
+            batch.append(job)
+    if batch:
+        core.enqueue_new(batch)
+    core.counters["rerated"] += len(batch)
+    more = " (the limit: ask again for more)" if len(op.found) >= op.limit else ""
+    core.replies.append((op.identity, AdminReply(
+        req_id=op.req_id, ok=True,
+        detail=f"{len(batch)} of {len(op.found)} domains rated by {op.rater} queued for a fresh rating{more}",
+        data={"queued": len(batch), "found": len(op.found)})))

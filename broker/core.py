@@ -37,7 +37,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from protocol import (
-    AdminReply,
     Disconnect,
     DomainStatus,
     ErrorReport,
@@ -57,6 +56,7 @@ from protocol import Job as JobMessage
 from protocol.vocabulary import Rating, RatingInfo
 from store import ErrorRecord, QueuedJob, StoredRating
 
+from . import admin
 from .config import BrokerConfig
 from .fairqueue import FairQueue, Job
 from .ops import AppendErrors, Complete, Enqueue, FindRatedBy, Op, Outcome, RecordAttempts, Remove
@@ -68,7 +68,6 @@ __all__ = ["BrokerCore", "Pending"]
 
 MAX_DISPATCH_IPS = 100_000
 MAX_REPORT_MESSAGE = 4000      # characters of an error report's message kept
-RERATE_QUEUE = "rerate"        # the client-IP queue of operator re-ratings
 
 
 @dataclass(eq=False)
@@ -204,13 +203,7 @@ class BrokerCore:
                 waiting.add(job)
             items.append((domain, JobState.QUEUED if job.queued else JobState.RATING, job.progress[:200]))
         if batch:
-            self._seq += 1
-            token = self._seq
-            self._batches[token] = batch
-            for job in batch:
-                job.batch = token
-            self.writes.append(Enqueue(token, tuple(
-                QueuedJob(j.domain, j.client_ip, j.priority, j.enqueued_at, j.attempts) for j in batch)))
+            self.enqueue_new(batch)
         if waiting:
             pending = Pending(identity, req.req_id, items, waiting)
             for job in waiting:
@@ -278,7 +271,7 @@ class BrokerCore:
         elif isinstance(op, Complete):
             self._complete_done(op, outcome, op.rating.rated_at if wall is None else wall)
         elif isinstance(op, FindRatedBy):
-            self._rerate_found(op, outcome, 0.0 if wall is None else wall)
+            admin.rerate_found(self, op, outcome, 0.0 if wall is None else wall)
         elif not outcome.ok:
             self.counters["writes_refused"] += 1
 
@@ -555,37 +548,15 @@ class BrokerCore:
             self.writes.append(Remove(tuple(cancelled)))
         return cancelled
 
-    def rerate(self, identity: bytes, req_id: int, rater: str, limit: int = 100_000) -> None:
-        """Operator: queue afresh every domain ``rater`` rated (a compromised key); answered once read."""
-        self.writes.append(FindRatedBy(rater, identity, req_id, limit))
-
-    def _rerate_found(self, op: FindRatedBy, outcome: Outcome, wall: float) -> None:
-        if not outcome.ok:
-            self.replies.append((op.identity, AdminReply(
-                req_id=op.req_id, ok=False, detail=f"could not read {op.rater}'s ratings: {outcome.detail}"[:500],
-                data={})))
-            return
-        batch = []
-        for domain in op.found:
-            self.recently_rated.forget(domain)
-            # One queue of its own, first in it: ahead of that queue's new work,
-            # served in turn with every client IP. No cap: the operator asked.
-            job, is_new = self.fq.add(domain, RERATE_QUEUE, 0, wall)
-            if is_new:
-                batch.append(job)
-        if batch:
-            self._seq += 1
-            self._batches[self._seq] = batch
-            for job in batch:
-                job.batch = self._seq
-            self.writes.append(Enqueue(self._seq, tuple(
-                QueuedJob(j.domain, j.client_ip, j.priority, j.enqueued_at, j.attempts) for j in batch)))
-        self.counters["rerated"] += len(batch)
-        more = " (the limit: ask again for more)" if len(op.found) >= op.limit else ""
-        self.replies.append((op.identity, AdminReply(
-            req_id=op.req_id, ok=True, detail=f"{len(batch)} of {len(op.found)} domains rated by {op.rater} "
-                                              f"queued for a fresh rating{more}",
-            data={"queued": len(batch), "found": len(op.found)})))
+    def enqueue_new(self, batch: list[Job]) -> None:
+        """Journal the queue rows of jobs just created, as one batch (durable at its commit)."""
+        self._seq += 1
+        token = self._seq
+        self._batches[token] = batch
+        for job in batch:
+            job.batch = token
+        self.writes.append(Enqueue(token, tuple(
+            QueuedJob(j.domain, j.client_ip, j.priority, j.enqueued_at, j.attempts) for j in batch)))
 
     def set_weight(self, ip: str, weight: int) -> None:
         self.fq.set_weight(ip, weight)

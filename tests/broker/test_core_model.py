@@ -40,6 +40,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from broker import admin
 from broker.config import BrokerConfig
 from broker.core import BrokerCore
 from broker.journal import Journal, StoreState
@@ -331,7 +332,8 @@ class CoreModel(RuleBasedStateMachine):
         self.req_seq += 1
         identity = f"admin-{self.req_seq}".encode()
         self.admin_asked[identity] = name
-        self.core.rerate(identity, self.req_seq, name)
+        ok, _, _ = admin.handle(self.core, "rerate", {"rater": name}, identity, self.req_seq) or (True, "", {})
+        assert ok
         self._pump()
 
     @rule(rater=st.sampled_from(RATERS))
