@@ -135,6 +135,10 @@ def test_intruders_change_nothing_while_the_cluster_keeps_working(store_url, key
             fe.call(lambda i: AdminRequest(req_id=i, action="pause", args={}), timeout=1.0)
         with pytest.raises(BrokerUnavailable):
             fe.call(lambda i: AdminRequest(req_id=i, action="cancel", args={"domains": held}), timeout=1.0)
+        # An operator key declaring a client IP: only a frontend key speaks for end users.
+        with pytest.raises(BrokerUnavailable):
+            ops.call(lambda i: RateRequest(req_id=i, client_ip="203.0.113.5", priority=0,
+                                           domains=("intruder.com",)), timeout=1.0)
         # An authenticated rater answering a job it does not hold (node1's),
         # and one a made-up id names, under its own identity...
         node2 = _dealer(ctx, rb.raters, own("node2"), identity=b"node2/w0/2")
@@ -153,7 +157,7 @@ def test_intruders_change_nothing_while_the_cluster_keeps_working(store_url, key
             thief.send_multipart(msg.to_frames(), zmq.NOBLOCK)
 
         st = wait_for_stats(ops, lambda s: s["counters"].get("not_holder", 0) >= 6
-                         and s["counters"].get("refused", 0) >= 2
+                         and s["counters"].get("refused", 0) >= 3
                          and sum(n for k, n in s["security"]["refused"].items() if k.startswith("handshake:"))
                          >= 6, 15, "every forgery refused and counted")
         counters = st["counters"]

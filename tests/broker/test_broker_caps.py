@@ -151,3 +151,20 @@ def test_a_flooding_client_key_stays_within_the_caps(tmp_path):
         good.close()
         ctx.term()
         broker.stop()
+
+
+def test_the_total_caps_hold_whoever_asks(tmp_path, start_broker):
+    """Without keys (one local peer) the totals themselves bind: IP queues, then live jobs."""
+    rb = start_broker(f"sqlite:///{tmp_path}/totals.db", max_live_jobs=260, max_queues=4)
+    with rb.client() as c:
+        kinds = [type(rb.rate(c, f"192.0.2.{n + 1}", [f"ip{n}-site{k}.com" for k in range(60)])).__name__
+                 for n in range(4)]
+        # A fifth IP finds no queue free, however little it asks.
+        kinds += [type(rb.rate(c, "192.0.2.99", ["one-more.com"])).__name__]
+        # An IP that has a queue may still add, up to the live-job total.
+        kinds += [type(rb.rate(c, "192.0.2.1", [f"more{k}.com" for k in range(30)])).__name__,
+                  type(rb.rate(c, "192.0.2.1", [f"more{k}.com" for k in range(20)])).__name__]
+        st = rb.stats(c)
+    assert kinds == ["RateReply"] * 4 + ["Overload", "Overload", "RateReply"], kinds
+    assert st["totals"]["live"] == 260 and st["totals"]["ip_queues"] == 4
+    assert st["counters"]["overload_queues"] == 1 and st["counters"]["overload_live_jobs"] == 1
