@@ -174,7 +174,14 @@ class Broker:
         try:
             store.migrate()
             # Streamed: a million rows never sit in a list.
-            self.core.load(store.iter_queue(), time.time())
+            now = time.time()
+            self.core.load(store.iter_queue(), now)
+            # Ratings of the last moments: a restart must not open the
+            # recently-rated guard (oldest first, as the guard keeps them).
+            recent = [r for r in store.recent_ratings(10_000)
+                      if now - r.rated_at < self.core.recently_rated.window]
+            for rating in reversed(recent):
+                self.core.recently_rated.add(rating.domain, rating.rated_at)
         finally:
             store.close()
 

@@ -14,7 +14,7 @@ from protocol.client import BrokerClient
 from protocol.keygen import make_key_pair
 from protocol.security import KeySet, load_client_keys
 from protocol.vocabulary import Rating, RatingInfo
-from store import open_store
+from store import StoredRating, open_store
 from tests.support.waiting import wait_for_stats
 
 
@@ -105,3 +105,17 @@ def test_ratings_name_their_rater_key_and_one_key_can_be_rerated(store_url, tmp_
                 sock.close()
         fe.close()
         ops.close()
+
+
+def test_a_restarted_broker_keeps_the_recently_rated_guard(tmp_path, start_broker):
+    store_url = f"sqlite:///{tmp_path}/guard.db"
+    with open_store(store_url) as s:
+        s.migrate()
+        s.complete([StoredRating.new("just-rated.com", "A", rated_at=time.time() - 5, rated_by="node1"),
+                    StoredRating.new("long-ago.com", "A", rated_at=time.time() - 3600, rated_by="node1")])
+    rb = start_broker(store_url, recently_rated=60.0)
+    with rb.client() as c:
+        reply = rb.rate(c, "192.0.2.1", ["just-rated.com", "long-ago.com"])
+        st = rb.stats(c)
+    assert [(i.domain, i.state.value, i.progress) for i in reply.items][0] == ("just-rated.com", "rating", "rated")
+    assert st["counters"]["just_rated"] == 1 and st["counters"]["accepted"] == 1 and st["totals"]["live"] == 1
