@@ -68,3 +68,34 @@ def mysql_store_url():
 
     with scratch_store_url("mysql", mysql_url=mysql_test_url(), prefix="sitetruth_test") as url:
         yield url
+
+
+@pytest.fixture
+def private_mariadb(tmp_path):
+    """A MariaDB of the test's own (``scripts/mariadb-private.sh``), for tests that stop and restart it.
+
+    Yields ``(url, run)``: ``run("stop")`` / ``run("start")`` stop and restart
+    the server on the same port and data. Needs the mariadb-server binaries:
+    skipped with a reason on a developer machine without them, a failure in CI.
+    """
+    import shutil
+    import subprocess
+
+    from tests.support.processes import ROOT, free_port
+
+    if not any(shutil.which(b) or os.path.exists(f"/usr/sbin/{b}") for b in ("mariadbd", "mysqld")):
+        if os.environ.get("CI"):
+            pytest.fail("CI is set and mariadbd is not installed: the tests that stop their own MariaDB "
+                        "must run in CI")
+        pytest.skip("mariadbd not installed (apt-get install mariadb-server)")
+    env = dict(os.environ, SITETRUTH_TEST_MYSQL_PORT=str(free_port()))
+    datadir = str(tmp_path / "mariadb")
+    script = os.path.join(ROOT, "scripts", "mariadb-private.sh")
+
+    def run(cmd: str) -> str:
+        return subprocess.run([script, cmd, datadir], env=env, check=True, capture_output=True,
+                              text=True, timeout=60).stdout.strip()
+
+    url = run("start")
+    yield url, run
+    run("stop")

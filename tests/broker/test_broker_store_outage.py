@@ -7,9 +7,6 @@ without them, a failure in CI.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 
 import pytest
@@ -17,33 +14,9 @@ import pytest
 from protocol import RateReply, RateRequest, Unavailable
 from store import open_store
 from tests.support.fake_rater import FakeRater
-from tests.support.processes import ROOT, free_port
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 
-SCRIPT = os.path.join(ROOT, "scripts", "mariadb-private.sh")
-
-
-def _have_mariadb() -> bool:
-    return any(shutil.which(b) or os.path.exists(f"/usr/sbin/{b}") for b in ("mariadbd", "mysqld"))
-
-
-@pytest.fixture
-def private_mariadb(tmp_path):
-    if not _have_mariadb():
-        if os.environ.get("CI"):
-            pytest.fail("CI is set and mariadbd is not installed: the store-outage test must run in CI")
-        pytest.skip("mariadbd not installed (apt-get install mariadb-server)")
-    env = dict(os.environ, SITETRUTH_TEST_MYSQL_PORT=str(free_port()))
-    datadir = str(tmp_path / "mariadb")
-
-    def run(cmd: str) -> str:
-        return subprocess.run([SCRIPT, cmd, datadir], env=env, check=True, capture_output=True,
-                              text=True, timeout=60).stdout.strip()
-
-    url = run("start")
-    yield url, run
-    run("stop")
 
 
 def test_store_outage_refuses_new_work_then_resumes_without_loss(private_mariadb, start_broker):

@@ -11,16 +11,13 @@ a private server of its own, which it stops and starts.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import subprocess
 import time
 
 import pytest
 
 from tests.faults.harness import Cluster, HttpLoad, ZmqLoad, count, prepare_store
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -139,28 +136,6 @@ def test_journal_failure_ends_the_broker_and_a_restart_loses_nothing(cluster):
     time.sleep(LOAD_S)
     _settle(c, load, "journal thread failure")
 
-
-def _have_mariadb() -> bool:
-    return any(shutil.which(b) or os.path.exists(f"/usr/sbin/{b}") for b in ("mariadbd", "mysqld"))
-
-
-@pytest.fixture
-def private_mariadb(tmp_path):
-    if not _have_mariadb():
-        if os.environ.get("CI"):
-            pytest.fail("CI is set and mariadbd is not installed: the MariaDB outage scenario must run in CI")
-        pytest.skip("mariadbd not installed (apt-get install mariadb-server)")
-    env = dict(os.environ, SITETRUTH_TEST_MYSQL_PORT=str(free_port()))
-    datadir = str(tmp_path / "mariadb")
-    script = os.path.join(ROOT, "scripts", "mariadb-private.sh")
-
-    def run(cmd: str) -> str:
-        return subprocess.run([script, cmd, datadir], env=env, check=True, capture_output=True,
-                              text=True, timeout=60).stdout.strip()
-
-    url = run("start")
-    yield url, run
-    run("stop")
 
 
 @pytest.mark.mysql
