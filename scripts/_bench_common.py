@@ -1,4 +1,4 @@
-"""Helpers shared by the broker benchmark's parts (scripts/bench_broker.py, scripts/_bench_peers.py)."""
+"""Helpers shared by the benchmarks (scripts/bench_broker.py and its parts, bench_codec.py, sim_scale.py)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,13 @@ def mysql_connect(url: str):
         kw["host"] = u.host or "127.0.0.1"
         kw["port"] = u.port or 3306
     return MySQLdb.connect(**kw)
+
+
+def machine() -> str:
+    """The line every benchmark prints under its date: CPU model, cores, Python."""
+    import platform
+
+    return f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def cpu_model() -> str:

@@ -68,7 +68,7 @@ from tests.support.processes import free_port, start_broker_process  # noqa: E40
 
 from _bench_common import (  # noqa: E402
     Tmp,
-    cpu_model,
+    machine,
     cpu_seconds,
     latency_figures,
     mysql_connect,
@@ -415,10 +415,8 @@ def main() -> int:
     if not args.mysql:
         p.error("a MariaDB URL is needed (--mysql or SITETRUTH_TEST_MYSQL_URL); scripts/mariadb-private.sh start")
 
-    import platform
-
     results: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                     "machine": f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                     "machine": machine(),
                      "jobs": args.jobs, "raters": args.raters, "samples": args.samples, "runs": {}}
     with tempfile.TemporaryDirectory() as d:
         tmp = Tmp(d)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 import timeit
@@ -48,6 +47,7 @@ from protocol import (  # noqa: E402
     decode,
 )
 from protocol.vocabulary import Rating, RatingInfo  # noqa: E402
+from scripts._bench_common import machine  # noqa: E402
 
 
 def _cases() -> dict[str, object]:
@@ -94,18 +94,6 @@ def measure(number: int, repeat: int) -> dict[str, dict[str, float]]:
         }
     return out
 
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> int:

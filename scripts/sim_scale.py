@@ -53,6 +53,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import zmq  # noqa: E402
+from _bench_common import machine  # noqa: E402
 from _lean_rater import raise_fd_limit  # noqa: E402
 
 _STAMP = struct.Struct(">d")
@@ -193,7 +194,7 @@ def simulate(args) -> dict:
     total = args.seconds
     idle_s = min(10.0, max(3.0, 0.15 * total))
     load_s = total - idle_s
-    out: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": _machine(),
+    out: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
                  "raters": args.raters, "processes": args.processes, "rate": args.rate, "clients": args.clients,
                  "work_s": args.work, "idle_s": idle_s, "load_s": load_s, "fd_limit": limit}
     with tempfile.TemporaryDirectory() as d:
@@ -336,20 +337,6 @@ def simulate(args) -> dict:
                       "broker_cpu_25pct_under_load": out["broker_load"]["cpu_pct"] <= 25.0}
     return out
 
-
-def _machine() -> str:
-    import platform
-
-    cpu = platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def print_report(r: dict) -> None:
