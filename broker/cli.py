@@ -31,7 +31,6 @@ error, 1 anything else (its traceback is written to the store's error log).
 from __future__ import annotations
 
 import argparse
-import inspect
 import logging
 import signal
 import sys
@@ -42,7 +41,6 @@ from protocol.config import ConfigError, add_options, from_args, parse_args, pro
 from protocol.security import KeySet
 from store import SchemaError, StoreConfigError, StoreUnavailable
 
-from ._metricsfeed import StatsPoller
 from .auth import InsecureBindError, bind_policy
 from .config import BrokerConfig
 from .errorlog import write_fatal
@@ -81,30 +79,9 @@ def security_line(config: BrokerConfig, keyset: KeySet | None) -> str:
     return f"CURVE on both sockets ({', '.join(endpoints)}): {known}"
 
 
-def loop_feeds_metrics() -> bool:
-    """Whether the Broker's own loop answers its metrics' snapshot requests (``Broker(metrics=...)``)."""
-    return "metrics" in inspect.signature(Broker).parameters
-
-
 def make_broker(config: BrokerConfig, keyset: KeySet | None, metrics: BrokerMetrics | None = None) -> Broker:
-    """The Broker, given the key set it must secure its sockets with (None: insecure mode).
-
-    Refuses (ConfigError) rather than run unauthenticated when keys were
-    given but this Broker cannot take them: an operator who configured keys
-    must never get a broker that silently admits anyone.
-    """
-    kwargs: dict = {}
-    if metrics is not None and loop_feeds_metrics():
-        kwargs["metrics"] = metrics
-    if keyset is None:
-        return Broker(config, **kwargs)
-    if "keyset" not in inspect.signature(Broker).parameters:
-        raise ConfigError("CURVE keys were given but this broker cannot serve CURVE yet: refusing to run "
-                          "without authentication")
-    if metrics is not None and not loop_feeds_metrics():
-        # The fallback feed is a plain client of the client socket, which CURVE closes to it.
-        raise ConfigError("--metrics with CURVE keys needs a broker whose loop feeds its metrics")
-    return Broker(config, keyset=keyset, **kwargs)
+    """The Broker, securing its sockets with *keyset* (None: insecure mode), its loop feeding *metrics*."""
+    return Broker(config, keyset=keyset, metrics=metrics)
 
 
 def start_metrics(config: BrokerConfig) -> BrokerMetrics | None:
@@ -168,10 +145,6 @@ def _serve(config: BrokerConfig, broker: Broker, metrics: BrokerMetrics | None) 
     except zmq.ZMQError as e:
         print(f"sitetruth-broker: cannot bind: {e}", file=sys.stderr)
         return EXIT_USAGE
-    poller = None
-    if metrics is not None and not loop_feeds_metrics():
-        # This broker's loop does not feed its metrics: ask its client socket, as zmq-monitor does.
-        poller = StatsPoller(metrics, broker.client_endpoint).start()
     # Tell whoever started us where we listen (tests bind port 0... see README).
     print(f"broker listening: clients {broker.client_endpoint} raters {broker.rater_endpoint}", flush=True)
     try:
@@ -181,8 +154,6 @@ def _serve(config: BrokerConfig, broker: Broker, metrics: BrokerMetrics | None) 
         write_fatal(config.store, "broker")
         return EXIT_ERROR
     finally:
-        if poller is not None:
-            poller.stop()
         broker.close()
     return EXIT_OK
 

@@ -6,8 +6,7 @@ metrics, ``zmq-monitor`` and the frontend's ``/status`` page can never
 disagree, and the event loop owns no Prometheus object. A scrape asks for a
 fresh snapshot (:meth:`BrokerMetrics.wanted` turns true) and waits briefly
 for whoever feeds this object to answer with :meth:`BrokerMetrics.update`:
-the event loop itself, or :class:`broker._metricsfeed.StatsPoller`, a thread
-that asks the broker's client socket for STATS like ``zmq-monitor`` does.
+the broker's event loop (``Broker(metrics=...)``).
 Nothing is computed while nobody scrapes.
 
 ==================================================  ==========================================================

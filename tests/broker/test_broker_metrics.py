@@ -1,9 +1,10 @@
 """The broker's Prometheus metrics: scraped over HTTP from a real broker and parsed as Prometheus would.
 
 The in-process tests run a real broker (SQLite, loopback ZeroMQ), feed a
-:class:`BrokerMetrics` from its client socket with the same
-:class:`StatsPoller` ``sitetruth-broker --metrics`` starts, and scrape
-``/metrics`` with HTTP; the process tests run ``sitetruth-broker`` itself.
+:class:`BrokerMetrics` from its client socket with a
+:class:`StatsPoller` (tests/support), and scrape ``/metrics`` with HTTP;
+the process tests run ``sitetruth-broker`` itself, whose loop feeds its
+metrics.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 import zmq
 from prometheus_client.parser import text_string_to_metric_families
 
-from broker._metricsfeed import StatsPoller, connect_endpoint
+from tests.support.stats_poller import StatsPoller, connect_endpoint
 from broker.metrics import (
     DISPATCH_BUCKETS,
     RATER_STATES,

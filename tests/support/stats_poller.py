@@ -1,4 +1,4 @@
-"""Feed :class:`broker.metrics.BrokerMetrics` from the broker's client socket.
+"""Feed :class:`broker.metrics.BrokerMetrics` from a broker's client socket, for the metrics tests.
 
 When a scrape wants a snapshot, a thread of its own asks the broker for
 STATS exactly as ``zmq-monitor`` does (an ordinary client of the client
@@ -6,8 +6,9 @@ socket, its own context and socket, so no ZeroMQ socket crosses threads and
 the event loop needs no change) and hands the reply to
 :meth:`BrokerMetrics.update`. Nothing is asked while nobody scrapes.
 
-This is for a broker whose loop does not feed the metrics itself; it needs a
-client socket it may connect to without keys (insecure mode).
+``sitetruth-broker --metrics`` has its own loop feed the metrics; the tests
+use this to feed a BrokerMetrics of their own from a broker running
+elsewhere. It needs a client socket it may connect to without keys.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import zmq
 from protocol import ProtocolError, StatsReply, StatsRequest
 from protocol.client import BrokerClient, BrokerUnavailable
 
-from .metrics import BrokerMetrics
+from broker.metrics import BrokerMetrics
 
 __all__ = ["StatsPoller", "connect_endpoint"]
 
