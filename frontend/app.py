@@ -43,8 +43,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from protocol import DomainError, JobState, ProtocolError, StatsRequest, registrable_domain
-from protocol.client import BrokerUnavailable
+from protocol import DomainError, JobState, registrable_domain
 from store import LATEST_VERSION, ErrorRecord, Store, StoreError, open_store
 
 from . import pages, status
@@ -291,10 +290,8 @@ class FrontendApp:
 
     def _broker_health(self) -> str:
         """The broker's lines of /healthz: whether it answers, takes work, and commits."""
-        try:
-            stats = self.service.broker_call(lambda i: StatsRequest(req_id=i, recent=0),
-                                             _HEALTH_BROKER_TIMEOUT).stats
-        except (BrokerUnavailable, ProtocolError):
+        stats = self.service.broker_stats(_HEALTH_BROKER_TIMEOUT)
+        if stats is None:
             return "broker: not answering (stored ratings are still served)"
         info, journal = stats.get("broker", {}), stats.get("journal", {})
         if info.get("accepting", True):

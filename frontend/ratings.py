@@ -267,13 +267,12 @@ class RatingService:
             self._broker_down_until = time.monotonic() + self.config.broker_backoff
             raise
 
-    def broker_answers(self, timeout: float) -> bool:
-        """Whether the broker answers a STATS request now."""
+    def broker_stats(self, timeout: float) -> dict | None:
+        """The broker's STATS now (without recent ratings), or None when it does not answer."""
         try:
-            self.broker_call(lambda i: StatsRequest(req_id=i, recent=0), timeout)
-            return True
+            return self.broker_call(lambda i: StatsRequest(req_id=i, recent=0), timeout).stats
         except (BrokerUnavailable, ProtocolError):
-            return False
+            return None
 
     def _retry_after(self, seconds: float | None = None) -> list[tuple[str, str]]:
         value = self.config.retry_after if seconds is None or seconds <= 0 else seconds
