@@ -211,6 +211,17 @@ def stored_ratings(store_url: str, domains: list[str]) -> dict:
         s.close()
 
 
+def wait_stored(store_url: str, domains: list[str], timeout: float = 10.0) -> dict:
+    """The stored ratings of ``domains`` once all are committed.
+
+    The broker counts a RESULT as completed when it arrives; the rating
+    reaches the store at the journal's next commit, a moment later.
+    """
+    wait_until(lambda: len(stored_ratings(store_url, domains)) == len(set(domains)), timeout,
+               f"{len(domains)} rating(s) to be committed")
+    return stored_ratings(store_url, domains)
+
+
 def error_log(store_url: str, limit: int = 200) -> list:
     s = open_store(store_url)
     try:

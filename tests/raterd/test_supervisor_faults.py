@@ -23,6 +23,7 @@ from tests.raterd.raterd_harness import (  # noqa: F401  (pytest fixtures)
     raterd,
     store,
     stored_ratings,
+    wait_stored,
     submit,
     wait_until,
 )
@@ -58,7 +59,7 @@ def test_sigkilled_worker_is_replaced_and_its_job_requeued_and_completed(store, 
     assert len(replacement) == 1 and victim not in replacement
     assert set(node.workers()) == (node_workers_before - {victim}) | replacement
     assert stats["counters"]["dead_raters"] == 1 and stats["counters"]["requeued"] == 1
-    assert rated_by(stored_ratings(store, ["slow2-victim.com"])["slow2-victim.com"]) != victim
+    assert rated_by(wait_stored(store, ["slow2-victim.com"])["slow2-victim.com"]) != victim
     wait_until(lambda: any("SIGKILL" in e.message and e.component == "raterd.supervisor" for e in error_log(store)),
                10, "the supervisor's report of the killed worker in the error log")
     report = next(e for e in error_log(store) if "SIGKILL" in e.message)
@@ -77,7 +78,7 @@ def test_sigterm_lets_the_current_job_finish_then_everything_exits_0(store, brok
     node.signal(signal.SIGTERM)
     assert node.wait(20) == 0
     assert not any(alive(pid) for pid in workers)
-    assert "slow2-finish.com" in stored_ratings(store, ["slow2-finish.com"])
+    assert "slow2-finish.com" in wait_stored(store, ["slow2-finish.com"])
     stats = rb.wait_for(lambda s: s["totals"]["raters"] == 0, 5, "the workers to have said goodbye")
     assert stats["counters"].get("handed_back", 0) == 0 and stats["counters"].get("dead_raters", 0) == 0
     assert not re.search(r"killed by signal|exited with status", node.output())
@@ -180,4 +181,4 @@ def test_workers_leave_cleanly_when_their_supervisor_is_killed(store, brokers, r
     wait_until(lambda: not any(alive(pid) for pid in workers), 15, "the orphaned workers to exit")
     stats = rb.wait_for(lambda s: s["totals"]["raters"] == 0, 5, "the workers to have said goodbye")
     assert stats["counters"]["disconnects"] == 2 and stats["counters"].get("dead_raters", 0) == 0
-    assert "slow1-orphan.com" in stored_ratings(store, ["slow1-orphan.com"])
+    assert "slow1-orphan.com" in wait_stored(store, ["slow1-orphan.com"])

@@ -22,7 +22,7 @@ from tests.raterd.raterd_harness import (  # noqa: F401  (pytest fixtures)
     rated_by,
     raterd,
     store,
-    stored_ratings,
+    wait_stored,
     submit,
     wait_until,
 )
@@ -81,7 +81,7 @@ def test_max_jobs_recycling_never_drops_ready_capacity_below_n(store, brokers, r
         rb.wait_for(lambda s: s["counters"].get("completed", 0) == 50, 60, "all 50 jobs to complete")
     assert len(sampler.samples) > 100
     assert min(sampler.samples) >= 2, f"ready capacity dropped to {min(sampler.samples)}"
-    ratings = stored_ratings(store, domains)
+    ratings = wait_stored(store, domains)
     assert len(ratings) == 50 and {r.rating for r in ratings.values()} == {"Q"}
     raters_used = {rated_by(r) for r in ratings.values()}
     assert len(raters_used) >= 4, f"only {len(raters_used)} workers rated: recycling did not happen"
@@ -104,7 +104,7 @@ def test_memory_ceiling_retires_only_the_worker_past_it(store, brokers, raterd):
     with CapacitySampler(rb) as sampler:
         submit(rb, ["grow200-hungry.com"])
         rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, 20, "the memory-hungry job")
-        hungry = rated_by(stored_ratings(store, ["grow200-hungry.com"])["grow200-hungry.com"])
+        hungry = rated_by(wait_stored(store, ["grow200-hungry.com"])["grow200-hungry.com"])
         wait_until(lambda: not alive(hungry), 20, "the hungry worker to leave")
         stats = rb.wait_for(lambda s: s["totals"]["raters"] == 2, 10, "capacity back to two")
     now = {r["pid"] for r in stats["raters"]}
