@@ -115,6 +115,13 @@ class BrokerConfig:
     # the broker stops acknowledging new work (a hung store must push back).
     stall_after: float = option(30.0, metavar="S", group=_STORE,
                                 help="seconds without a commit, writes waiting, before new work is refused")
+    # Hot standby: how long a silent broker keeps the store's lock (MariaDB
+    # ends its session after that long). The active broker stops serving
+    # after half of it without an answer from the store, so it is fenced
+    # before a standby can take over.
+    lock_timeout: float = option(10.0, metavar="S", group=_STORE,
+                                 help="seconds the store keeps a silent broker's lock before a standby may take "
+                                      "over; the active broker stops serving after half of it without the store")
     # Retry-After (seconds) suggested in "unavailable" replies.
     retry_after: float = option(5.0, metavar="S", group=_STORE,
                                 help="Retry-After seconds suggested when the broker refuses work")
@@ -152,7 +159,7 @@ class BrokerConfig:
         at_least_one = ("max_per_ip", "max_attempts", "max_unacked", "max_live_jobs", "max_queues",
                         "error_reports_per_min", "rater_hwm")
         positive = ("heartbeat", "liveness", "lease", "max_job", "rating_deadline", "rating_ttl", "error_ttl",
-                    "retry_after", "error_log_days", "stall_after", "recently_rated")
+                    "retry_after", "error_log_days", "stall_after", "recently_rated", "lock_timeout")
         for f in fields(self):
             value = getattr(self, f.name)
             flag = "--" + f.name.replace("_", "-")

@@ -21,6 +21,20 @@ Death: anything unexpected in this thread is caught, logged and reported as
 ``alive = False`` plus a final wake-up; the event loop then stops
 acknowledging and exits, so a supervisor restarts the broker instead of it
 running on without a way to write.
+
+Lease (hot standby). Several brokers may run on one store; the one whose
+journal holds the store's broker lease (``Store.take_broker_lease``) is
+active. A journal starts as a standby: it waits for the lease, reports
+:class:`Promoted`, then writes. While active it uses its connection at least
+every ``lock_timeout / 4`` s (a ping when idle), so the server keeps the
+lock, and ``renewed`` tells the event loop when the store last answered:
+the loop fences itself (stops acknowledging and dispatching) when that is
+older than half the lock timeout, before the server can give the lock to a
+standby. A journal that learns its lease is gone (``LeaseLost``: the lock
+was lost and another broker took it) writes nothing more and ends with
+``demoted`` set; so does one the loop ``abandon``-s. Either way its
+unwritten operations are dropped: the new active broker reloads the durable
+queue and rates again whatever they were about.
 """
 
 from __future__ import annotations
@@ -34,11 +48,11 @@ import time
 
 import zmq
 
-from store import StoreError, StoreUnavailable, open_store
+from store import BrokerLease, LeaseLost, StoreError, StoreUnavailable, open_store
 
 from .ops import AppendErrors, Group, Op, OpKind, Outcome, plan
 
-__all__ = ["Journal", "StoreState", "FAULT_ENV"]
+__all__ = ["Journal", "StoreState", "Promoted", "FAULT_ENV"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +76,15 @@ class StoreState:
         self.detail = detail
 
 
+class Promoted:
+    """Marker outcome: the journal holds the store's broker lease; the broker may serve."""
+
+    __slots__ = ("lease",)
+
+    def __init__(self, lease: BrokerLease) -> None:
+        self.lease = lease
+
+
 class JournalFault(RuntimeError):
     """Raised inside the journal thread by the test fault hook."""
 
@@ -71,8 +94,21 @@ class Journal:
 
     def __init__(self, context: zmq.Context, store_url: str, wake_endpoint: str,
                  retry_interval: float = 1.0, die_after: int | None = None, *,
-                 error_buffer_bytes: int = 8 * 1024 * 1024, error_log_days: float = 30.0) -> None:
+                 error_buffer_bytes: int = 8 * 1024 * 1024, error_log_days: float = 30.0,
+                 holder: str = "broker", lock_timeout: float = 10.0, startup: bool = True) -> None:
         self.store_url = store_url
+        self.holder = holder
+        self.lock_timeout = lock_timeout
+        self.ping_interval = lock_timeout / 4
+        self.lease: BrokerLease | None = None   # set once this journal is the store's active one
+        self.renewed = 0.0          # monotonic: start of the last round trip the store answered
+        self.standby = "starting"   # while waiting for the lease: why (who holds it, or the store's error)
+        self.demoted = ""           # why this journal gave its lease up, if it did
+        self.first_error: StoreError | None = None   # the first lease attempt's error (start-up checks)
+        self._startup = startup     # a start-up journal ends on a first error; a later one keeps trying
+        self.first_attempt = threading.Event()
+        self._abandoned = threading.Event()
+        self._stopping = threading.Event()
         self.wake_endpoint = wake_endpoint
         self.retry_interval = retry_interval
         self._context = context
@@ -134,9 +170,21 @@ class Journal:
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Flush what is queued (best effort within ``timeout``) and stop."""
+        self._stopping.set()
         self._inbox.put(None)
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+    def abandon(self, why: str) -> None:
+        """Write nothing more, give the lease up, end (without waiting: the thread may be stuck in a call)."""
+        if not self.demoted:
+            self.demoted = why
+        self._abandoned.set()
+        self._inbox.put(None)
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned.is_set()
 
     # ---- thread side ---------------------------------------------------
     def _run(self) -> None:
@@ -148,14 +196,19 @@ class Journal:
         try:
             store = open_store(self.store_url)
             self._ready.set()
-            self._loop(store, wake, retry)
+            if self._wait_for_lease(store, wake):
+                self._loop(store, wake, retry)
+        except LeaseLost as e:
+            self.demoted = str(e)
+            log.warning("%s", e)
         except BaseException as e:  # noqa: BLE001 - the thread must never die silently
             self.death = f"{type(e).__name__}: {e}"
             log.critical("journal thread died: %s", self.death, exc_info=True)
         finally:
             self.alive = False
             self._ready.set()
-            if retry:
+            self.first_attempt.set()
+            if retry and not self.demoted:
                 log.warning("journal stopping with %d operations unwritten", len(retry))
             try:
                 self._wake(wake)
@@ -164,21 +217,63 @@ class Journal:
                 if store is not None:
                     store.close()
 
+    def _wait_for_lease(self, store, wake: zmq.Socket) -> bool:
+        """Standby until this journal holds the lease (True), or until it is stopped or abandoned (False).
+
+        At start-up, an error on the very first attempt ends the thread with
+        ``first_error`` set (the broker reports it and exits); other errors
+        only show in ``standby`` while it keeps trying.
+        """
+        next_look = 0.0
+        while not (self._stopping.is_set() or self._abandoned.is_set()):
+            started = time.monotonic()
+            try:
+                lease = store.take_broker_lease(self.holder, wait=1.0, timeout=self.lock_timeout)
+            except StoreError as e:
+                if self._startup and not self.first_attempt.is_set():
+                    self.first_error = e
+                    return False
+                self.first_attempt.set()
+                self.standby = f"store unavailable: {e}"
+                self._abandoned.wait(self.retry_interval)
+                continue
+            if lease is not None:
+                self.lease, self.renewed = lease, started
+                log.warning("this broker is now the store's active one (epoch %d)", lease.epoch)
+                self.outcomes.append(Promoted(lease))
+                self.first_attempt.set()
+                self._wake(wake)
+                return True
+            if started >= next_look:
+                next_look = started + 5.0
+                try:
+                    holder = store.broker_lease()
+                except StoreError:
+                    holder = None
+                self.standby = (f"{holder.holder} is active (epoch {holder.epoch})" if holder
+                                else "another broker holds the store's lock")
+            self.first_attempt.set()
+        return False
+
     def _loop(self, store, wake: zmq.Socket, retry: list[Op]) -> None:
         stopping = False
-        while True:
-            # Wait for work forever only when nothing is owed to the store;
-            # otherwise wake every retry_interval to see if it is back.
+        while not self._abandoned.is_set():
+            # Idle, it still wakes every ping_interval: a round trip keeps
+            # the lock's session alive and renews the lease; with writes
+            # owed it wakes every retry_interval to see if the store is back.
             owed = bool(retry) or not self.store_ok or stopping
-            ops = self._drain(wait_forever=not owed, timeout=self.retry_interval)
+            ops = self._drain(wait_forever=False, timeout=self.retry_interval if owed else self.ping_interval)
             if None in ops:
                 stopping = True
                 ops = [op for op in ops if op is not None]
+            if self._abandoned.is_set():
+                return
             self._maybe_prune(store)
             if not ops:
                 if self.store_ok and not retry:
                     if stopping:
                         return
+                    self._keep_alive(store, wake)
                     continue
                 if not self._store_back(store):
                     if stopping:
@@ -190,7 +285,10 @@ class Journal:
                     continue
             batch = retry + ops
             retry.clear()
+            started = time.monotonic()
             retry.extend(self._execute(store, batch))
+            if self.store_ok:
+                self.renewed = started
             if not retry and self.backlog == 0:
                 self._waiting_since = None
             self._wake(wake)
@@ -218,12 +316,24 @@ class Journal:
         self._next_prune = now + PRUNE_INTERVAL
         try:
             self.pruned += store.prune_errors(time.time() - self.error_log_days * 86400)
+        except LeaseLost:
+            raise
         except StoreError as e:
             log.warning("error log not pruned: %s", e)
+
+    def _keep_alive(self, store, wake: zmq.Socket) -> None:
+        started = time.monotonic()
+        if self._store_back(store):
+            self.renewed = started
+        else:
+            self._set_state(False, self.last_error)
+            self._wake(wake)
 
     def _store_back(self, store) -> bool:
         try:
             store.ping()
+        except LeaseLost:
+            raise
         except StoreError as e:
             self.last_error = str(e)
             return False
@@ -239,6 +349,8 @@ class Journal:
         """Write ``ops`` in planned groups; return those to retry later, in order."""
         groups = plan(ops)
         for n, group in enumerate(groups):
+            if self._abandoned.is_set():
+                return []       # fenced: the next active broker redoes what these were about
             failed = self._write(store, group)
             if failed is not None:
                 # Store down: nothing after this group is attempted (a later
@@ -271,6 +383,8 @@ class Journal:
                     op.found[:] = store.domains_rated_by(op.rater, op.limit)
             else:
                 store.append_errors(items)
+        except LeaseLost:
+            raise
         except StoreUnavailable as e:
             self._set_state(False, str(e))
             if group.kind is OpKind.ENQUEUE:

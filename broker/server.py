@@ -25,6 +25,21 @@ left in its outboxes and hands its writes to the journal thread
   restarts it.
 * Sockets are bound before the store is opened: a busy port leaves no new
   store file behind.
+
+Active and standby. Any number of brokers may run on one store; the one
+whose journal holds the store's broker lease is active (see
+:mod:`broker.journal`). A standby binds its sockets like the active one but
+answers every client request ``ErrorReply(code="not_active")`` and every
+rater message ``Disconnect("not active: ...", reregister=False)``, so
+frontends and raters given several endpoints move on to the active one. It
+becomes active when its journal gets the lease: it then reloads the durable
+queue, as after a restart. An active broker drops back to standby at once
+when its journal loses the lease, or when the store has not answered for
+half the lock timeout (fencing: it stops acknowledging and dispatching
+before the server can hand the lock to a standby). Dropping back answers
+whoever waits "unavailable", tells its raters "not active", and forgets its
+in-memory queue: what it held is in the durable queue for the next active
+broker, and what it had not written is redone there.
 """
 
 from __future__ import annotations
@@ -52,18 +67,19 @@ from protocol import (
     join_envelope,
     split_envelope,
 )
+from protocol.client import NOT_ACTIVE
 from protocol.security import KeySet
-from store import open_store
+from store import BrokerLease, StoreError, open_store, parse_store_url
 
 from . import admin, stats
 from .config import BrokerConfig
 from .core import BrokerCore
 from .errorlog import JournalLogHandler
 from .auth import CLIENT_DOMAIN, RATER_DOMAIN, BrokerAuth, Gate, Refusals
-from .journal import Journal, StoreState
+from .journal import Journal, Promoted, StoreState
 from .metrics import BrokerMetrics, LatencyBuckets
 
-__all__ = ["Broker", "JournalStopped"]
+__all__ = ["Broker", "JournalStopped", "ACTIVE", "STANDBY"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +87,9 @@ log = logging.getLogger(__name__)
 # a flood on one side cannot starve the other.
 _BATCH = 500
 _TICK = 0.1          # seconds between timer checks when nothing happens
+
+ACTIVE = "active"
+STANDBY = "standby"
 
 
 class JournalStopped(RuntimeError):
@@ -90,8 +109,9 @@ class Broker:
         self.context = context or zmq.Context.instance()
         self.started_at = time.time()
         self.host = socket.gethostname()
-        self.core = BrokerCore(config, host=self.host, process=f"broker[{os.getpid()}]",
-                               epoch=f"{int(self.started_at * 1000) & 0xFFFFFFFFFF:x}")
+        self.core = self._new_core()
+        self.role = STANDBY
+        self.became = time.time()        # when the broker took its present role
         self.stall_after = config.stall_after if stall_after is None else stall_after
         self._rater_hwm = config.rater_hwm if rater_hwm is None else rater_hwm
         # Fed by this loop when a scrape asks (nothing is computed otherwise).
@@ -108,19 +128,43 @@ class Broker:
         self._handshakes: list = []
         self._stop = threading.Event()
         self._wake_endpoint = f"inproc://broker-journal-{id(self)}"
-        self.journal = Journal(self.context, config.store, self._wake_endpoint,
-                               error_buffer_bytes=config.error_buffer_bytes,
-                               error_log_days=config.error_log_days)
+        self.journal = self._new_journal()
         self.clients: zmq.Socket | None = None
         self.raters_sock: zmq.Socket | None = None
         self._wake: zmq.Socket | None = None
         self.client_endpoint = config.bind_clients
         self.rater_endpoint = config.bind_raters
         self._log_handler: logging.Handler | None = None
+        self.lease: BrokerLease | None = None
+        # A MariaDB lock ends with a session the server finds silent for
+        # lock_timeout s: serve no longer than half of that without an answer.
+        # An SQLite file lock lasts as long as the process: no fencing needed.
+        self.fence_after = (config.lock_timeout / 2 if parse_store_url(config.store).backend == "mysql"
+                            else None)
+
+    def _new_core(self, counters=None) -> BrokerCore:
+        # A fresh job-id epoch per core: ids of a tenure that ended never
+        # match jobs of the next one.
+        core = BrokerCore(self.config, host=self.host, process=f"broker[{os.getpid()}]",
+                          epoch=f"{int(time.time() * 1000) & 0xFFFFFFFFFF:x}")
+        if counters is not None:
+            core.counters = counters
+        return core
+
+    def _new_journal(self, startup: bool = True) -> Journal:
+        return Journal(self.context, self.config.store, self._wake_endpoint,
+                       error_buffer_bytes=self.config.error_buffer_bytes, error_log_days=self.config.error_log_days,
+                       holder=f"{self.host} broker[{os.getpid()}] {self.config.bind_clients}",
+                       lock_timeout=self.config.lock_timeout, startup=startup)
 
     # ---- life cycle ------------------------------------------------------
     def start(self) -> None:
-        """Bind sockets, then migrate and load the durable queue, then start the journal."""
+        """Bind sockets, then take the store's lease (or stand by) and load the durable queue.
+
+        The first attempt at the lease is waited for, so a broker alone on
+        its store is serving when this returns, and a store it cannot use at
+        all (bad URL, wrong schema, unreachable) is reported by raising here.
+        """
         try:
             if self.keyset is not None:
                 self.auth = BrokerAuth(self.context, self.keyset, self.refusals)
@@ -135,17 +179,27 @@ class Broker:
                 self.raters_sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
             self.client_endpoint = self.clients.getsockopt_string(zmq.LAST_ENDPOINT)
             self.rater_endpoint = self.raters_sock.getsockopt_string(zmq.LAST_ENDPOINT)
-            self._load_queue()
             self._wake = self.context.socket(zmq.PULL)
             self._wake.bind(self._wake_endpoint)
+            self.journal.start()
+            self.journal.first_attempt.wait()
+            if self.journal.first_error is not None:
+                raise self.journal.first_error
+            if self.journal.lease is not None:
+                self._drain_wake()          # takes the Promoted outcome: loads the queue
         except BaseException:
+            if self.journal.alive:
+                self.journal.stop(timeout=2)
             self._close_sockets()
             raise
-        self.journal.start()
         self._log_handler = JournalLogHandler(self)
         logging.getLogger().addHandler(self._log_handler)
-        log.info("broker up: clients %s, raters %s, %d jobs loaded",
-                 self.client_endpoint, self.rater_endpoint, len(self.core.fq))
+        if self.role == ACTIVE:
+            log.info("broker up: clients %s, raters %s, %d jobs loaded",
+                     self.client_endpoint, self.rater_endpoint, len(self.core.fq))
+        else:
+            log.warning("broker up as a standby: clients %s, raters %s; %s",
+                        self.client_endpoint, self.rater_endpoint, self.journal.standby)
 
     def _router(self, endpoint: str, hwm: int, domain: str) -> zmq.Socket:
         sock = self.context.socket(zmq.ROUTER)
@@ -172,7 +226,6 @@ class Broker:
         """Reload the durable queue; jobs that were in flight at a crash are simply queued again."""
         store = open_store(self.config.store)
         try:
-            store.migrate()
             # Streamed: a million rows never sit in a list.
             now = time.time()
             self.core.load(store.iter_queue(), now)
@@ -197,7 +250,8 @@ class Broker:
             for rater in list(self.core.raters):
                 self._send(self.raters_sock, rater.identity, Disconnect(reason="broker shutting down",
                                                                         reregister=True))
-        self._flush()
+        if self.role == ACTIVE:
+            self._flush()
         self.journal.stop()
         self._close_sockets()
 
@@ -241,10 +295,46 @@ class Broker:
             if self.metrics is not None and self.metrics.wanted():
                 self._guard("metrics", self._feed_metrics)
             if not self.journal.alive:
+                if self.journal.demoted:
+                    self._demote(self.journal.demoted)
+                    continue
                 # Take in what it reported last, answer whoever waits, then go.
                 self._guard("journal outcomes", self._drain_wake)
                 self._flush()
                 raise JournalStopped(self.core.journal_problem or "journal thread stopped")
+
+    # ---- active and standby ------------------------------------------------
+    def _promote(self, lease: BrokerLease) -> None:
+        """The journal holds the lease: reload the durable queue and serve."""
+        try:
+            self._load_queue()
+        except StoreError as e:
+            self._demote(f"the durable queue could not be read: {e}")
+            return
+        self.role, self.became, self.lease = ACTIVE, time.time(), lease
+        log.warning("active on the store (epoch %d): %d jobs loaded", lease.epoch, len(self.core.fq))
+
+    def _demote(self, reason: str) -> None:
+        """Stop acknowledging and dispatching now; forget the in-memory queue; wait for the lease again."""
+        old, core = self.journal, self.core
+        old.abandon(reason)
+        if self.role == ACTIVE:
+            log.warning("dropping to standby: %s", reason)
+            core.writes.clear()             # never written: the next active broker redoes their work
+            core.journal_stopped(f"this broker is no longer active ({reason})")
+            goodbye = Disconnect(reason=f"not active: {reason}"[:500], reregister=False)
+            core.to_raters.extend((rater.identity, goodbye) for rater in list(core.raters))
+            self._flush()
+            core.counters["demotions"] += 1
+        self.core = self._new_core(core.counters)
+        self.role, self.became, self.lease = STANDBY, time.time(), None
+        self.journal = self._new_journal(startup=False)
+        self.journal.start()
+
+    def not_active(self) -> str:
+        """What a standby tells whoever asks it for anything."""
+        return f"not active: this broker is a standby of {parse_store_url(self.config.store).redacted()}; " \
+               f"{self.journal.standby}"
 
     def _feed_metrics(self) -> None:
         self.metrics.update(stats.snapshot(self, 0))
@@ -342,6 +432,11 @@ class Broker:
         peer = self._admitted(frames, msg)
         if peer is None:
             return
+        if self.role != ACTIVE:
+            core.counters["not_active_replies"] += 1
+            core.replies.append((identity, ErrorReply(req_id=getattr(msg, "req_id", 0), code=NOT_ACTIVE,
+                                                      message=self.not_active()[:500])))
+            return
         if isinstance(msg, RateRequest):
             # With keys, the jobs count against the frontend key that asked.
             core.rate(identity, msg, time.time(), owner=peer.name if self.gate.secure else "")
@@ -371,6 +466,11 @@ class Broker:
         peer = self._admitted(frames, msg)
         if peer is None:
             return
+        if self.role != ACTIVE:
+            if not isinstance(msg, Disconnect):
+                self.core.counters["not_active_replies"] += 1
+                self.core.to_raters.append((identity, Disconnect(reason=self.not_active()[:500], reregister=False)))
+            return
         # The key name binds the identity (see BrokerCore.rater_message).
         key = peer.name if self.gate.secure else ""
         self.core.rater_message(identity, msg, time.monotonic(), time.time(), key=key)
@@ -382,9 +482,13 @@ class Broker:
                 self._wake.recv(zmq.NOBLOCK)
             except zmq.Again:
                 break
-        outcomes = self.journal.outcomes
-        while outcomes:
+        journal = self.journal
+        outcomes = journal.outcomes
+        while outcomes and self.journal is journal:    # a demotion ends this journal's say
             outcome = outcomes.popleft()
+            if isinstance(outcome, Promoted):
+                self._promote(outcome.lease)
+                continue
             if isinstance(outcome, StoreState):
                 self.core.store_state(outcome.ok, outcome.detail)
                 continue
@@ -396,7 +500,8 @@ class Broker:
                 log.exception("error handling a journal outcome")
                 self.core.counters["loop_errors"] += 1
                 self._guard("journal outcome clean-up", self.core.outcome_unhandled, outcome)
-        if not self.journal.alive and not self.core.journal_problem.startswith("journal stopped"):
+        if (not self.journal.alive and not self.journal.demoted
+                and not self.core.journal_problem.startswith("journal stopped")):
             # Everything it reported is handled above; answer whoever still waits.
             self.core.journal_stopped(self.journal.death or "journal thread ended")
 
@@ -424,6 +529,12 @@ class Broker:
     def _check_journal(self, now: float) -> None:
         """Stop acknowledging while the journal cannot commit (stalled), start again when it does."""
         core, journal = self.core, self.journal
+        if self.role == ACTIVE and self.fence_after is not None and journal.alive:
+            silent = now - journal.renewed
+            if silent > self.fence_after:
+                self._demote(f"no answer from the store for {silent:.1f} s "
+                             f"(it frees a silent broker's lock after {self.config.lock_timeout:g} s)")
+                return
         if core.journal_problem.startswith("journal stopped"):
             return
         stalled = journal.stalled_for(now)

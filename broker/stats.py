@@ -4,7 +4,10 @@ Read by ``zmq-monitor``, the frontend's ``/status`` page and the tests. The
 shape is documented here because three consumers depend on it::
 
     broker:   {version, host, pid, started_at, uptime, paused, store_ok, store_error,
-               accepting, refusal}               (refusal: why new work is refused, "" if accepted)
+               accepting, refusal, role, epoch, role_age}
+                                                 (refusal: why new work is refused, "" if accepted;
+                                                  role: "active" (a standby answers "not active"
+                                                  instead of STATS); epoch: the store lease's)
     totals:   {live, queued, in_flight, raters, free_slots, ip_queues, max_live_jobs, max_queues}
     queues:   [{ip, queued, outstanding, oldest_age}]            (deepest first, <= 200)
     raters:   [{id, key, host, pid, worker, version, state, capacity, draining,
@@ -78,7 +81,9 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
                    "started_at": broker.started_at, "uptime": round(now_wall - broker.started_at, 3),
                    "paused": core.paused, "store_ok": core.store_ok,
                    "store_error": "" if core.store_ok else core.store_error[:500],
-                   "accepting": refusal is None, "refusal": (refusal or "")[:500]},
+                   "accepting": refusal is None, "refusal": (refusal or "")[:500],
+                   "role": broker.role, "epoch": broker.lease.epoch if broker.lease else 0,
+                   "role_age": round(now_wall - broker.became, 3)},
         "totals": {"live": len(core.fq), "queued": core.fq.queued, "in_flight": in_flight,
                    "raters": len(core.raters), "free_slots": core.raters.free_slots,
                    "ip_queues": core.fq.tracked_ips(), "max_live_jobs": core.config.max_live_jobs,

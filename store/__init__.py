@@ -18,9 +18,9 @@ A Store holds one connection and is used by one thread: open one per thread
 from __future__ import annotations
 
 from ._base import Store
-from .errors import InvalidRecord, SchemaError, StoreConfigError, StoreError, StoreUnavailable
+from .errors import InvalidRecord, LeaseLost, SchemaError, StoreConfigError, StoreError, StoreUnavailable
 from .migrations import LATEST_VERSION
-from .records import ErrorRecord, QueuedJob, QueueStats, StoredRating, StoreStatus
+from .records import BrokerLease, ErrorRecord, QueuedJob, QueueStats, StoredRating, StoreStatus
 from .url import DEFAULT_STORE_URL, STORE_ENV, StoreURL, parse_store_url
 
 __all__ = [
@@ -36,6 +36,8 @@ __all__ = [
     "StoreConfigError",
     "SchemaError",
     "InvalidRecord",
+    "LeaseLost",
+    "BrokerLease",
     "StoreURL",
     "parse_store_url",
     "DEFAULT_STORE_URL",

@@ -20,6 +20,15 @@ is lost *during* COMMIT the outcome is unknown and StoreUnavailable says so;
 every write except ``append_errors`` is idempotent, so repeating is safe.
 Deadlocks and lock waits (MySQL) are retried a few times with jittered
 backoff before StoreUnavailable.
+
+The broker lease. A Store through which :meth:`Store.take_broker_lease`
+succeeded holds the store's one "active broker" lock (MariaDB: ``GET_LOCK``
+on this connection, so it ends with the connection; SQLite: an exclusive
+``flock`` on a file beside the database). The silent reconnect above would
+otherwise write on a connection without the lock, so once a lease is held
+every new connection first takes the lock again (without waiting) and
+checks that the lease's epoch is still this Store's; if another broker was
+active in between, the call raises :class:`LeaseLost` and writes nothing.
 """
 
 from __future__ import annotations
@@ -34,9 +43,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from . import _codec as codec
-from .errors import InvalidRecord, SchemaError, StoreError, StoreUnavailable
+from .errors import InvalidRecord, LeaseLost, SchemaError, StoreError, StoreUnavailable
 from .migrations import BOOTSTRAP, LATEST_VERSION, MIGRATIONS, TABLES
-from .records import ErrorRecord, QueuedJob, QueueStats, StoredRating, StoreStatus
+from .records import BrokerLease, ErrorRecord, QueuedJob, QueueStats, StoredRating, StoreStatus
 from .url import StoreURL
 
 __all__ = ["Store"]
@@ -104,6 +113,8 @@ class Store(abc.ABC):
         self._conn: Any = None
         self._owner: int | None = None
         self._schema_ok = False
+        self._lease: BrokerLease | None = None
+        self._lease_timeout = 0.0
 
     # ----------------------------------------------------------- dialect hooks
     @abc.abstractmethod
@@ -131,13 +142,26 @@ class Store(abc.ABC):
         """Statements are written with ``?`` placeholders; MySQL wants ``%s``."""
         return text
 
+    @abc.abstractmethod
+    def _lock_broker(self, cur: Any, wait: float, timeout: float) -> bool:
+        """Take the active-broker lock within ``wait`` s; False if another process holds it."""
+
+    @abc.abstractmethod
+    def _holds_broker_lock(self, cur: Any) -> bool:
+        """Whether this Store (its current connection, on MariaDB) holds the lock."""
+
+    def _unlock_broker(self) -> None:
+        """Let the lock go (MariaDB: it goes with the connection, which the caller drops)."""
+
     # -------------------------------------------------------------- lifecycle
     @property
     def url(self) -> StoreURL:
         return self._url
 
     def close(self) -> None:
-        """Close the connection; a later call opens a new one."""
+        """Close the connection (and give up a broker lease); a later call opens a new one."""
+        self._lease = None
+        self._unlock_broker()
         self._drop()
 
     def __enter__(self) -> Store:
@@ -179,6 +203,89 @@ class Store(abc.ABC):
                     counts[table] = int(cur.fetchone()[0])
             return StoreStatus(self.backend, self._url.redacted(), version, LATEST_VERSION, counts)
         return self._run("status", body, write=False, schema=False)
+
+    # --------------------------------------------------------- broker lease
+    _LEASE = "broker"
+
+    def take_broker_lease(self, holder: str, wait: float, timeout: float = 10.0) -> BrokerLease | None:
+        """Become the store's one active broker; None if another holds the lock after ``wait`` s.
+
+        On success the schema is migrated and the lease row gets the next
+        epoch, naming ``holder``. ``timeout`` (MariaDB) is how long the
+        server keeps the lock for a connection that fell silent: the
+        session's ``wait_timeout``, so a broker whose host vanished frees
+        the store after that long. The holder must use this Store at least
+        that often (:meth:`ping` will do) or it loses the lease.
+        """
+        if self._lease is not None:
+            return self._lease
+        if not self._run("take the broker lock", lambda cur: self._lock_broker(cur, wait, timeout),
+                         write=False, schema=False):
+            return None
+        self._lease_timeout = timeout
+        try:
+            self.migrate()
+
+            def body(cur: Any) -> BrokerLease:
+                if not self._holds_broker_lock(cur):
+                    # The connection was replaced after the lock was taken.
+                    raise StoreUnavailable(f"take_broker_lease: lost the broker lock on {self._url} while taking it")
+                previous = self._read_lease(cur)
+                lease = BrokerLease((previous.epoch if previous else 0) + 1, holder[:255], time.time())
+                cur.execute(self._sql("DELETE FROM broker_lease WHERE name = ?"), (self._LEASE,))
+                cur.execute(self._sql("INSERT INTO broker_lease (name, epoch, holder, since) VALUES (?, ?, ?, ?)"),
+                            (self._LEASE, lease.epoch, lease.holder, lease.since))
+                return lease
+            self._lease = self._run("take_broker_lease", body, write=True)
+        except BaseException:
+            self._unlock_broker()
+            self._drop()
+            raise
+        return self._lease
+
+    def broker_lease(self) -> BrokerLease | None:
+        """The lease row: the broker that last became active (None before the first one)."""
+        def body(cur: Any) -> BrokerLease | None:
+            if not self._has_table(cur, "broker_lease"):
+                return None
+            return self._read_lease(cur)
+        return self._run("broker_lease", body, write=False, schema=False)
+
+    @property
+    def holds_broker_lease(self) -> BrokerLease | None:
+        """The lease this Store holds, if it does."""
+        return self._lease
+
+    def release_broker_lease(self) -> None:
+        """Give the lease up (closing the Store does it too); the row stays, for the record."""
+        if self._lease is None:
+            return
+        self._lease = None
+        self._unlock_broker()
+        self._drop()
+
+    def _read_lease(self, cur: Any) -> BrokerLease | None:
+        cur.execute(self._sql("SELECT epoch, holder, since FROM broker_lease WHERE name = ?"), (self._LEASE,))
+        row = cur.fetchone()
+        return None if row is None else BrokerLease(int(row[0]), str(row[1]), float(row[2]))
+
+    def _retake_lease(self, cur: Any) -> None:
+        """On a new connection of a lease holder: the lock again, and the same epoch, or LeaseLost."""
+        lease = self._lease
+        why = ""
+        if not self._lock_broker(cur, 0.0, self._lease_timeout):
+            why = "another broker holds the store's lock"
+        else:
+            now = self._read_lease(cur)
+            self._end_read(self._conn)
+            if now is None or now.epoch != lease.epoch:
+                why = (f"another broker was active meanwhile ({now.holder}, epoch {now.epoch})"
+                       if now else "the lease row is gone")
+        if why:
+            self._lease = None
+            self._unlock_broker()
+            self._drop()
+            raise LeaseLost(f"lost the broker lease (epoch {lease.epoch}) on {self._url}: {why}")
 
     # -------------------------------------------------------------- ratings
     def lookup_ratings(self, domains: Iterable[str]) -> dict[str, StoredRating]:
@@ -413,6 +520,8 @@ class Store(abc.ABC):
                 if self._conn is None:
                     self._conn = self._connect()
                     self._owner, self._schema_ok = me, False
+                    if self._lease is not None:
+                        self._retake_lease(self._conn.cursor())
                 conn = self._conn
                 cur = conn.cursor()
                 if schema and not self._schema_ok:

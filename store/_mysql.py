@@ -173,6 +173,24 @@ class MySQLStore(Store):
     def _lock_name(self) -> str:
         return f"sitetruth.migrate.{self._url.database}"[:64]
 
+    def _broker_lock_name(self) -> str:
+        return f"sitetruth.broker.{self._url.database}"[:64]
+
+    def _lock_broker(self, cur: Any, wait: float, timeout: float) -> bool:
+        # The lock belongs to this session: it ends when the connection does,
+        # and the server ends a connection that has said nothing for
+        # wait_timeout seconds. That bounds how long a broker whose host
+        # vanished keeps the store from its standby.
+        cur.execute("SELECT GET_LOCK(%s, %s)", (self._broker_lock_name(), max(0.0, wait)))
+        if cur.fetchone()[0] != 1:
+            return False
+        cur.execute("SET SESSION wait_timeout = %s", (max(1, math.ceil(timeout)),))
+        return True
+
+    def _holds_broker_lock(self, cur: Any) -> bool:
+        cur.execute("SELECT IS_USED_LOCK(%s) = CONNECTION_ID()", (self._broker_lock_name(),))
+        return cur.fetchone()[0] == 1
+
     def _classify(self, exc: BaseException, what: str) -> tuple[Fault, StoreError] | None:
         if MySQLdb is None or not isinstance(exc, MySQLdb.Error):
             return None

@@ -13,6 +13,7 @@ vanishes when its connection closes; it is for tests only.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
@@ -46,6 +47,36 @@ class SQLiteStore(Store):
     def __init__(self, url: StoreURL) -> None:
         super().__init__(url)
         self._path = url.path
+        self._lock_fd: int | None = None
+        self._locked = False
+
+    # The active-broker lock: an exclusive flock on "<file>-broker.lock".
+    # It belongs to the open file, so it lasts while this Store keeps the
+    # file open and ends with the process, however that ends. Standby on
+    # SQLite only means something on one host (the file is local).
+    def _lock_broker(self, cur: Any, wait: float, timeout: float) -> bool:
+        if self._path == ":memory:":
+            return True                 # a private database: nobody else can use it
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._path + "-broker.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._locked = True
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.05)
+
+    def _holds_broker_lock(self, cur: Any) -> bool:
+        return self._path == ":memory:" or self._locked
+
+    def _unlock_broker(self) -> None:
+        fd, self._lock_fd, self._locked = self._lock_fd, None, False
+        if fd is not None:
+            os.close(fd)
 
     def _connect(self) -> Any:
         if self._path != ":memory:":

@@ -11,6 +11,8 @@ failures. The split is by what the caller should *do*:
   missing driver, wrong credentials, missing database). Retrying won't help.
 - :class:`SchemaError` -- the database is not at this code's schema version:
   run ``sitetruth-db migrate`` (or upgrade the code).
+- :class:`LeaseLost` -- this process was the store's active broker and is
+  no longer: another broker may be writing. Stop writing; never retry.
 - :class:`InvalidRecord` -- the caller handed the store a value it cannot
   hold (a rating letter outside the contract, a 300-character domain...).
 """
@@ -25,6 +27,7 @@ __all__ = [
     "StoreConfigError",
     "SchemaError",
     "InvalidRecord",
+    "LeaseLost",
 ]
 
 
@@ -56,3 +59,12 @@ class SchemaError(StoreError):
 
 class InvalidRecord(StoreError, ValueError):
     """A record handed to the store has a value the schema cannot hold."""
+
+
+class LeaseLost(StoreError):
+    """The broker lease held through this Store is gone (its lock was lost and another broker took it).
+
+    Raised by the first call after the connection that held the lock was
+    lost, when the lock cannot be taken again or the lease's epoch moved on.
+    Nothing of that call was written.
+    """

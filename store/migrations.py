@@ -19,6 +19,10 @@ Tables (times are epoch seconds, DOUBLE/REAL):
 - ``error_log``: last-resort tracebacks of every process.
 
 ``ratings.rated_by`` (version 2) names the rater that produced each rating.
+
+``broker_lease`` (version 3): one row naming the broker that last became
+active on this store and its epoch, a number every new active broker
+increments (see ``Store.take_broker_lease``).
 """
 
 from __future__ import annotations
@@ -141,9 +145,31 @@ _V2_MYSQL = (
     "CREATE INDEX IF NOT EXISTS ratings_rated_by ON ratings (rated_by)",
 )
 
+# Version 3: the active broker's lease. The lock itself lives outside the
+# tables (GET_LOCK on MariaDB, a file lock beside an SQLite file); the row
+# carries the epoch, so a broker that lost its lock and got it back can tell
+# whether another broker was active in between.
+_V3_SQLITE = (
+    """CREATE TABLE IF NOT EXISTS broker_lease (
+        name TEXT NOT NULL PRIMARY KEY,
+        epoch INTEGER NOT NULL,
+        holder TEXT NOT NULL,
+        since REAL NOT NULL)""",
+)
+_V3_MYSQL = (
+    """CREATE TABLE IF NOT EXISTS broker_lease (
+        name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+        epoch BIGINT NOT NULL,
+        holder VARCHAR(255) NOT NULL,
+        since DOUBLE NOT NULL,
+        PRIMARY KEY (name)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ratings, rating_queue, error_log", _V1_SQLITE, _V1_MYSQL),
     Migration(2, "ratings.rated_by (audit)", _V2_SQLITE, _V2_MYSQL),
+    Migration(3, "broker_lease (hot standby)", _V3_SQLITE, _V3_MYSQL),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -111,3 +111,12 @@ class StoreStatus:
     @property
     def up_to_date(self) -> bool:
         return self.schema_version == self.latest_version
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerLease:
+    """The active broker of a store: its epoch (one more per takeover), who it is, since when."""
+
+    epoch: int
+    holder: str
+    since: float

@@ -20,7 +20,7 @@ import zmq
 
 from broker import Broker, BrokerConfig
 from broker.fairqueue import FairQueue
-from broker.journal import Journal
+from broker.journal import Journal, Promoted
 from broker.ops import Complete, Enqueue, Remove
 from protocol import (
     AdminRequest,
@@ -69,8 +69,11 @@ def _wake_endpoint() -> tuple[zmq.Context, zmq.Socket, str]:
 
 
 def _outcomes(journal: Journal, n: int, timeout: float = 10.0) -> list:
-    wait_until(lambda: len(journal.outcomes) >= n, timeout, f"{n} journal outcomes")
-    return list(journal.outcomes)
+    """The first ``n`` write outcomes (the journal first reports that it holds the store's lease)."""
+    def writes() -> list:
+        return [o for o in list(journal.outcomes) if not isinstance(o, Promoted)]
+    wait_until(lambda: len(writes()) >= n, timeout, f"{n} journal outcomes")
+    return writes()
 
 
 # ---- journal order -----------------------------------------------------------

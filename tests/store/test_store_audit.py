@@ -43,6 +43,6 @@ def test_a_version_1_database_is_upgraded_with_its_ratings_kept(tmp_path, monkey
                    "VALUES ('old-site.com', 'A', '', NULL, '[]', 1.0, 9e9)")
     monkeypatch.undo()
     with open_store(url) as s:
-        assert s.migrate() == [2]
+        assert s.migrate() == [2, 3]
         old = s.lookup_ratings(["old-site.com"])["old-site.com"]
         assert (old.rating, old.rated_by) == ("A", "")

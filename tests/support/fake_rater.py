@@ -123,6 +123,11 @@ class FakeRater:
                     continue
                 if isinstance(msg, Disconnect) and msg.reregister:
                     self._ready(sock)
+                elif isinstance(msg, Disconnect) and msg.reason.startswith("not active"):
+                    # A standby (or a broker that just dropped to standby):
+                    # with one endpoint, a real rater asks again a moment later.
+                    time.sleep(0.3)
+                    self._ready(sock)
                 elif isinstance(msg, Job):
                     self.jobs.append((msg.domain, time.monotonic()))
                     self.job_ids.append((msg.domain, msg.job_id))
