@@ -329,6 +329,7 @@ class Broker:
         self.core = self._new_core(core.counters)
         self.role, self.became, self.lease = STANDBY, time.time(), None
         self.journal = self._new_journal(startup=False)
+        self.journal.standby = f"it stopped being active: {reason}"
         self.journal.start()
 
     def not_active(self) -> str:
