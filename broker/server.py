@@ -136,6 +136,7 @@ class Broker:
         self.rater_endpoint = config.bind_raters
         self._log_handler: logging.Handler | None = None
         self.lease: BrokerLease | None = None
+        self._first_dispatch = False     # log the first JOB sent after becoming active (failover time)
         # A MariaDB lock ends with a session the server finds silent for
         # lock_timeout s: serve no longer than half of that without an answer.
         # An SQLite file lock lasts as long as the process: no fencing needed.
@@ -312,6 +313,7 @@ class Broker:
             self._demote(f"the durable queue could not be read: {e}")
             return
         self.role, self.became, self.lease = ACTIVE, time.time(), lease
+        self._first_dispatch = True
         log.warning("active on the store (epoch %d): %d jobs loaded", lease.epoch, len(self.core.fq))
 
     def _demote(self, reason: str) -> None:
@@ -521,6 +523,9 @@ class Broker:
             job = rater.jobs.get(job_msg.job_id)
             if job is not None:
                 self.dispatch_latency.observe(time.time() - job.enqueued_at)
+            if self._first_dispatch:
+                self._first_dispatch = False
+                log.info("first job dispatched %.2f s after becoming active", time.time() - self.became)
 
     def _timers(self, now: float) -> None:
         self._check_journal(now)

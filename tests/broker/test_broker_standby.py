@@ -53,7 +53,7 @@ def test_a_second_broker_on_the_store_stands_by_and_says_who_is_active(store_url
     assert active.stats()["broker"]["epoch"] == 1
     reply = _rate(standby, ["ask-the-standby.com"])
     assert isinstance(reply, ErrorReply) and reply.code == NOT_ACTIVE
-    assert "standby" in reply.message and f"broker[" in reply.message and "is active (epoch 1)" in reply.message
+    assert "standby" in reply.message and "broker[" in reply.message and "is active (epoch 1)" in reply.message
     assert _role(standby) == "standby"
     # A rater saying READY to the standby is sent on its way, not kept.
     sock = zmq.Context.instance().socket(zmq.DEALER)

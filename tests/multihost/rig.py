@@ -9,8 +9,11 @@ inside the rig.
 
 A host's link is cut by taking its port on the bridge down: its processes
 keep running and see the network disappear, which is what a pulled cable or
-a failed switch port looks like. (``tc netem`` is not used: the kernels these
-tests run on may lack it.)
+a failed switch port looks like. The path between two hosts alone is cut by
+a blackhole route on each side (packets between them vanish, both ways,
+while each still reaches every other host): a broken route or a firewall
+rule in the middle. (``tc netem`` is not used: the kernels these tests run
+on may lack it.)
 
 Filesystem, process ids and UTS names are shared with the machine: a UNIX
 socket (MariaDB's) is reachable from the test process directly, and
@@ -147,6 +150,15 @@ class Rig:
         _ip("-n", self._switch, "link", "set", self.hosts[host].port, "up")
         # The port needs a moment before the bridge forwards again.
         time.sleep(0.2)
+
+    def cut_between(self, a: str, b: str) -> None:
+        """Drop everything between hosts ``a`` and ``b`` (both ways); both stay reachable from the others."""
+        _ip("-n", self.hosts[a].ns, "route", "add", "blackhole", f"{self.hosts[b].addr}/32")
+        _ip("-n", self.hosts[b].ns, "route", "add", "blackhole", f"{self.hosts[a].addr}/32")
+
+    def restore_between(self, a: str, b: str) -> None:
+        _ip("-n", self.hosts[a].ns, "route", "del", "blackhole", f"{self.hosts[b].addr}/32", check=False)
+        _ip("-n", self.hosts[b].ns, "route", "del", "blackhole", f"{self.hosts[a].addr}/32", check=False)
 
     def host_of_pid(self, pid: int) -> str | None:
         """Which rig host a process runs on (by its network namespace)."""
