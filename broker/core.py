@@ -89,7 +89,7 @@ class BrokerCore:
         self.host = host
         self.process = process
         self.fq = FairQueue()
-        self.raters = RaterTable(config.liveness)
+        self.raters = RaterTable(config.liveness, config.max_job)
         self.counters: collections.Counter[str] = collections.Counter()
         self.recent: collections.deque[dict] = collections.deque(maxlen=config.recent)
         self._completions: collections.deque[float] = collections.deque()   # monotonic, last minute
@@ -533,7 +533,7 @@ class BrokerCore:
             self._attempt_failed(job, f"lease expired on rater {rater.name} (no progress for "
                                       f"{self.config.lease:.0f} s or over {self.config.max_job:.0f} s)",
                                  "", "broker", wall)
-        return [r.identity for r in self.raters if now - r.last_sent >= self.config.heartbeat]
+        return [r.identity for r in self.raters.heartbeats_owed(now, self.config.heartbeat)]
 
     # ---- operator actions -------------------------------------------------------------
     def cancel(self, domains: Iterable[str]) -> list[str]:

@@ -17,10 +17,19 @@ Every job handed out has a lease; a PULSE extends it. A job whose lease ran
 out is taken back even though its rater still heartbeats (a hung rating).
 A job also has a hard ceiling (``max_job_seconds``) that pulses cannot
 stretch, so a rater that pulses forever without finishing cannot pin a job.
+
+The timers ask these questions ten times a second, of thousands of raters
+at internet scale, so none of them scans the table: raters are kept in
+order of when they were last heard from and last sent to (a silent rater
+and a rater owed a heartbeat are at the front), and leases in a heap by
+deadline (a pulse only moves ``lease_until``; the heap entry is corrected
+when it comes up).
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -77,12 +86,19 @@ class Rater:
 
 
 class RaterTable:
-    def __init__(self, liveness_timeout: float) -> None:
+    def __init__(self, liveness_timeout: float, max_job_seconds: float = math.inf) -> None:
         self.liveness_timeout = liveness_timeout
+        self.max_job_seconds = max_job_seconds
         self._raters: dict[bytes, Rater] = {}
         # Raters with a free slot, least recently used first, so work spreads
         # over the nodes instead of piling onto the one that answered last.
         self._free: OrderedDict[bytes, None] = OrderedDict()
+        # Least recently heard from / sent to first.
+        self._by_seen: OrderedDict[bytes, None] = OrderedDict()
+        self._by_sent: OrderedDict[bytes, None] = OrderedDict()
+        # (deadline, tie, rater identity, job id); stale entries are skipped.
+        self._leases: list[tuple[float, int, bytes, str]] = []
+        self._tie = 0
 
     def __len__(self) -> int:
         return len(self._raters)
@@ -109,14 +125,25 @@ class RaterTable:
             old.capacity, old.last_seen = capacity, now
             old.jobs_done = max(old.jobs_done, jobs_done)
             rater = old
+            self._by_seen.move_to_end(identity)
         else:
             rater = Rater(identity, host, pid, worker, version, capacity, now, now, jobs_done=jobs_done, key=key)
             self._raters[identity] = rater
+            self._by_seen[identity] = None
+            self._by_sent[identity] = None
+            self._by_sent.move_to_end(identity, last=False)     # never sent to: owed a heartbeat first
         self._update_free(rater)
         return rater, orphaned
 
     def seen(self, rater: Rater, now: float) -> None:
         rater.last_seen = now
+        self._by_seen.move_to_end(rater.identity)
+
+    def sent(self, rater: Rater, now: float) -> None:
+        """Something was sent to ``rater`` (it counts as a heartbeat)."""
+        rater.last_sent = now
+        if rater.identity in self._by_sent:
+            self._by_sent.move_to_end(rater.identity)
 
     def next_free(self, avoid: bytes | None = None, exclude: Collection[bytes] = ()) -> Rater | None:
         """The least recently used rater with a free slot, other than ``avoid`` if possible.
@@ -140,6 +167,9 @@ class RaterTable:
         job.progress = ""
         rater.jobs[job_id] = job
         self._update_free(rater)
+        self._tie += 1
+        heapq.heappush(self._leases, (min(job.lease_until, now + self.max_job_seconds), self._tie,
+                                      rater.identity, job_id))
 
     def release(self, rater: Rater, job_id: str) -> Job | None:
         """RESULT/FAILED: the slot is free again; returns the job it held."""
@@ -151,6 +181,8 @@ class RaterTable:
         """Forget a rater (dead or disconnected); returns the jobs it held."""
         rater = self._raters.pop(identity, None)
         self._free.pop(identity, None)
+        self._by_seen.pop(identity, None)
+        self._by_sent.pop(identity, None)
         if rater is None:
             return []
         jobs = list(rater.jobs.values())
@@ -174,14 +206,45 @@ class RaterTable:
             self._free.move_to_end(rater.identity)
 
     def dead(self, now: float) -> list[Rater]:
-        return [r for r in self._raters.values() if now - r.last_seen > self.liveness_timeout]
+        """Raters silent for longer than the liveness timeout (longest silent first)."""
+        out = []
+        for identity in self._by_seen:
+            rater = self._raters[identity]
+            if now - rater.last_seen <= self.liveness_timeout:
+                break
+            out.append(rater)
+        return out
+
+    def heartbeats_owed(self, now: float, interval: float) -> list[Rater]:
+        """Raters sent nothing for ``interval`` seconds or more."""
+        out = []
+        for identity in self._by_sent:
+            rater = self._raters[identity]
+            if now - rater.last_sent < interval:
+                break
+            out.append(rater)
+        return out
 
     def expired_leases(self, now: float, max_job_seconds: float) -> list[tuple[Rater, Job]]:
+        """Jobs still held whose lease ran out, or that ran past ``max_job_seconds``; each reported once."""
         out = []
-        for rater in self._raters.values():
-            for job in rater.held_jobs():
-                if now > job.lease_until or now - job.dispatched_at > max_job_seconds:
-                    out.append((rater, job))
+        heap = self._leases
+        while heap and heap[0][0] < now:
+            _, _, identity, job_id = heapq.heappop(heap)
+            rater = self._raters.get(identity)
+            job = rater.jobs.get(job_id) if rater is not None else None
+            if job is None or job.job_id != job_id or job.rater != identity:
+                continue            # answered, taken back or its rater gone
+            deadline = min(job.lease_until, job.dispatched_at + max_job_seconds)
+            if now > deadline:
+                out.append((rater, job))
+            else:                   # a pulse extended it
+                self._tie += 1
+                heapq.heappush(heap, (deadline, self._tie, identity, job_id))
+        if len(heap) > 1024 and len(heap) > 4 * sum(len(r.jobs) for r in self._raters.values()):
+            # Entries of answered jobs wait for their deadline; drop them in one go.
+            self._leases = [e for e in heap if e[2] in self._raters and e[3] in self._raters[e[2]].jobs]
+            heapq.heapify(self._leases)
         return out
 
     @property

@@ -67,6 +67,7 @@ from protocol import (
     join_envelope,
     split_envelope,
 )
+from protocol.wire import send_frames
 from protocol.client import NOT_ACTIVE
 from protocol.security import KeySet
 from store import BrokerLease, StoreError, open_store, parse_store_url
@@ -276,19 +277,32 @@ class Broker:
         for watcher in self._handshakes:
             poller.register(watcher.socket, zmq.POLLIN)
         next_tick = time.monotonic()
+        busy = False
+        pollin = zmq.POLLIN
         while not self._stop.is_set():
-            events = dict(poller.poll(timeout=max(0.0, next_tick - time.monotonic()) * 1000))
-            if self._wake in events:
+            if busy:
+                # The last turn read something: more is likely waiting. Asking
+                # each socket directly (ZMQ_EVENTS) costs a fraction of a poll,
+                # which under load would run once per message.
+                readable = {sock for sock in (self._wake, self.raters_sock, self.clients)
+                            if sock.getsockopt(zmq.EVENTS) & pollin}
+            else:
+                readable = dict(poller.poll(timeout=max(0.0, next_tick - time.monotonic()) * 1000))
+            busy = False
+            if self._wake in readable:
                 self._guard("journal outcomes", self._drain_wake)
-            if self.raters_sock in events:
-                self._read(self.raters_sock, self._on_rater)
-            if self.clients in events:
-                self._read(self.clients, self._on_client)
+            if self.raters_sock in readable:
+                busy = self._read(self.raters_sock, self._on_rater) > 0
+            if self.clients in readable:
+                busy = self._read(self.clients, self._on_client) > 0 or busy
             for watcher in self._handshakes:
-                if watcher.socket in events:
+                if watcher.socket in readable:
                     self._guard("handshake failures", watcher.drain)
             now = time.monotonic()
             if now >= next_tick:
+                for watcher in self._handshakes:        # also while busy, when the poll is skipped
+                    if watcher.socket.getsockopt(zmq.EVENTS) & pollin:
+                        self._guard("handshake failures", watcher.drain)
                 self._guard("timers", self._timers, now)
                 next_tick = now + _TICK
             self._guard("dispatch", self._dispatch)
@@ -378,7 +392,7 @@ class Broker:
         if sock is None:
             return errno.ENOTSOCK
         try:
-            sock.send_multipart(join_envelope(identity, msg.to_frames()), zmq.NOBLOCK)
+            send_frames(sock, join_envelope(identity, msg.to_frames()), zmq.NOBLOCK)
         except zmq.ZMQError as e:
             log.debug("message to %r dropped: %s", identity, e)
             return e.errno
@@ -391,18 +405,20 @@ class Broker:
             return err
         rater = self.core.raters.get(identity)
         if rater is not None:
-            rater.last_sent = time.monotonic()
+            self.core.raters.sent(rater, time.monotonic())
         return None
 
-    def _read(self, sock: zmq.Socket, handler) -> None:
+    def _read(self, sock: zmq.Socket, handler) -> int:
+        """Handle what waits on ``sock`` (at most _BATCH messages); how many there were."""
         # Secured: frames as zmq.Frame, which carry the sender's ZAP User-Id.
         copy = not self.gate.secure
-        for _ in range(_BATCH):
+        for n in range(_BATCH):
             try:
                 frames = sock.recv_multipart(zmq.NOBLOCK, copy=copy)
             except zmq.Again:
-                return
+                return n
             self._guard("a message", handler, frames)
+        return _BATCH
 
     def _decode(self, frames: list) -> tuple[bytes, object]:
         """(identity, message) of a received message; ProtocolError if malformed."""

@@ -36,3 +36,43 @@ def test_silent_rater_is_dead_and_free_list_is_least_recently_used():
     assert table.next_free() is b and table.next_free(avoid=b"b") is a
     table.seen(b, 4)
     assert table.dead(6) == [a]
+
+
+def test_a_pulse_moves_the_lease_and_the_ceiling_still_holds():
+    fq = FairQueue()
+    table = RaterTable(liveness_timeout=5, max_job_seconds=10)
+    r, _ = table.register(b"r", host="h", pid=1, worker="w0", version="t", capacity=1, jobs_done=0, now=0)
+    job, _ = fq.add("long.com", "ip", 1, 0)
+    fq.pop()
+    table.assign(r, job, "j1", now=0, lease=2)
+    for t in (1.5, 3, 4.5, 6, 7.5, 9):                  # a pulse every 1.5 s keeps it going...
+        assert table.expired_leases(t, max_job_seconds=10) == []
+        job.lease_until = t + 2
+    assert table.expired_leases(10.5, max_job_seconds=10) == [(r, job)]   # ...until the ceiling
+    assert table.expired_leases(11, max_job_seconds=10) == []
+
+
+def test_heartbeats_are_owed_to_those_sent_nothing_for_an_interval_oldest_first():
+    table = RaterTable(liveness_timeout=5)
+    raters = [table.register(n, host="h", pid=i, worker=n.decode(), version="t", capacity=1, jobs_done=0, now=0)[0]
+              for i, n in enumerate((b"a", b"b", b"c"))]
+    assert table.heartbeats_owed(1, 1) == raters          # never sent anything
+    for t, r in zip((0.2, 0.4, 0.6), raters):
+        table.sent(r, t)
+    assert table.heartbeats_owed(1.3, 1) == raters[:2]
+    table.sent(raters[0], 1.3)
+    assert table.heartbeats_owed(1.7, 1) == [raters[1], raters[2]]
+    table.remove(b"b")
+    assert table.heartbeats_owed(1.7, 1) == [raters[2]]
+
+
+def test_the_dead_are_found_without_looking_at_the_living():
+    table = RaterTable(liveness_timeout=5)
+    quiet = [table.register(f"q{i}".encode(), host="h", pid=i, worker=f"q{i}", version="t", capacity=1,
+                            jobs_done=0, now=0)[0] for i in range(3)]
+    lively = table.register(b"l", host="h", pid=9, worker="l", version="t", capacity=1, jobs_done=0, now=0)[0]
+    table.seen(quiet[1], 3)
+    table.seen(lively, 8)
+    assert table.dead(7) == [quiet[0], quiet[2]]
+    table.register(b"q0", host="h", pid=0, worker="q0", version="t", capacity=1, jobs_done=0, now=7)  # READY again
+    assert table.dead(9) == [quiet[2], quiet[1]]
