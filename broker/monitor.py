@@ -165,6 +165,8 @@ def render_text(stats: dict, endpoint: str | None = None) -> str:
         state = r["state"] + ("*" if r.get("draining") and r["state"] != "draining" else "")
         lines.append(f"{rater_label(r)[:28]:<28} {r['pid']:>7} {state:<9} {r['job'][:30]:<30} "
                      f"{r['progress'][:24]:<24} {r['jobs_done']:>6} {_age(r['last_seen_age']):>7}")
+    if t["raters"] > len(stats["raters"]):
+        lines.append(f"... and {t['raters'] - len(stats['raters'])} more raters")
     lines += ["", "RECENT"]
     for c in stats["recent"]:
         lines.append(f"  {c['domain']:<40} {c['rating']} {c['ratinginfo']:<15} {c['elapsed']:>7.2f}s {c['rater']}")
@@ -196,7 +198,9 @@ def _render_rich(stats: dict, endpoint: str | None = None):
         queues.add_column(col, justify="right" if col != "client ip" else "left")
     for q in stats["queues"][:15]:
         queues.add_row(q["ip"], str(q["queued"]), str(q["outstanding"]), _age(q["oldest_age"]))
-    raters = Table(title="raters (node/worker)", expand=True)
+    unlisted = t["raters"] - len(stats["raters"])
+    raters = Table(title="raters (node/worker)" + (f", {unlisted} more not listed" if unlisted > 0 else ""),
+                   expand=True)
     for col in ("rater", "pid", "state", "job", "progress", "done", "seen"):
         raters.add_column(col)
     colours = {"busy": "yellow", "free": "green", "draining": "magenta"}

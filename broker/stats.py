@@ -12,6 +12,7 @@ shape is documented here because three consumers depend on it::
     queues:   [{ip, queued, outstanding, oldest_age}]            (deepest first, <= 200)
     raters:   [{id, key, host, pid, worker, version, state, capacity, draining,
                 job, job_age, progress, jobs_done, last_seen_age, connected_age}]
+                                                 (by node then worker, <= 500: totals.raters counts all)
     counters: {accepted, coalesced, dispatched, completed, ...}  (since start)
     rates:    {completed_per_min, dispatched_total}
     recent:   [{domain, rating, ratinginfo, elapsed, rater, at}] (newest first; rater: key name, else host/worker)
@@ -38,6 +39,9 @@ __all__ = ["snapshot", "VERSION"]
 
 VERSION = "0.1.0"
 MAX_QUEUES = 200
+# Thousands of raters would make every STATS hold the loop for tens of
+# milliseconds (and fill a terminal nobody reads): list the first 500.
+MAX_RATERS = 500
 
 
 def rater_id(identity: bytes) -> str:
@@ -62,7 +66,7 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
          for ip, (queued, owned, oldest) in per_ip.items()),
         key=lambda q: (-q["queued"], q["ip"]))[:MAX_QUEUES]
     raters = []
-    for r in core.raters:
+    for r in sorted(core.raters, key=lambda r: (r.host, r.worker))[:MAX_RATERS]:
         held = r.held_jobs()
         job = held[0] if held else None
         raters.append({
@@ -72,7 +76,6 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
             "progress": job.progress if job else "", "jobs_done": r.jobs_done,
             "last_seen_age": round(now - r.last_seen, 3), "connected_age": round(now - r.connected_at, 3),
         })
-    raters.sort(key=lambda r: (r["host"], r["worker"]))
     in_flight = len(core.fq) - core.fq.queued
     refusal = core.refusal()
     weights = core.fq.weights()
