@@ -36,10 +36,33 @@ def start_lean_rater(endpoint: str, name: str, tmp, job_log: str | None = None, 
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, every thread) a process has used so far."""
+    """CPU time (user + system, every thread) a process and its children have used so far.
+
+    Children count: the broker writes its journal from a child process, and
+    a per-job figure must include it (those still running, and those that
+    ended and were waited for).
+    """
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(x) for x in fields[11:15])     # utime, stime, cutime, cstime
+    seconds = ticks / os.sysconf("SC_CLK_TCK")
+    for child in _children(pid):
+        try:
+            seconds += cpu_seconds(child)
+        except FileNotFoundError:
+            pass                    # ended just now
+    return seconds
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        pass
+    return kids
 
 
 def percentile(values: list[float], q: float) -> float:
