@@ -88,6 +88,8 @@ log = logging.getLogger(__name__)
 # a flood on one side cannot starve the other.
 _BATCH = 500
 _TICK = 0.1          # seconds between timer checks when nothing happens
+# Thousands of raters are owed one every second: encode it once.
+_HEARTBEAT = Heartbeat().to_frames()
 # Writes held back while the journal writes a group (see Broker._flush).
 _HOLD_WRITES = 2000
 
@@ -397,11 +399,12 @@ class Broker:
                 journal.submit(op)
 
     def _send(self, sock: zmq.Socket | None, identity: bytes, msg) -> int | None:
-        """Send without blocking; the errno on failure (EHOSTUNREACH: gone, EAGAIN: full)."""
+        """Send ``msg`` (a message, or its frames) without blocking; the errno on failure (EHOSTUNREACH: gone,
+        EAGAIN: full)."""
         if sock is None:
             return errno.ENOTSOCK
         try:
-            send_frames(sock, join_envelope(identity, msg.to_frames()), zmq.NOBLOCK)
+            send_frames(sock, join_envelope(identity, msg if type(msg) is list else msg.to_frames()), zmq.NOBLOCK)
         except zmq.ZMQError as e:
             log.debug("message to %r dropped: %s", identity, e)
             return e.errno
@@ -555,7 +558,7 @@ class Broker:
     def _timers(self, now: float) -> None:
         self._check_journal(now)
         for identity in self.core.timers(now, time.time()):
-            self._send_rater(identity, Heartbeat())
+            self._send_rater(identity, _HEARTBEAT)
 
     def _check_journal(self, now: float) -> None:
         """Stop acknowledging while the journal cannot commit (stalled), start again when it does."""
