@@ -45,6 +45,7 @@ broker, and what it had not written is redone there.
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import socket
@@ -332,6 +333,11 @@ class Broker:
             return
         self.role, self.became, self.lease = ACTIVE, time.time(), lease
         self._first_dispatch = True
+        # What is loaded now (up to millions of queued jobs) lives long and
+        # forms no reference cycles: keep it out of every later collection,
+        # which would otherwise walk all of it and stall the loop.
+        gc.collect()
+        gc.freeze()
         log.warning("active on the store (epoch %d): %d jobs loaded", lease.epoch, len(self.core.fq))
 
     def _demote(self, reason: str) -> None:
