@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -21,7 +22,7 @@ from protocol.config import add_options, option, parse_args, program_parser
 from . import open_store
 from .errors import SchemaError, StoreConfigError, StoreError, StoreUnavailable
 from .migrations import LATEST_VERSION
-from .records import StoreStatus
+from .records import BrokerLease, StoreStatus
 from .url import DEFAULT_STORE_URL, STORE_ENV, StoreURL, parse_store_url
 
 __all__ = ["main", "ExitCode"]
@@ -98,12 +99,21 @@ def _report_missing(parsed: StoreURL, as_json: bool) -> int:
     return ExitCode.SCHEMA
 
 
-def _print_status(status: StoreStatus) -> None:
+def _lease_text(lease: BrokerLease | None) -> str:
+    if lease is None:
+        return "none yet"
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(lease.since))
+    return f"{lease.holder} (epoch {lease.epoch}, since {since})"
+
+
+def _print_status(status: StoreStatus, lease: BrokerLease | None) -> None:
     rows = [("backend", status.backend), ("url", status.url),
             ("schema", f"{status.schema_version} (latest {status.latest_version})"
                        + ("" if status.up_to_date else "  <- run `sitetruth-db migrate`"
                           if status.schema_version < status.latest_version else "  <- newer than this code"))]
     rows += [(f"{table} rows", f"{count:,}") for table, count in status.counts.items()]
+    # The last broker to become active (it still is, unless it has stopped or lost the store since).
+    rows.append(("active broker", _lease_text(lease)))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
@@ -130,13 +140,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"schema already at version {version}; nothing to apply")
                 return ExitCode.OK
             status = store.status()
+            lease = store.broker_lease()
             if args.json:
                 print(json.dumps({"backend": status.backend, "url": status.url,
                                   "schema_version": status.schema_version,
                                   "latest_version": status.latest_version,
-                                  "up_to_date": status.up_to_date, "counts": status.counts}))
+                                  "up_to_date": status.up_to_date, "counts": status.counts,
+                                  "broker_lease": None if lease is None else
+                                  {"epoch": lease.epoch, "holder": lease.holder, "since": lease.since}}))
             else:
-                _print_status(status)
+                _print_status(status, lease)
             return ExitCode.OK if status.up_to_date else ExitCode.SCHEMA
     except StoreConfigError as e:
         return _fail(ExitCode.USAGE, e)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -79,3 +80,16 @@ def test_a_typo_in_the_config_file_is_a_usage_error(tmp_path):
     conf.write_text('stroe = "sqlite:///x.db"\n')
     result = cli("--config", str(conf), "status")
     assert result.returncode == ExitCode.USAGE and "unknown option(s) stroe" in result.stderr
+
+
+def test_status_names_the_broker_that_last_became_active(tmp_path):
+    url = f"sqlite:///{tmp_path}/leased.db"
+    before = json.loads(cli("--store", url, "migrate", "--json").stdout)
+    assert before["schema_version"] == LATEST_VERSION
+    assert re.search(r"^active broker +none yet$", cli("--store", url, "status").stdout, re.M)
+    with open_store(url) as s:
+        lease = s.take_broker_lease("broker-a broker[42] tcp://10.0.0.1:7710", wait=1)
+        text = cli("--store", url, "status").stdout
+        report = json.loads(cli("--store", url, "status", "--json").stdout)
+    assert re.search(r"^active broker +broker-a broker\[42\] tcp://10\.0\.0\.1:7710 \(epoch 1, since 20", text, re.M)
+    assert report["broker_lease"] == {"epoch": 1, "holder": lease.holder, "since": lease.since}
