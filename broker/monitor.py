@@ -131,6 +131,13 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h"
 
 
+def _tenure(b: dict) -> str:
+    """", active (epoch 3) for 2 h 5 min": how long this broker has held the store's lease."""
+    if b.get("role") != "active" or "epoch" not in b:
+        return ""
+    return f", active (epoch {b['epoch']}) for {_age(b.get('role_age', 0.0))}"
+
+
 def journal_line(stats: dict) -> str:
     """Whether the broker takes new work and commits: what an operator checks first when ratings stall."""
     b, j = stats["broker"], stats.get("journal", {})
@@ -149,7 +156,7 @@ def render_text(stats: dict, endpoint: str | None = None) -> str:
     b, t = stats["broker"], stats["totals"]
     lines = [f"answered by {endpoint}"] if endpoint else []
     lines += [
-        f"broker {b['host']} pid {b['pid']} up {_age(b['uptime'])}"
+        f"broker {b['host']} pid {b['pid']} up {_age(b['uptime'])}{_tenure(b)}"
         f"  store {'ok' if b['store_ok'] else 'DOWN: ' + b['store_error']}{'  PAUSED' if b['paused'] else ''}",
         f"jobs: {t['live']} live, {t['queued']} queued, {t['in_flight']} in flight;"
         f" raters {t['raters']} ({t['free_slots']} free slots);"
@@ -181,7 +188,7 @@ def _render_rich(stats: dict, endpoint: str | None = None):
     from rich.text import Text
 
     b, t = stats["broker"], stats["totals"]
-    head = Text(f"SiteTruth broker {b['host']} pid {b['pid']}  up {_age(b['uptime'])}  ", style="bold")
+    head = Text(f"SiteTruth broker {b['host']} pid {b['pid']}  up {_age(b['uptime'])}{_tenure(b)}  ", style="bold")
     head.append("store ok" if b["store_ok"] else f"STORE DOWN: {b['store_error']}",
                 style="green" if b["store_ok"] else "bold red")
     if b["paused"]:

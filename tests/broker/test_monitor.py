@@ -31,6 +31,7 @@ def test_once_json_and_text_show_queues_and_raters(store_url, start_broker, caps
         text = capsys.readouterr().out
         assert "192.0.2.44" in text and "monitored-site.com" in text and "busy" in text
         assert "journal ok" in text and "taking new work" in text
+        assert ", active (epoch 1) for " in text.splitlines()[1]
 
 
 def test_the_journal_line_says_when_the_broker_cannot_commit():
