@@ -121,7 +121,8 @@ def test_an_active_broker_whose_lease_is_taken_stops_serving_and_writes_nothing(
         reply = _rate(rb, ["after-the-fence.com"])
         assert isinstance(reply, ErrorReply) and reply.code == NOT_ACTIVE and "another broker" in reply.message
         wait_until(lambda: rater.registrations >= 2, 5, "its rater to be told to go")
-        time.sleep(2.5)                            # the rater's RESULT has come and gone
+        wait_until(lambda: rater.results >= 1, 10, "the rater's RESULT for the job it had out")
+        time.sleep(0.2)                            # ...and the broker's turn that read it
         with open_store(mysql_store_url) as s:
             assert s.lookup_ratings(["in-flight.com"]) == {}
             assert [j.domain for j in s.load_queue()] == ["in-flight.com"]
