@@ -41,10 +41,8 @@ import os
 import sys
 import time
 
-import zmq
-
 from protocol import AdminRequest, ErrorReply, ProtocolError, StatsReply, StatsRequest
-from protocol.client import BrokerClient, BrokerUnavailable, endpoint_list
+from protocol.client import BrokerClient, BrokerUnavailable, checked_endpoints
 from protocol.config import parse_args
 from protocol.security import SecurityError, client_keys_from_options
 
@@ -290,20 +288,9 @@ def _admin(client: BrokerClient, action: str, args: dict, as_json: bool) -> int:
 def _check_endpoints(text: str) -> tuple[str, ...]:
     """A malformed --broker (or one entry of the list) is a usage error, not a ZMQError traceback."""
     try:
-        endpoints = endpoint_list(text)
+        return checked_endpoints(text)
     except ValueError as e:
-        raise UsageError(f"--broker {text}: {e}") from None
-    context = zmq.Context.instance()
-    for endpoint in endpoints:
-        sock = context.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 0)
-        try:
-            sock.connect(endpoint)
-        except zmq.ZMQError as e:
-            raise UsageError(f"--broker {endpoint}: {e.strerror} (expected e.g. tcp://127.0.0.1:7710)") from None
-        finally:
-            sock.close()
-    return endpoints
+        raise UsageError(f"--broker {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,8 @@ from .errors import ProtocolError, SiteTruthError
 from .messages import ErrorReply, decode
 from .security import ClientKeys, HandshakeWatch
 
-__all__ = ["BrokerClient", "BrokerUnavailable", "NOT_ACTIVE", "endpoint_list", "broker_endpoints"]
+__all__ = ["BrokerClient", "BrokerUnavailable", "NOT_ACTIVE", "endpoint_list", "checked_endpoints",
+           "broker_endpoints"]
 
 # The ErrorReply code a standby broker answers every client request with.
 NOT_ACTIVE = "not_active"
@@ -82,6 +83,30 @@ def endpoint_list(value: str | Sequence[str]) -> tuple[str, ...]:
             raise ValueError(f"{endpoint!r} is not a ZeroMQ endpoint (expected e.g. tcp://host:7710)")
     if len(set(endpoints)) != len(endpoints):
         raise ValueError(f"an endpoint is listed twice in {value!r}")
+    return endpoints
+
+
+def checked_endpoints(text: str, example: str = "tcp://127.0.0.1:7710") -> tuple[str, ...]:
+    """:func:`endpoint_list`, plus what only libzmq can tell: that each entry can be connected to.
+
+    For a program's start-up, so a malformed ``--broker`` is a usage error
+    there, not a ZMQError later. ValueError's message starts with what is
+    wrong: the whole *text* for a bad list, the one bad entry otherwise.
+    """
+    try:
+        endpoints = endpoint_list(text)
+    except ValueError as e:
+        raise ValueError(f"{text}: {e}") from None
+    context = zmq.Context.instance()
+    for endpoint in endpoints:
+        sock = context.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        try:
+            sock.connect(endpoint)
+        except zmq.ZMQError as e:
+            raise ValueError(f"{endpoint}: {e.strerror} (expected e.g. {example})") from None
+        finally:
+            sock.close()
     return endpoints
 
 

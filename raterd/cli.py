@@ -34,9 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import zmq
 
-from protocol.client import endpoint_list
+from protocol.client import checked_endpoints
 from protocol.config import add_options, from_args, option, parse_args, program_parser
 from protocol.messages import MAX_IDENT_LEN
 from protocol.security import KeyFileError
@@ -175,22 +174,9 @@ def _check_settings(pipeline: PipelineOptions, parser: argparse.ArgumentParser) 
 def _check_endpoint(endpoints: str, parser: argparse.ArgumentParser) -> None:
     """A malformed --broker (or one entry of the list) is a usage error here, not N workers failing one by one."""
     try:
-        listed = endpoint_list(endpoints)
+        checked_endpoints(endpoints, example="tcp://127.0.0.1:7711")
     except ValueError as e:
-        parser.error(f"--broker {endpoints}: {e}")
-    context = zmq.Context()
-    try:
-        for endpoint in listed:
-            sock = context.socket(zmq.DEALER)
-            sock.setsockopt(zmq.LINGER, 0)
-            try:
-                sock.connect(endpoint)
-            except zmq.ZMQError as e:
-                parser.error(f"--broker {endpoint}: {e.strerror} (expected e.g. tcp://127.0.0.1:7711)")
-            finally:
-                sock.close()
-    finally:
-        context.term()
+        parser.error(f"--broker {e}")
 
 
 def _check_keys(worker: WorkerConfig, parser: argparse.ArgumentParser) -> WorkerConfig:
