@@ -28,9 +28,9 @@ from broker.auth import (
     peer_of,
 )
 from protocol import AdminRequest, Heartbeat, RateRequest, Ready, StatsRequest
-from protocol.keygen import make_key_pair
-from protocol.security import ClientKeys, KeySet, Peer, Role, SecurityError, load_client_keys
+from protocol.security import ClientKeys, Peer, Role, SecurityError
 from protocol.wire import Command
+from tests.support.keys import broker_keyset, lay_out_keys, peer_keys
 
 WAIT = 5.0
 
@@ -38,19 +38,8 @@ WAIT = 5.0
 @pytest.fixture
 def keys(tmp_path):
     """A broker key set with rater node1, client fe1, admin ops; plus a stranger's pair in no directory."""
-    make_key_pair(tmp_path / "broker", "broker")
-    for role_dir, name in (("raters", "node1"), ("clients", "fe1"), ("admins", "ops"), ("elsewhere", "stranger")):
-        make_key_pair(tmp_path / "own", name)
-        (tmp_path / role_dir).mkdir(exist_ok=True)
-        if role_dir != "elsewhere":
-            (tmp_path / role_dir / f"{name}.key").write_bytes((tmp_path / "own" / f"{name}.key").read_bytes())
-    keyset = KeySet.load(tmp_path / "broker" / "broker.key_secret", raters=tmp_path / "raters",
-                         clients=tmp_path / "clients", admins=tmp_path / "admins")
-
-    def client(name: str) -> ClientKeys:
-        return load_client_keys(tmp_path / "own" / f"{name}.key_secret", tmp_path / "broker" / "broker.key")
-
-    return keyset, client, tmp_path
+    lay_out_keys(tmp_path, (("raters", "node1"), ("clients", "fe1"), ("admins", "ops"), (None, "stranger")))
+    return broker_keyset(tmp_path), lambda name: peer_keys(tmp_path, name), tmp_path
 
 
 @pytest.fixture

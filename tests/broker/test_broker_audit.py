@@ -11,22 +11,15 @@ from frontend import pages
 from protocol import AdminRequest, Disconnect, RateReply, Ready, Result, decode
 from protocol import Job as JobMessage
 from protocol.client import BrokerClient
-from protocol.keygen import make_key_pair
-from protocol.security import KeySet, load_client_keys
 from protocol.vocabulary import Rating, RatingInfo
 from store import StoredRating, open_store
+from tests.support.keys import broker_keyset, lay_out_keys, peer_keys
 from tests.support.waiting import wait_for_stats
 
 
 def _keys(tmp_path):
-    make_key_pair(tmp_path / "broker", "broker")
-    for role_dir, name in (("raters", "node1"), ("raters", "node7"), ("clients", "fe1"), ("admins", "ops")):
-        make_key_pair(tmp_path / "own", name)
-        (tmp_path / role_dir).mkdir(exist_ok=True)
-        (tmp_path / role_dir / f"{name}.key").write_bytes((tmp_path / "own" / f"{name}.key").read_bytes())
-    keyset = KeySet.load(tmp_path / "broker" / "broker.key_secret", raters=tmp_path / "raters",
-                         clients=tmp_path / "clients", admins=tmp_path / "admins")
-    return keyset, lambda n: load_client_keys(tmp_path / "own" / f"{n}.key_secret", tmp_path / "broker" / "broker.key")
+    lay_out_keys(tmp_path, (("raters", "node1"), ("raters", "node7"), ("clients", "fe1"), ("admins", "ops")))
+    return broker_keyset(tmp_path), lambda n: peer_keys(tmp_path, n)
 
 
 def _rater(ctx, endpoint, curve, name: str) -> zmq.Socket:

@@ -17,29 +17,9 @@ from protocol import (AdminRequest, Disconnect, ErrorReport, Failed, Pulse, Rate
                       StatsRequest, decode)
 from protocol import Job as JobMessage
 from protocol.client import BrokerClient, BrokerUnavailable
-from protocol.keygen import make_key_pair
-from protocol.security import KeySet, load_client_keys
 from protocol.vocabulary import Rating, RatingInfo
 from store import open_store
 from tests.support.waiting import wait_for_stats
-
-
-@pytest.fixture
-def keys(tmp_path):
-    make_key_pair(tmp_path / "broker", "broker")
-    for role_dir, name in (("raters", "node1"), ("raters", "node2"), ("clients", "fe1"), ("admins", "ops"),
-                           (None, "stranger")):
-        make_key_pair(tmp_path / "own", name)
-        if role_dir:
-            (tmp_path / role_dir).mkdir(exist_ok=True)
-            (tmp_path / role_dir / f"{name}.key").write_bytes((tmp_path / "own" / f"{name}.key").read_bytes())
-    keyset = KeySet.load(tmp_path / "broker" / "broker.key_secret", raters=tmp_path / "raters",
-                         clients=tmp_path / "clients", admins=tmp_path / "admins")
-
-    def own(name: str):
-        return load_client_keys(tmp_path / "own" / f"{name}.key_secret", tmp_path / "broker" / "broker.key")
-
-    return keyset, own
 
 
 def _dealer(ctx, endpoint: str, curve=None, identity: bytes | None = None) -> zmq.Socket:

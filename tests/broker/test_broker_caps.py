@@ -16,10 +16,9 @@ import zmq
 
 from protocol import Overload, RateReply, RateRequest, decode
 from protocol.client import BrokerClient
-from protocol.keygen import make_key_pair
 from protocol.messages import JobState
-from protocol.security import load_client_keys
 from store import open_store
+from tests.support.keys import broker_key_flags, lay_out_keys, peer_keys
 from tests.support.processes import free_port, start_broker_process
 from tests.support.waiting import stats_of
 
@@ -44,16 +43,8 @@ def _rss_mb(pid: int) -> float:
 
 
 def _keys(tmp_path):
-    make_key_pair(tmp_path / "keys", "broker")
-    for role_dir, name in (("clients", "flood"), ("clients", "good"), ("raters", "node1"), ("admins", "ops")):
-        make_key_pair(tmp_path / "own", name)
-        (tmp_path / role_dir).mkdir(exist_ok=True)
-        (tmp_path / role_dir / f"{name}.key").write_bytes((tmp_path / "own" / f"{name}.key").read_bytes())
-    flags = ("--curve-secret", str(tmp_path / "keys" / "broker.key_secret"), "--client-keys",
-             str(tmp_path / "clients"), "--rater-keys", str(tmp_path / "raters"),
-             "--admin-keys", str(tmp_path / "admins"))
-    return flags, lambda name: load_client_keys(tmp_path / "own" / f"{name}.key_secret",
-                                                tmp_path / "keys" / "broker.key")
+    lay_out_keys(tmp_path, (("clients", "flood"), ("clients", "good"), ("raters", "node1"), ("admins", "ops")))
+    return broker_key_flags(tmp_path), lambda name: peer_keys(tmp_path, name)
 
 
 def _flood_requests():

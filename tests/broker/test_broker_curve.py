@@ -8,24 +8,6 @@ import zmq
 from protocol import AdminRequest, RateReply, RateRequest, Ready, StatsRequest, decode
 from protocol import Job as JobMessage
 from protocol.client import BrokerClient, BrokerUnavailable
-from protocol.keygen import make_key_pair
-from protocol.security import KeySet, load_client_keys
-
-
-@pytest.fixture
-def keys(tmp_path):
-    make_key_pair(tmp_path / "broker", "broker")
-    for role_dir, name in (("raters", "node1"), ("clients", "fe1"), ("admins", "ops")):
-        make_key_pair(tmp_path / "own", name)
-        (tmp_path / role_dir).mkdir(exist_ok=True)
-        (tmp_path / role_dir / f"{name}.key").write_bytes((tmp_path / "own" / f"{name}.key").read_bytes())
-    keyset = KeySet.load(tmp_path / "broker" / "broker.key_secret", raters=tmp_path / "raters",
-                         clients=tmp_path / "clients", admins=tmp_path / "admins")
-
-    def client(name: str):
-        return load_client_keys(tmp_path / "own" / f"{name}.key_secret", tmp_path / "broker" / "broker.key")
-
-    return keyset, client
 
 
 def test_roles_are_enforced_per_socket_and_per_message(tmp_path, keys, start_broker):
