@@ -13,6 +13,7 @@ import zmq
 
 from broker.monitor import main, rater_label
 from protocol import Ready
+from tests.protocol.scripted_brokers import scripted  # noqa: F401  (pytest fixture)
 from tests.raterd.raterd_harness import brokers, raterd, store  # noqa: F401  (pytest fixtures)
 from tests.support.fake_rater import FakeRater
 from tests.support.processes import ROOT, free_port
@@ -205,26 +206,10 @@ def test_two_raterd_nodes_on_one_host_show_their_node_names(store, brokers, rate
 
 # ---- several brokers on one store (hot standby)
 
-@pytest.fixture
-def scripted_peer():
-    from tests.protocol.scripted_brokers import ScriptedBroker
-
-    made = []
-
-    def make(mode):
-        peer = ScriptedBroker(mode=mode)
-        made.append(peer)
-        return peer
-
-    yield make
-    for peer in made:
-        peer.close()
-
-
-def test_a_broker_list_reaches_the_active_broker_and_says_which_answered(store_url, start_broker, scripted_peer,
+def test_a_broker_list_reaches_the_active_broker_and_says_which_answered(store_url, start_broker, scripted,
                                                                          capsys):
     rb = start_broker(store_url)
-    standby, dead = scripted_peer("standby"), scripted_peer("silent")
+    standby, dead = scripted("standby"), scripted("silent")
     endpoints = f"{standby.endpoint},{dead.endpoint},{rb.clients}"
     assert main(["--broker", endpoints, "--once", "--json", "--timeout", "3"]) == 0
     stats = json.loads(capsys.readouterr().out)
@@ -237,8 +222,8 @@ def test_a_broker_list_reaches_the_active_broker_and_says_which_answered(store_u
     assert len(standby.requests()) == 3 and len(dead.requests()) == 2
 
 
-def test_no_active_broker_in_the_list_exits_3_naming_each(scripted_peer, capsys):
-    first, second = scripted_peer("standby"), scripted_peer("standby")
+def test_no_active_broker_in_the_list_exits_3_naming_each(scripted, capsys):
+    first, second = scripted("standby"), scripted("standby")
     assert main(["--broker", f"{first.endpoint},{second.endpoint}", "--once", "--timeout", "1"]) == 3
     err = capsys.readouterr().err
     assert f"broker at {first.endpoint} is not active" in err and f"broker at {second.endpoint} is not active" in err

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+import pytest
 import zmq
 
 from protocol import (
@@ -103,3 +104,18 @@ class ScriptedBroker:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(5)
+
+
+@pytest.fixture
+def scripted():
+    """Call with a mode to get a ScriptedBroker; all are closed after the test."""
+    made: list[ScriptedBroker] = []
+
+    def make(mode: str) -> ScriptedBroker:
+        broker = ScriptedBroker(mode=mode)
+        made.append(broker)
+        return broker
+
+    yield make
+    for broker in made:
+        broker.close()

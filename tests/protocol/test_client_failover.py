@@ -11,24 +11,10 @@ import pytest
 
 from protocol import RateReply, RateRequest, StatsReply, StatsRequest
 from protocol.client import BrokerClient, BrokerUnavailable, broker_endpoints, endpoint_list
-from tests.protocol.scripted_brokers import ScriptedBroker
+from tests.protocol.scripted_brokers import ScriptedBroker, scripted  # noqa: F401  (scripted: a pytest fixture)
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def scripted():
-    made: list[ScriptedBroker] = []
-
-    def make(mode: str) -> ScriptedBroker:
-        broker = ScriptedBroker(mode=mode)
-        made.append(broker)
-        return broker
-
-    yield make
-    for broker in made:
-        broker.close()
 
 
 def _rate(client: BrokerClient, *domains: str, timeout: float | None = None):
