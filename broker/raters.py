@@ -99,6 +99,7 @@ class RaterTable:
         # (deadline, tie, rater identity, job id); stale entries are skipped.
         self._leases: list[tuple[float, int, bytes, str]] = []
         self._tie = 0
+        self._compact_at = 1024     # heap size at which entries of answered jobs are dropped
 
     def __len__(self) -> int:
         return len(self._raters)
@@ -241,10 +242,12 @@ class RaterTable:
             else:                   # a pulse extended it
                 self._tie += 1
                 heapq.heappush(heap, (deadline, self._tie, identity, job_id))
-        if len(heap) > 1024 and len(heap) > 4 * sum(len(r.jobs) for r in self._raters.values()):
-            # Entries of answered jobs wait for their deadline; drop them in one go.
+        if len(heap) >= self._compact_at:
+            # Entries of answered jobs wait for their deadline; drop them in
+            # one go each time the heap has doubled (amortised O(1) a job).
             self._leases = [e for e in heap if e[2] in self._raters and e[3] in self._raters[e[2]].jobs]
             heapq.heapify(self._leases)
+            self._compact_at = max(1024, 2 * len(self._leases))
         return out
 
     @property

@@ -76,3 +76,17 @@ def test_the_dead_are_found_without_looking_at_the_living():
     assert table.dead(7) == [quiet[0], quiet[2]]
     table.register(b"q0", host="h", pid=0, worker="q0", version="t", capacity=1, jobs_done=0, now=7)  # READY again
     assert table.dead(9) == [quiet[2], quiet[1]]
+
+
+def test_lease_entries_of_answered_jobs_do_not_pile_up():
+    fq = FairQueue()
+    table = RaterTable(liveness_timeout=5)
+    r, _ = table.register(b"r", host="h", pid=1, worker="w0", version="t", capacity=1, jobs_done=0, now=0)
+    for n in range(10_000):                          # each answered at once, its lease far in the future
+        job, _ = fq.add(f"quick{n}.com", "ip", 1, n)
+        fq.pop()
+        table.assign(r, job, f"j{n}", now=n * 0.001, lease=3600)
+        table.release(r, f"j{n}")
+        fq.finish(job)
+        assert table.expired_leases(n * 0.001, max_job_seconds=7200) == []
+    assert len(table._leases) < 1024
