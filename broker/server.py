@@ -146,8 +146,9 @@ class Broker:
         # A MariaDB lock ends with a session the server finds silent for
         # lock_timeout s: serve no longer than half of that without an answer.
         # An SQLite file lock lasts as long as the process: no fencing needed.
-        self.fence_after = (config.lock_timeout / 2 if parse_store_url(config.store).backend == "mysql"
-                            else None)
+        store_url = parse_store_url(config.store)
+        self.fence_after = config.lock_timeout / 2 if store_url.backend == "mysql" else None
+        self._store_name = store_url.redacted()      # for "not active" answers (never a password)
 
     def _new_core(self, counters=None) -> BrokerCore:
         # A fresh job-id epoch per core: ids of a tenure that ended never
@@ -360,8 +361,7 @@ class Broker:
 
     def not_active(self) -> str:
         """What a standby tells whoever asks it for anything."""
-        return f"not active: this broker is a standby of {parse_store_url(self.config.store).redacted()}; " \
-               f"{self.journal.standby}"
+        return f"not active: this broker is a standby of {self._store_name}; {self.journal.standby}"
 
     def _feed_metrics(self) -> None:
         self.metrics.update(stats.snapshot(self, 0))

@@ -38,9 +38,9 @@ def start_lean_rater(endpoint: str, name: str, tmp, job_log: str | None = None, 
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system, every thread) a process and its children have used so far.
 
-    Children count: the broker writes its journal from a child process, and
-    a per-job figure must include it (those still running, and those that
-    ended and were waited for).
+    Children count (those still running, and those that ended and were
+    waited for): a design that moves work into a child process, as the
+    journal-in-a-process trial did, must not look cheaper for it.
     """
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
