@@ -77,8 +77,8 @@ class LeanRaters:
     """``connections`` simulated raterd workers on one poll loop."""
 
     def __init__(self, endpoint: str, name: str, connections: int = 1, work: float = 0.0, pulses: int = 0,
-                 heartbeat: float = 1.0, job_log: str | None = None) -> None:
-        self.work, self.pulses, self.heartbeat = work, pulses, heartbeat
+                 heartbeat: float = 1.0, job_log: str | None = None, capacity: int = 1) -> None:
+        self.work, self.pulses, self.heartbeat, self.capacity = work, pulses, heartbeat, capacity
         self.ctx = zmq.Context()
         self.ctx.set(zmq.MAX_SOCKETS, connections + 64)
         self.socks: list[zmq.Socket] = []
@@ -122,7 +122,7 @@ class LeanRaters:
         self.pending.add(i)
 
     def _ready(self, i: int, now: float) -> None:
-        self._send(i, Ready(capacity=1, host="lean", pid=os.getpid(), worker=f"c{i}", version="lean",
+        self._send(i, Ready(capacity=self.capacity, host="lean", pid=os.getpid(), worker=f"c{i}", version="lean",
                             jobs_done=self.done[i]).to_frames(), "READY", now)
 
     def _result(self, i: int, job: Job, now: float) -> None:
@@ -232,13 +232,15 @@ def main() -> int:
     p.add_argument("--work", type=float, default=0.0, help="seconds per simulated rating (0: answer at once)")
     p.add_argument("--pulses", type=int, default=0, help="PULSEs per rating when --work > 0")
     p.add_argument("--heartbeat", type=float, default=1.0, help="heartbeat interval, as raterd's (seconds)")
+    p.add_argument("--capacity", type=int, default=1,
+                   help="jobs each connection takes at once (a node's one connection for all its workers)")
     p.add_argument("--seconds", type=float, default=600, help="exit after this long (bounded)")
     p.add_argument("--stats", help="write counters, latencies and CPU time here (JSON) at exit")
     p.add_argument("--job-log", help="append 'domain wall-time' for every JOB received")
     args = p.parse_args()
     raise_fd_limit(2 * args.connections + 256)  # a DEALER takes a TCP socket and a mailbox fd
     raters = LeanRaters(args.broker, args.name, args.connections, args.work, args.pulses, args.heartbeat,
-                        args.job_log)
+                        args.job_log, args.capacity)
 
     def stop(signum, frame) -> None:
         raters.stop = True

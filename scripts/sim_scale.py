@@ -195,7 +195,7 @@ def simulate(args) -> dict:
     idle_s = min(10.0, max(3.0, 0.15 * total))
     load_s = total - idle_s
     out: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
-                 "raters": args.raters, "processes": args.processes, "rate": args.rate, "clients": args.clients,
+                 "raters": args.raters, "slots_per_connection": args.slots, "processes": args.processes, "rate": args.rate, "clients": args.clients,
                  "work_s": args.work, "idle_s": idle_s, "load_s": load_s, "fd_limit": limit}
     with tempfile.TemporaryDirectory() as d:
         tmp = _Tmp(d)
@@ -218,7 +218,8 @@ def simulate(args) -> dict:
         client = BrokerClient(f"tcp://127.0.0.1:{cport}", timeout=30, context=ctx)
         feeder = None
         try:
-            per = [args.raters // args.processes + (1 if i < args.raters % args.processes else 0)
+            conns = -(-args.raters // args.slots)
+            per = [conns // args.processes + (1 if i < conns % args.processes else 0)
                    for i in range(args.processes)]
             bound = total + 60  # every rater process ends on its own even if this one dies
             for i, n in enumerate(per):
@@ -226,6 +227,7 @@ def simulate(args) -> dict:
                                     "--broker", f"tcp://127.0.0.1:{rport}", "--name", f"sim{i}",
                                     "--connections", str(n), "--work", str(args.work), "--pulses", str(args.pulses),
                                     "--heartbeat", str(args.heartbeat), "--seconds", str(bound),
+                                    "--capacity", str(args.slots),
                                     "--stats", tmp / f"sim{i}.json"], tmp / f"sim{i}.log"))
 
             def stats() -> dict:
@@ -233,9 +235,9 @@ def simulate(args) -> dict:
 
             t_reg = time.monotonic()
             end = t_reg + 60
-            while stats()["totals"]["raters"] < args.raters:
+            while stats()["totals"]["raters"] < conns:
                 if time.monotonic() > end:
-                    raise SystemExit(f"only {stats()['totals']['raters']} of {args.raters} raters registered in 60 s")
+                    raise SystemExit(f"only {stats()['totals']['raters']} of {conns} rater connections registered in 60 s")
                 time.sleep(0.5)
             out["registration_s"] = time.monotonic() - t_reg
             log = args.log
@@ -341,7 +343,11 @@ def simulate(args) -> dict:
 
 def print_report(r: dict) -> None:
     print(f"\nScale simulation, {r['date']}, {r['machine']}")
-    print(f"{r['raters']:,} rater connections in {r['processes']} processes, {r['work_s']:g} s per rating, "
+    slots = r.get("slots_per_connection", 1)
+    conns = -(-r["raters"] // slots)
+    shape = (f"{r['raters']:,} rater connections" if slots == 1 else
+             f"{r['raters']:,} rater slots over {conns:,} node connections of {slots}")
+    print(f"{shape} in {r['processes']} processes, {r['work_s']:g} s per rating, "
           f"{r['rate']:g} jobs/s offered ({r['offered_rate']:.1f} sent) from {r['clients']:,} client IPs; "
           f"idle {r['idle_s']:.0f} s, load {r['load_s']:.0f} s; registration took {r['registration_s']:.1f} s\n")
     d = r["dispatch_ms"]
@@ -379,6 +385,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--raters", type=int, default=2500, help="rater connections (default %(default)s)")
+    p.add_argument("--slots", type=int, default=1,
+                   help="jobs per connection: 1 is a connection per raterd worker; N is one connection per "
+                        "node of N workers (default %(default)s)")
     p.add_argument("--processes", type=int, default=4, help="processes the connections are spread over")
     p.add_argument("--rate", type=float, default=135.0, help="jobs per second offered (default %(default)s)")
     p.add_argument("--clients", type=int, default=10_000, help="distinct client IPs (default %(default)s)")
