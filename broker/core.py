@@ -356,7 +356,8 @@ class BrokerCore:
         if isinstance(msg, Ready):
             rater, orphaned = self.raters.register(
                 identity, host=msg.host, pid=msg.pid, worker=msg.worker, version=msg.version,
-                capacity=msg.capacity, jobs_done=msg.jobs_done, now=now, key=key)
+                capacity=msg.capacity, jobs_done=msg.jobs_done, now=now, key=key, update=msg.update,
+                released=msg.released)
             for job in orphaned:
                 self._hand_back(job, identity)
             self.counters["ready"] += 1

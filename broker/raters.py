@@ -111,17 +111,23 @@ class RaterTable:
         return self._raters.get(identity)
 
     def register(self, identity: bytes, *, host: str, pid: int, worker: str, version: str,
-                 capacity: int, jobs_done: int, now: float, key: str = "") -> tuple[Rater, list[Job]]:
-        """READY: the rater is (again) free for ``capacity`` jobs.
+                 capacity: int, jobs_done: int, now: float, key: str = "", update: bool = False,
+                 released: Collection[str] = ()) -> tuple[Rater, list[Job]]:
+        """READY: the rater can take ``capacity`` jobs in all.
 
         A READY from a rater we think holds jobs means it gave up on them
         (it restarted or lost track): those jobs are returned for requeueing.
+        An ``update`` (a node connection whose workers came or went) keeps
+        them, except those in ``released``.
         """
         old = self._raters.get(identity)
         orphaned: list[Job] = []
         if old is not None:
-            orphaned = list(old.jobs.values())
-            old.jobs.clear()
+            if update:
+                orphaned = [old.jobs.pop(jid) for jid in released if jid in old.jobs]
+            else:
+                orphaned = list(old.jobs.values())
+                old.jobs.clear()
             old.host, old.pid, old.worker, old.version = host, pid, worker, version
             old.capacity, old.last_seen = capacity, now
             old.jobs_done = max(old.jobs_done, jobs_done)

@@ -356,7 +356,14 @@ class ErrorReply(Message):
 
 @dataclass(frozen=True, slots=True)
 class Ready(Message):
-    """Rater -> broker: I can take *capacity* jobs (sent on start and to re-register)."""
+    """Rater -> broker: I can take *capacity* jobs in all (sent on start and to re-register).
+
+    A READY from a rater the broker knows means it gave up whatever it held
+    (it restarted or lost track): those jobs are re-queued. With *update* it
+    only says the capacity changed (a node connection, raterd ``--node-link``,
+    whose workers come and go): the rater keeps its jobs except those in
+    *released*, which it hands back (re-queued, no attempt counted).
+    """
 
     COMMAND: ClassVar[Command] = Command.READY
     capacity: int
@@ -365,10 +372,13 @@ class Ready(Message):
     worker: str
     version: str
     jobs_done: int = 0
+    update: bool = False
+    released: tuple[str, ...] = ()
 
     RULES: ClassVar[dict[str, Rule]] = {
         "capacity": Int(lo=1, hi=MAX_CAPACITY), "host": Text(MAX_IDENT_LEN), "pid": Int(),
-        "worker": Text(MAX_IDENT_LEN), "version": Text(MAX_IDENT_LEN), "jobs_done": Int()}
+        "worker": Text(MAX_IDENT_LEN), "version": Text(MAX_IDENT_LEN), "jobs_done": Int(),
+        "update": Flag(), "released": Texts(MAX_CAPACITY, 0, MAX_IDENT_LEN, 1)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,8 @@ class NodeOptions:
 
     workers: int | None = option(None, metavar="N", default_text=lambda: f"number of CPUs, here {_cpus()}",
                                  help="worker processes")
+    node_link: bool = option(False, help="one broker connection for the whole node instead of one per worker: "
+                                         "the broker hears one heartbeat per node (for large fleets)")
     metrics: str = option("", metavar="HOST:PORT", parse=metrics_listen, default_text="off",
                           help="serve the node's Prometheus metrics on http://HOST:PORT/metrics")
     # Restart backoff of a crashing worker, and how long a stop may take:

@@ -30,6 +30,7 @@ supervisor's job is the processes:
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import os
 import random
@@ -44,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._control import ControlChannel, ControlClosed
+from .nodelink import NodeLink
 from .metrics import MetricsError, NodeMetrics
 from ._proc import ExitCode, describe_exit
 from ._workerconfig import WorkerConfig
@@ -70,6 +72,7 @@ class SupervisorConfig:
     stop_timeout: float | None = None   # SIGKILL after this (default: worker grace + 5 s)
     python: str = sys.executable
     metrics: str = ""               # HOST:PORT of the Prometheus endpoint (raterd.metrics); "" = none
+    node_link: bool = False         # one broker connection for the node (raterd.nodelink)
 
 
 class RestartPolicy:
@@ -142,6 +145,9 @@ class Supervisor:
         self._ever_registered = False
         self._exit_code = ExitCode.OK
         self.metrics = NodeMetrics(node=config.worker.node_name)
+        # With --node-link the workers talk to this process's NodeLink, not to the broker.
+        self.link: NodeLink | None = None
+        self._worker_config = config.worker
 
     # ---- public --------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
@@ -169,6 +175,12 @@ class Supervisor:
             worker = self.config.worker
             log.info("raterd supervisor up: %d workers -> broker %s (nice %s, max %d jobs, max %s MiB)",
                      self.config.workers, worker.broker, worker.nice, worker.max_jobs, worker.max_rss or "-")
+            if self.config.node_link:
+                self.link = NodeLink(worker)
+                self.link.start()
+                # Workers reach the broker through the link: no keys, no endpoint list of their own.
+                self._worker_config = dataclasses.replace(worker, broker=self.link.endpoint, curve_secret=None,
+                                                          broker_public_key=None)
             for slot in self._slots:
                 slot.current = self._spawn(slot)
             while True:
@@ -187,6 +199,8 @@ class Supervisor:
             restore()
             for child in list(self._children):
                 self._kill(child)
+            if self.link is not None:
+                self.link.stop()
             self._selector.close()
             self.metrics.close()
             wake_r.close()
@@ -212,7 +226,7 @@ class Supervisor:
     # ---- children ------------------------------------------------------------------
     def _spawn(self, slot: _Slot) -> _Child:
         ours, theirs = socket.socketpair()
-        config = self.config.worker.with_name(slot.name)
+        config = self._worker_config.with_name(slot.name)
         args = [self.config.python, "-m", "raterd.worker", "--config-json", config.to_json(),
                 "--control-fd", str(theirs.fileno())]
         try:
@@ -271,6 +285,8 @@ class Supervisor:
 
     def _tell_leave(self, child: _Child) -> None:
         child.told_to_leave = True
+        if self.link is not None:
+            self.link.worker_leaving(child.pid)
         try:
             child.control.send({"cmd": "leave"})
         except ControlClosed:
@@ -353,6 +369,8 @@ class Supervisor:
         self._children.remove(child)
         code = child.popen.returncode
         lifetime = now - child.started
+        if self.link is not None:
+            self.link.worker_died(child.pid, describe_exit(code))
         slot = self._slots[child.slot]
         asked = child.told_to_leave or bool(self._stop_reason)
         was_current, was_successor = child is slot.current, child is slot.successor

@@ -90,3 +90,25 @@ def test_lease_entries_of_answered_jobs_do_not_pile_up():
         fq.finish(job)
         assert table.expired_leases(n * 0.001, max_job_seconds=7200) == []
     assert len(table._leases) < 1024
+
+
+def test_a_capacity_update_keeps_the_node_s_jobs_except_those_it_releases():
+    """READY(update) from a node connection: new capacity, jobs kept, the released ones handed back."""
+    fq = FairQueue()
+    table = RaterTable(liveness_timeout=5)
+    node, _ = table.register(b"n", host="h", pid=1, worker="node", version="t", capacity=3, jobs_done=0, now=0)
+    jobs = []
+    for n in range(3):
+        job, _ = fq.add(f"held{n}.com", "ip", 1, 0)
+        fq.pop()
+        table.assign(node, job, f"j{n}", now=0, lease=60)
+        jobs.append(job)
+    assert node.free_slots == 0
+    same, released = table.register(b"n", host="h", pid=1, worker="node", version="t", capacity=4, jobs_done=0,
+                                    now=1, update=True, released=("j1", "j1", "unknown"))
+    assert same is node and released == [jobs[1]]
+    assert set(node.jobs) == {"j0", "j2"} and node.free_slots == 2
+    assert table.next_free() is node
+    # A plain READY (the node re-registering after the broker lost track) gives up everything.
+    _, orphaned = table.register(b"n", host="h", pid=1, worker="node", version="t", capacity=4, jobs_done=0, now=2)
+    assert orphaned == [jobs[0], jobs[2]] and not node.jobs

@@ -1,0 +1,131 @@
+"""sitetruth-raterd --node-link: one broker connection for the whole node.
+
+Real ``sitetruth-raterd`` processes against a real broker on loopback, with
+the test-only fake pipeline (tests/raterd/fake_pipeline.py): what is tested
+is how jobs, capacity and faults travel through the node's one connection.
+The broker must see exactly what it would see from the same workers each on
+their own connection: every job rated once, capacity that never dips while
+workers are recycled, a dead worker's job failed (one attempt) and rated by
+another, a leaving worker's job handed back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.raterd.raterd_harness import (  # noqa: F401  (pytest fixtures)
+    alive,
+    brokers,
+    error_log,
+    rated_by,
+    raterd,
+    store,
+    submit,
+    wait_stored,
+    wait_until,
+)
+from tests.raterd.test_supervisor_recycling import CapacitySampler
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def _node(stats: dict) -> dict:
+    assert len(stats["raters"]) == 1, stats["raters"]
+    return stats["raters"][0]
+
+
+def test_the_node_registers_once_with_its_workers_capacity_and_rates_on_all_of_them(store, brokers, raterd):
+    rb = brokers(store)
+    node = raterd(rb.raters, "--workers", "3", "--node-link", env={"SITETRUTH_FAKE_SLEEP": "0.2"})
+    stats = rb.wait_for(lambda s: s["totals"]["free_slots"] == 3, 20, "the node's three slots")
+    rater = _node(stats)
+    assert rater["capacity"] == 3 and rater["worker"] == "node" and rater["pid"] == node.pid
+    domains = [f"site{i:02d}-node.com" for i in range(30)]
+    submit(rb, domains)
+    rb.wait_for(lambda s: s["counters"].get("completed", 0) == 30, 30, "all 30 jobs")
+    ratings = wait_stored(store, domains)
+    assert {r.rating for r in ratings.values()} == {"Q"}
+    assert {rated_by(r) for r in ratings.values()} == set(node.workers()), "every worker should have rated"
+    stats = rb.stats()
+    assert stats["totals"]["raters"] == 1
+    counters = stats["counters"]
+    assert counters.get("failed", 0) == 0 and counters.get("handed_back", 0) == 0
+    assert counters.get("not_holder", 0) == 0 and counters.get("dead_raters", 0) == 0
+
+
+def test_recycled_workers_keep_the_node_capacity(store, brokers, raterd):
+    """--max-jobs 5 over 40 jobs through the link: the node's capacity never drops below its two workers."""
+    rb = brokers(store)
+    node = raterd(rb.raters, "--workers", "2", "--max-jobs", "5", "--node-link", env={"SITETRUTH_FAKE_SLEEP": "0.1"})
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 2, 20, "the node's two slots")
+    domains = [f"site{i:02d}-recycle-node.com" for i in range(40)]
+    with CapacitySampler(rb) as sampler:
+        submit(rb, domains)
+        rb.wait_for(lambda s: s["counters"].get("completed", 0) == 40, 60, "all 40 jobs")
+    assert len(sampler.samples) > 50
+    assert min(sampler.samples) >= 2, f"ready capacity dropped to {min(sampler.samples)}"
+    ratings = wait_stored(store, domains)
+    assert len({rated_by(r) for r in ratings.values()}) >= 4, "recycling did not happen"
+    counters = rb.stats()["counters"]
+    # A JOB sent while the capacity drops back from N+1 to N finds no free
+    # worker and is handed back: re-queued at once, never an attempt.
+    assert counters.get("failed", 0) == 0 and counters.get("gave_up", 0) == 0
+    recycled = node.output().count("retiring (max_jobs")
+    assert recycled >= 4
+    assert counters.get("handed_back", 0) <= recycled
+
+
+def test_a_worker_killed_mid_job_costs_one_attempt_and_another_worker_rates_it(store, brokers, raterd):
+    rb = brokers(store)
+    node = raterd(rb.raters, "--workers", "1", "--node-link", "--restart-base", "0.2")
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 1, 20, "the node's slot")
+    [victim] = node.workers()
+    submit(rb, ["slow20-killed.com"])
+    rb.wait_for(lambda s: s["totals"]["in_flight"] == 1, 10, "the job to start")
+    os.kill(victim, signal.SIGKILL)
+    # The supervisor sees the exit at once and the link fails the job: no wait for a lease.
+    rb.wait_for(lambda s: s["counters"].get("failed", 0) == 1, 5, "the job to be failed by the link")
+    wait_until(lambda: node.workers() and node.workers() != [victim], 10, "the replacement worker")
+    stats = rb.wait_for(lambda s: s["totals"]["raters"] == 1, 10, "the node still registered")
+    assert _node(stats)["capacity"] == 1
+    errors = [e.message for e in error_log(store)]
+    assert any("slow20-killed.com: attempt 1/" in m and "killed by signal" in m for m in errors), errors
+    # The retry (slow20 again) is rated by the replacement.
+    rb.wait_for(lambda s: s["totals"]["in_flight"] == 1, 10, "the retry to start")
+    os.kill(node.pid, signal.SIGTERM)
+    assert node.wait(40) == 0
+
+
+def test_a_leaving_node_hands_its_jobs_back_without_an_attempt(store, brokers, raterd):
+    rb = brokers(store)
+    node = raterd(rb.raters, "--workers", "2", "--node-link", "--grace", "0.5")
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 2, 20, "the node's two slots")
+    submit(rb, ["slow30-one.com", "slow30-two.com"])
+    rb.wait_for(lambda s: s["totals"]["in_flight"] == 2, 10, "both jobs to start")
+    os.kill(node.pid, signal.SIGTERM)
+    assert node.wait(30) == 0
+    stats = rb.wait_for(lambda s: s["totals"]["raters"] == 0 and s["totals"]["queued"] == 2, 10,
+                        "the node gone and both jobs queued again")
+    assert stats["counters"].get("handed_back", 0) == 2
+    assert stats["counters"].get("failed", 0) == 0
+    assert not [e for e in error_log(store) if "attempt" in e.message]
+
+
+def test_the_node_registers_again_with_a_restarted_broker(store, brokers, raterd):
+    rb = brokers(store)
+    port = int(rb.raters.rsplit(":", 1)[1])
+    node = raterd(rb.raters, "--workers", "2", "--node-link", "--liveness", "2")
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 2, 20, "the node's two slots")
+    brokers.stop(rb)
+    time.sleep(0.5)
+    rb = brokers(store, port=port)
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 2, 20, "the node back on the restarted broker")
+    domains = [f"after{i}-restart-node.com" for i in range(6)]
+    submit(rb, domains)
+    rb.wait_for(lambda s: s["counters"].get("completed", 0) == 6, 20, "jobs on the restarted broker")
+    assert len(wait_stored(store, domains)) == 6
+    assert alive(node.pid)
