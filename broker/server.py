@@ -79,6 +79,7 @@ from .core import BrokerCore
 from .errorlog import JournalLogHandler
 from .auth import CLIENT_DOMAIN, RATER_DOMAIN, BrokerAuth, Gate, Refusals
 from .journal import Journal, Promoted, StoreState
+from .ops import AppendErrors, Complete, RecordAttempts
 from .metrics import BrokerMetrics, LatencyBuckets
 
 __all__ = ["Broker", "JournalStopped", "ACTIVE", "STANDBY"]
@@ -93,6 +94,10 @@ _TICK = 0.1          # seconds between timer checks when nothing happens
 _HEARTBEAT = Heartbeat().to_frames()
 # Writes held back while the journal writes a group (see Broker._flush).
 _HOLD_WRITES = 2000
+# Writes nobody waits on (a rating, attempts, error records) wait for the
+# next timer tick, at most _TICK, when only a few are pending (see Broker._flush).
+_LAZY = (Complete, RecordAttempts, AppendErrors)
+_LAZY_MAX = 64
 
 ACTIVE = "active"
 STANDBY = "standby"
@@ -285,6 +290,7 @@ class Broker:
         next_tick = time.monotonic()
         busy = False
         pollin = zmq.POLLIN
+        ticked = True
         while not self._stop.is_set():
             if busy:
                 # The last turn read something: more is likely waiting. Asking
@@ -305,14 +311,15 @@ class Broker:
                 if watcher.socket in readable:
                     self._guard("handshake failures", watcher.drain)
             now = time.monotonic()
-            if now >= next_tick:
+            ticked = now >= next_tick
+            if ticked:
                 for watcher in self._handshakes:        # also while busy, when the poll is skipped
                     if watcher.socket.getsockopt(zmq.EVENTS) & pollin:
                         self._guard("handshake failures", watcher.drain)
                 self._guard("timers", self._timers, now)
                 next_tick = now + _TICK
             self._guard("dispatch", self._dispatch)
-            self._flush()
+            self._flush(lazy_due=ticked)
             if self.metrics is not None and self.metrics.wanted():
                 self._guard("metrics", self._feed_metrics)
             if not self.journal.alive:
@@ -375,7 +382,7 @@ class Broker:
             log.exception("error in %s", what)
             self.core.counters["loop_errors"] += 1
 
-    def _flush(self) -> None:
+    def _flush(self, lazy_due: bool = True) -> None:
         """Send the core's replies and rater messages, then hand its writes to the journal.
 
         Writes go last: handing them over wakes the journal thread, which
@@ -385,6 +392,13 @@ class Broker:
         anyway, and a journal woken once per group instead of once per
         loop turn takes the GIL from the loop (at every send and receive,
         which release it) far less often.
+
+        At a light, steady load (a few ratings a second: each alone in its
+        group, one transaction each), a few writes nobody waits on (ratings,
+        attempts, error records) wait for the next timer tick unless
+        ``lazy_due``: the ratings of a tick share one transaction. A request
+        waiting on an enqueue is never held: an enqueue goes out at once and
+        takes the lazy writes before it along, in order.
         """
         core = self.core
         if core.replies:
@@ -400,6 +414,9 @@ class Broker:
             journal = self.journal
             if journal.backlog and journal.store_ok and len(core.writes) < _HOLD_WRITES:
                 return          # handed over when the journal reports the group it is writing
+            if (not lazy_due and len(core.writes) < _LAZY_MAX and journal.store_ok
+                    and all(type(op) in _LAZY for op in core.writes)):
+                return
             writes, core.writes = core.writes, []
             for op in writes:
                 journal.submit(op)
