@@ -11,11 +11,14 @@ rating takes ~15 s, so by Little's law ~2,025 raters are busy at any moment;
 anything:
 
 * **the broker**: a real ``sitetruth-broker`` process on SQLite in a temp
-  directory, exactly as deployed apart from the store;
-* **the raters**: ``--raters`` connections spread over ``--processes``
-  processes of ``scripts/_lean_rater.py``; each connection is one raterd
-  worker on the wire (READY, HEARTBEAT every second both ways, JOB, PULSEs,
-  RESULT after ``--work`` seconds);
+  directory (or, with ``--mysql URL``, on a scratch database of that server,
+  the production back end), exactly as deployed apart from the store;
+* **the raters**: ``--raters`` worker slots spread over ``--processes``
+  processes of ``scripts/_lean_rater.py``.  With ``--slots 1`` (the default)
+  each is its own connection, as raterd workers are by default (READY,
+  HEARTBEAT every second both ways, JOB, PULSEs, RESULT after ``--work``
+  seconds); with ``--slots N`` the slots are grouped into connections of N,
+  as ``sitetruth-raterd --node-link`` registers a node of N workers;
 * **the clients**: this process sends RATE requests of one domain each on
   the broker's client socket, Poisson arrivals at ``--rate`` jobs/s, each
   from one of ``--clients`` client IPs (``client_ip`` set as the frontend
@@ -38,6 +41,7 @@ the same moments, and whatever the broker adds is the difference.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -62,6 +66,7 @@ from protocol import RateRequest, StatsRequest, decode  # noqa: E402
 from protocol.client import BrokerClient  # noqa: E402
 from protocol.wire import send_frames  # noqa: E402
 from store import open_store  # noqa: E402
+from store.scratch import scratch_store_url  # noqa: E402
 from tests.support.processes import Proc, free_port, start_broker_process  # noqa: E402
 
 
@@ -197,9 +202,13 @@ def simulate(args) -> dict:
     out: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
                  "raters": args.raters, "slots_per_connection": args.slots, "processes": args.processes, "rate": args.rate, "clients": args.clients,
                  "work_s": args.work, "idle_s": idle_s, "load_s": load_s, "fd_limit": limit}
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d, contextlib.ExitStack() as scratch:
         tmp = _Tmp(d)
-        url = f"sqlite:///{tmp / 'sim.db'}"
+        if args.mysql:
+            url = scratch.enter_context(scratch_store_url("mysql", mysql_url=args.mysql, prefix="sim_scale"))
+        else:
+            url = f"sqlite:///{tmp / 'sim.db'}"
+        out["store"] = "MariaDB" if args.mysql else "SQLite"
         with open_store(url) as s:
             s.migrate()
         cport, rport = free_port(), free_port()
@@ -347,7 +356,7 @@ def print_report(r: dict) -> None:
     conns = -(-r["raters"] // slots)
     shape = (f"{r['raters']:,} rater connections" if slots == 1 else
              f"{r['raters']:,} rater slots over {conns:,} node connections of {slots}")
-    print(f"{shape} in {r['processes']} processes, {r['work_s']:g} s per rating, "
+    print(f"{shape} in {r['processes']} processes, store {r.get('store', 'SQLite')}, {r['work_s']:g} s per rating, "
           f"{r['rate']:g} jobs/s offered ({r['offered_rate']:.1f} sent) from {r['clients']:,} client IPs; "
           f"idle {r['idle_s']:.0f} s, load {r['load_s']:.0f} s; registration took {r['registration_s']:.1f} s\n")
     d = r["dispatch_ms"]
@@ -397,6 +406,10 @@ def main() -> int:
     p.add_argument("--seconds", type=float, help="idle + load phases, bounded (default 120, 30 with --quick)")
     p.add_argument("--quick", action="store_true", help="a ~30 s run at the same scale")
     p.add_argument("--sample", type=float, default=5.0, help="seconds between STATS samples (default %(default)s)")
+    p.add_argument("--mysql", metavar="URL", default="",
+                   help="run the broker on a scratch database of this MySQL/MariaDB server (the production "
+                        "back end: the server, not the broker, then pays for each commit's fsync); "
+                        "default a SQLite file")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     args = p.parse_args()
     if args.seconds is None:
