@@ -216,3 +216,23 @@ def test_a_worker_whose_key_file_went_bad_after_the_check_stops_with_a_configura
                                         broker_public_key=str(keys["broker_public"])))
     assert worker.wait(30) == ExitCode.CONFIG, worker.output()[-3000:]
     assert f"CURVE keys: secret key file {keys['node7']} is readable or writable by others" in worker.output()
+
+
+def test_a_node_link_is_admitted_under_the_node_key_and_its_workers_hold_no_key(keys, routers, raterd):  # noqa: F811
+    """--node-link: one READY for the node, under its key; the key paths never reach a worker's command line."""
+    router = routers(_keyset(keys), free_port())
+    node = raterd(router.endpoint, "--workers", "2", "--node-name", "vm7", "--node-link",
+                  "--curve-secret", str(keys["node7"]), "--broker-public-key", str(keys["broker_public"]))
+    seen = router.readies(timeout=60)
+    assert seen, node.output()[-3000:]
+    user_id, ready = seen[0]
+    assert user_id == "rater:node7"
+    assert (ready.host, ready.worker, ready.pid) == ("vm7", "node", node.pid)
+    assert router.auth.refusals.total() == 0
+    end = time.monotonic() + 20
+    while len(node.workers()) < 2 and time.monotonic() < end:
+        time.sleep(0.1)
+    for pid in node.workers():
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().decode()
+        assert "ipc://" in argv and "node7" not in argv and "broker.key" not in argv, argv
