@@ -22,7 +22,7 @@ Nothing is computed while nobody scrapes.
 ``sitetruth_broker_completions_total``              ratings stored, by letter ``rating`` (A, Q, X, U)
 ``sitetruth_broker_refused_total``                  messages refused, by ``reason`` (see :data:`REFUSALS`)
 ``sitetruth_broker_events_total``                   every counter of the STATS ``counters`` table, by ``event``
-``sitetruth_broker_journal_backlog``                writes handed to the journal, not yet resolved
+``sitetruth_broker_journal_backlog``                writes not yet resolved (held or handed to the journal)
 ``sitetruth_broker_journal_unacked_batches``        enqueue batches waiting for their commit
 ``sitetruth_broker_journal_last_commit_age_seconds``  seconds since the journal's last commit
 ``sitetruth_broker_journal_stalled_seconds``        seconds writes have waited with no commit (0 when flowing)
@@ -173,7 +173,8 @@ class _Families:
              totals.get("live")),
             ("in_flight_jobs", "Jobs a rater holds", totals.get("in_flight")),
             ("rater_free_slots", "Jobs the raters could take right now", totals.get("free_slots")),
-            ("journal_backlog", "Writes handed to the journal, not yet resolved", journal.get("backlog")),
+            ("journal_backlog", "Writes not yet resolved (held in the loop or handed to the journal)",
+             journal.get("backlog")),
             ("journal_unacked_batches", "Enqueue batches waiting for their commit", journal.get("unacked_batches")),
             ("journal_last_commit_age_seconds", "Seconds since the journal's last commit",
              journal.get("last_commit_age")),

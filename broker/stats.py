@@ -18,7 +18,8 @@ shape is documented here because three consumers depend on it::
     recent:   [{domain, rating, ratinginfo, elapsed, rater, at}] (newest first; rater: key name, else host/worker)
     journal:  {commits, rows, unacked_batches, pending_requests, backlog,
                last_commit_age, stalled_for, alive, error}
-                                                 (backlog: writes handed over, not yet resolved;
+                                                 (backlog: writes not yet resolved, held in the
+                                                  loop or handed to the journal;
                                                   stalled_for: s that writes waited with no commit)
     weights:  {ip: weight}                       (operator-set DRR weights; {} when over 200)
     dispatch_latency: {le, counts, sum, count}   (enqueue -> JOB sent, seconds; broker.metrics.LatencyBuckets)
@@ -98,7 +99,7 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
         "recent": list(reversed(core.recent))[:max(0, recent)],
         "journal": {"commits": journal.commits, "rows": journal.rows,
                     "unacked_batches": core.unacked_batches, "pending_requests": core.pending_requests,
-                    "backlog": journal.backlog, "last_commit_age": round(journal.last_commit_age(now), 3),
+                    "backlog": journal.backlog + len(core.writes), "last_commit_age": round(journal.last_commit_age(now), 3),
                     "stalled_for": round(journal.stalled_for(now), 3),
                     "alive": journal.alive, "error": (journal.death or journal.last_error)[:500],
                     "errors_pruned": journal.pruned},
