@@ -129,3 +129,28 @@ def test_the_node_registers_again_with_a_restarted_broker(store, brokers, raterd
     rb.wait_for(lambda s: s["counters"].get("completed", 0) == 6, 20, "jobs on the restarted broker")
     assert len(wait_stored(store, domains)) == 6
     assert alive(node.pid)
+
+
+def test_a_worker_stopped_past_its_liveness_is_failed_and_its_late_result_is_dropped(store, brokers, raterd):
+    """SIGSTOP mid-job: the link fails the job (one attempt) and, with no worker left, leaves the broker;
+    after SIGCONT the late RESULT goes nowhere, the worker joins again and rates the retry: stored once."""
+    rb = brokers(store)
+    node = raterd(rb.raters, "--workers", "1", "--node-link", "--liveness", "2")
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 1, 20, "the node's slot")
+    [worker] = node.workers()
+    submit(rb, ["slow4-stopped.com"])
+    rb.wait_for(lambda s: s["totals"]["in_flight"] == 1, 10, "the job to start")
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        stats = rb.wait_for(lambda s: s["counters"].get("failed", 0) == 1 and s["totals"]["raters"] == 0, 10,
+                            "the link to fail the job and leave")
+        assert stats["totals"]["queued"] == 1
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, 30, "the retry to be rated")
+    assert rated_by(wait_stored(store, ["slow4-stopped.com"])["slow4-stopped.com"]) == worker
+    stats = rb.stats()
+    assert stats["counters"].get("completed", 0) == 1 and stats["totals"]["live"] == 0
+    assert any("slow4-stopped.com: attempt 1/" in e.message and "stopped answering" in e.message
+               for e in error_log(store))
+    assert "silent for" in node.output()
