@@ -16,7 +16,8 @@ What the link does, seen from each side::
                            as soon as the link knows it), capacity +1 at the broker
     worker HEARTBEAT    <-> answered locally; a worker silent for ``liveness`` s is dead
     broker JOB          -> the least recently used free worker
-    worker PULSE/RESULT/FAILED/ERROR_REPORT -> the broker, as they are
+    worker RESULT/FAILED/ERROR_REPORT -> the broker, as they are
+    worker PULSE        -> the broker, the latest at most every 5 s per job
     worker DISCONNECT   -> its job handed back (no attempt counted), capacity -1
     worker dead         -> its job FAILED (an attempt, as when a lone worker dies), capacity -1
     broker HEARTBEAT/DISCONNECT/silence -> as a worker would: the same registration
@@ -78,6 +79,10 @@ _OUTBOX_TTL = 60.0          # a job outcome waits this long for a broker that ta
 _OUTBOX_SIZE = 4096
 _HEARTBEAT = Heartbeat().to_frames()
 _VERSION = "nodelink"
+# Progress reaches the broker at most this often per job (and four times per
+# lease at least): a worker may report several times a second, and across
+# thousands of workers that would be most of the broker's traffic.
+_PULSE_EVERY = 5.0
 
 
 @dataclass(eq=False)
@@ -92,6 +97,8 @@ class _Local:
     job: Job | None = None
     generation: int = 0          # the broker registration its job came from
     leaving: bool = False        # its replacement is in: no new job for it
+    pulse: list[bytes] | None = None     # the latest progress not yet passed on
+    pulsed_at: float = 0.0               # when progress of its job was last passed on
 
 
 class NodeLink:
@@ -345,8 +352,10 @@ class NodeLink:
             if worker.job is None or worker.job.job_id != msg.job_id:
                 return              # a job it was relieved of
             if isinstance(msg, Pulse):
-                self._send(msg.to_frames())         # progress is best effort
+                worker.pulse = msg.to_frames()
+                self._pass_pulse(worker, now)
                 return
+            worker.pulse = None
             frames = msg.to_frames()
             if not (self._registration.registered and not self._outbox and self._send(frames)):
                 self._outbox.keep(frames, now)
@@ -358,6 +367,7 @@ class NodeLink:
         for worker in self._workers.values():
             if worker.job is None and not worker.leaving:
                 worker.job, worker.generation = job, self._generation
+                worker.pulse, worker.pulsed_at = None, 0.0
                 self._workers.move_to_end(worker.identity)
                 self._to_worker(worker, job.to_frames(), now)
                 self.counters["jobs"] += 1
@@ -392,8 +402,18 @@ class NodeLink:
                 del self._workers[worker.identity]
                 self.counters["worker_deaths"] += 1
                 self._release(worker, hand_back=False, reason="stopped answering")
-            elif now - worker.last_sent >= self.config.heartbeat:
-                self._to_worker(worker, _HEARTBEAT, now)
+            else:
+                if worker.pulse is not None:
+                    self._pass_pulse(worker, now)
+                if now - worker.last_sent >= self.config.heartbeat:
+                    self._to_worker(worker, _HEARTBEAT, now)
+
+    def _pass_pulse(self, worker: _Local, now: float) -> None:
+        """The worker's latest progress to the broker, if its job's last was long enough ago (best effort)."""
+        every = min(_PULSE_EVERY, worker.job.lease / 4) if worker.job is not None else _PULSE_EVERY
+        if now - worker.pulsed_at >= every and self._registration.registered:
+            self._send(worker.pulse)
+            worker.pulse, worker.pulsed_at = None, now
 
     def worker_died(self, pid: int, how: str) -> None:
         """The supervisor saw worker ``pid`` exit (any thread; handled on the link's next turn)."""

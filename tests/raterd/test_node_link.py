@@ -154,3 +154,14 @@ def test_a_worker_stopped_past_its_liveness_is_failed_and_its_late_result_is_dro
     assert any("slow4-stopped.com: attempt 1/" in e.message and "stopped answering" in e.message
                for e in error_log(store))
     assert "silent for" in node.output()
+
+
+def test_a_chatty_rating_reaches_the_broker_as_a_few_pulses(store, brokers, raterd):
+    """A worker reporting progress in a tight loop for 6 s: the broker sees the latest every 5 s at most."""
+    rb = brokers(store)
+    raterd(rb.raters, "--workers", "1", "--node-link")
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 1, 20, "the node's slot")
+    submit(rb, ["chatty6-progress.com"])
+    stats = rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, 30, "the chatty rating")
+    assert 1 <= stats["counters"].get("pulses", 0) <= 3, stats["counters"]
+    assert wait_stored(store, ["chatty6-progress.com"])["chatty6-progress.com"].rating == "Q"
