@@ -46,7 +46,7 @@ from protocol.client import BrokerClient, BrokerUnavailable, checked_endpoints
 from protocol.config import parse_args
 from protocol.security import SecurityError, client_keys_from_options
 
-__all__ = ["main", "render_text", "rater_label", "ADMIN_USAGE"]
+__all__ = ["main", "render_text", "rater_label", "rater_state", "ADMIN_USAGE"]
 
 EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_REFUSED = 0, 2, 3, 4
 
@@ -117,6 +117,14 @@ def rater_label(rater: dict) -> str:
     return ident or f"{rater.get('host', '?')}/{rater.get('worker', '?')}"
 
 
+def rater_state(rater: dict) -> str:
+    """busy/free/draining; with the jobs held out of the capacity for a node connection (``busy 3/25``)."""
+    state = rater["state"]
+    if rater.get("capacity", 1) > 1:
+        state += f" {rater.get('jobs', 0)}/{rater['capacity']}"
+    return state
+
+
 def _by_name(raters: list[dict]) -> list[dict]:
     return sorted(raters, key=lambda r: (rater_label(r), str(r.get("pid", ""))))
 
@@ -165,10 +173,10 @@ def render_text(stats: dict, endpoint: str | None = None) -> str:
     ]
     for q in stats["queues"]:
         lines.append(f"{q['ip']:<40} {q['queued']:>8} {q['outstanding']:>8} {_age(q['oldest_age']):>8}")
-    lines += ["", f"{'RATER':<28} {'PID':>7} {'STATE':<9} {'JOB':<30} {'PROGRESS':<24} {'DONE':>6} {'SEEN':>7}"]
+    lines += ["", f"{'RATER':<28} {'PID':>7} {'STATE':<12} {'JOB':<30} {'PROGRESS':<24} {'DONE':>6} {'SEEN':>7}"]
     for r in _by_name(stats["raters"]):
-        state = r["state"] + ("*" if r.get("draining") and r["state"] != "draining" else "")
-        lines.append(f"{rater_label(r)[:28]:<28} {r['pid']:>7} {state:<9} {r['job'][:30]:<30} "
+        state = rater_state(r) + ("*" if r.get("draining") and r["state"] != "draining" else "")
+        lines.append(f"{rater_label(r)[:28]:<28} {r['pid']:>7} {state:<12} {r['job'][:30]:<30} "
                      f"{r['progress'][:24]:<24} {r['jobs_done']:>6} {_age(r['last_seen_age']):>7}")
     if t["raters"] > len(stats["raters"]):
         lines.append(f"... and {t['raters'] - len(stats['raters'])} more raters")
@@ -210,7 +218,7 @@ def _render_rich(stats: dict, endpoint: str | None = None):
         raters.add_column(col)
     colours = {"busy": "yellow", "free": "green", "draining": "magenta"}
     for r in _by_name(stats["raters"]):
-        raters.add_row(rater_label(r), str(r["pid"]), Text(r["state"], style=colours.get(r["state"], "")),
+        raters.add_row(rater_label(r), str(r["pid"]), Text(rater_state(r), style=colours.get(r["state"], "")),
                        r["job"], r["progress"], str(r["jobs_done"]), _age(r["last_seen_age"]))
     recent = Table(title="recent ratings", expand=True)
     for col in ("domain", "rating", "info", "secs", "rater"):

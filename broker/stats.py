@@ -10,7 +10,7 @@ shape is documented here because three consumers depend on it::
                                                   instead of STATS); epoch: the store lease's)
     totals:   {live, queued, in_flight, raters, free_slots, ip_queues, max_live_jobs, max_queues}
     queues:   [{ip, queued, outstanding, oldest_age}]            (deepest first, <= 200)
-    raters:   [{id, key, host, pid, worker, version, state, capacity, draining,
+    raters:   [{id, key, host, pid, worker, version, state, capacity, jobs, draining,
                 job, job_age, progress, jobs_done, last_seen_age, connected_age}]
                                                  (by node then worker, <= 500: totals.raters counts all)
     counters: {accepted, coalesced, dispatched, completed, ...}  (since start)
@@ -72,7 +72,7 @@ def snapshot(broker: Broker, recent: int = 20) -> dict:
         job = held[0] if held else None
         raters.append({
             "id": rater_id(r.identity), "key": r.key, "host": r.host, "pid": r.pid, "worker": r.worker,
-            "version": r.version, "state": r.state, "capacity": r.capacity, "draining": r.draining,
+            "version": r.version, "state": r.state, "capacity": r.capacity, "jobs": len(held), "draining": r.draining,
             "job": job.domain if job else "", "job_age": round(now - job.dispatched_at, 3) if job else 0.0,
             "progress": job.progress if job else "", "jobs_done": r.jobs_done,
             "last_seen_age": round(now - r.last_seen, 3), "connected_age": round(now - r.connected_at, 3),

@@ -11,7 +11,7 @@ import sys
 import pytest
 import zmq
 
-from broker.monitor import main, rater_label
+from broker.monitor import main, rater_label, rater_state
 from protocol import Ready
 from tests.protocol.scripted_brokers import scripted  # noqa: F401  (pytest fixture)
 from tests.raterd.raterd_harness import brokers, raterd, store  # noqa: F401  (pytest fixtures)
@@ -190,6 +190,11 @@ def test_rater_label_uses_the_reported_name():
     assert rater_label({"id": "node-a/w3/77", "pid": 77, "host": "vm", "worker": "w3"}) == "node-a/w3"
     assert rater_label({"id": "opaque-id", "pid": 5, "host": "vm", "worker": "w1"}) == "opaque-id"
     assert rater_label({"id": "", "pid": 5, "host": "vm", "worker": "w1"}) == "vm/w1"
+
+
+def test_a_node_connection_shows_its_jobs_out_of_its_capacity():
+    assert rater_state({"state": "busy", "capacity": 25, "jobs": 3}) == "busy 3/25"
+    assert rater_state({"state": "free", "capacity": 1, "jobs": 0}) == "free"
 
 
 def test_two_raterd_nodes_on_one_host_show_their_node_names(store, brokers, raterd, capsys):

@@ -51,7 +51,7 @@ def test_the_node_registers_once_with_its_workers_capacity_and_rates_on_all_of_t
     assert {r.rating for r in ratings.values()} == {"Q"}
     assert {rated_by(r) for r in ratings.values()} == set(node.workers()), "every worker should have rated"
     stats = rb.stats()
-    assert stats["totals"]["raters"] == 1
+    assert stats["totals"]["raters"] == 1 and _node(stats)["jobs"] == 0
     counters = stats["counters"]
     assert counters.get("failed", 0) == 0 and counters.get("handed_back", 0) == 0
     assert counters.get("not_holder", 0) == 0 and counters.get("dead_raters", 0) == 0
