@@ -151,6 +151,7 @@ class Broker:
         self._log_handler: logging.Handler | None = None
         self.lease: BrokerLease | None = None
         self._first_dispatch = False     # log the first JOB sent after becoming active (failover time)
+        self._commit_at: float | None = None     # --commit-delay: when the writes held now go to the journal
         # A MariaDB lock ends with a session the server finds silent for
         # lock_timeout s: serve no longer than half of that without an answer.
         # An SQLite file lock lasts as long as the process: no fencing needed.
@@ -267,7 +268,7 @@ class Broker:
                 self._send(self.raters_sock, rater.identity, Disconnect(reason="broker shutting down",
                                                                         reregister=True))
         if self.role == ACTIVE:
-            self._flush()
+            self._flush(force=True)
         self.journal.stop()
         self._close_sockets()
 
@@ -308,7 +309,8 @@ class Broker:
                     busy = False
                     continue
             else:
-                readable = dict(poller.poll(timeout=max(0.0, next_tick - time.monotonic()) * 1000))
+                wake_at = next_tick if self._commit_at is None else min(next_tick, self._commit_at)
+                readable = dict(poller.poll(timeout=max(0.0, wake_at - time.monotonic()) * 1000))
             busy = False
             if self._wake in readable:
                 self._guard("journal outcomes", self._drain_wake)
@@ -391,7 +393,7 @@ class Broker:
             log.exception("error in %s", what)
             self.core.counters["loop_errors"] += 1
 
-    def _flush(self, lazy_due: bool = True) -> None:
+    def _flush(self, lazy_due: bool = True, force: bool = False) -> None:
         """Send the core's replies and rater messages, then hand its writes to the journal.
 
         Writes go last: handing them over wakes the journal thread, which
@@ -407,7 +409,9 @@ class Broker:
         attempts, error records) wait for the next timer tick unless
         ``lazy_due``: the ratings of a tick share one transaction. A request
         waiting on an enqueue is never held: an enqueue goes out at once and
-        takes the lazy writes before it along, in order.
+        takes the lazy writes before it along, in order. With
+        ``--commit-delay`` the writes of an idle journal wait that long for
+        company first. ``force`` (shutting down): everything goes now.
         """
         core = self.core
         if core.replies:
@@ -421,14 +425,25 @@ class Broker:
                 self._send_rater(identity, msg)
         if core.writes:
             journal = self.journal
-            if journal.backlog and journal.store_ok and len(core.writes) < _HOLD_WRITES:
+            holding = not force and journal.store_ok and len(core.writes) < _HOLD_WRITES
+            if holding and journal.backlog:
                 return          # handed over when the journal reports the group it is writing
-            if (not lazy_due and len(core.writes) < _LAZY_MAX and journal.store_ok
+            if (holding and not lazy_due and len(core.writes) < _LAZY_MAX
                     and all(type(op) in _LAZY for op in core.writes)):
                 return
+            delay = self.config.commit_delay
+            if holding and delay > 0:
+                now = time.monotonic()
+                if self._commit_at is None:
+                    self._commit_at = now + delay
+                if now < self._commit_at:
+                    return
+            self._commit_at = None
             writes, core.writes = core.writes, []
             for op in writes:
                 journal.submit(op)
+        elif self._commit_at is not None:
+            self._commit_at = None      # nothing left to hold (a demotion dropped it)
 
     def _send(self, sock: zmq.Socket | None, identity: bytes, msg) -> int | None:
         """Send ``msg`` (a message, or its frames) without blocking; the errno on failure (EHOSTUNREACH: gone,

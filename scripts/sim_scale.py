@@ -200,7 +200,8 @@ def simulate(args) -> dict:
     idle_s = min(10.0, max(3.0, 0.15 * total))
     load_s = total - idle_s
     out: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
-                 "raters": args.raters, "slots_per_connection": args.slots, "processes": args.processes, "rate": args.rate, "clients": args.clients,
+                 "raters": args.raters, "slots_per_connection": args.slots, "commit_delay": args.commit_delay,
+                 "processes": args.processes, "rate": args.rate, "clients": args.clients,
                  "work_s": args.work, "idle_s": idle_s, "load_s": load_s, "fd_limit": limit}
     with tempfile.TemporaryDirectory() as d, contextlib.ExitStack() as scratch:
         tmp = _Tmp(d)
@@ -213,7 +214,7 @@ def simulate(args) -> dict:
             s.migrate()
         cport, rport = free_port(), free_port()
         broker = start_broker_process(url, tmp, cport, rport, "--log-level", "WARNING", "--max-per-ip", "1000",
-                                      name="broker")
+                                      "--commit-delay", str(args.commit_delay), name="broker")
         pid = broker.popen.pid
         raters: list[Proc] = []
         front, back = free_port(), free_port()
@@ -410,6 +411,8 @@ def main() -> int:
                    help="run the broker on a scratch database of this MySQL/MariaDB server (the production "
                         "back end: the server, not the broker, then pays for each commit's fsync); "
                         "default a SQLite file")
+    p.add_argument("--commit-delay", type=float, default=0.0, metavar="S",
+                   help="the broker's --commit-delay (default %(default)s: commit at once)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     args = p.parse_args()
     if args.seconds is None:

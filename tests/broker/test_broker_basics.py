@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from protocol import AdminRequest, ErrorReply, JobState, Overload, RateReply
+import time
+
+import pytest
+
+from protocol import AdminRequest, ErrorReply, JobState, Overload, RateReply, RateRequest
 from store import open_store
 from tests.support.fake_rater import FakeRater
 
@@ -225,3 +229,30 @@ def test_dispatches_per_ip_for_operators(store_url, start_broker):
     assert reply.ok and reply.data["by_ip"] == {"192.0.2.1": 2, "192.0.2.2": 1}
     again = client.call(lambda i: AdminRequest(req_id=i, action="dispatches", args={}))
     assert again.data["by_ip"] == {}
+
+
+@pytest.mark.parametrize("delay,most", [(0.3, 1), (0.0, 5)])
+def test_a_commit_delay_lets_requests_arriving_apart_share_one_commit(store_url, start_broker, delay, most):
+    """Five RATEs 20 ms apart: with --commit-delay 0.3 one commit acknowledges all; without, each its own."""
+    import zmq
+
+    from protocol import decode
+
+    rb = start_broker(store_url, commit_delay=delay)
+    before = rb.stats()["journal"]["commits"]
+    sock = rb.context.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(rb.clients)
+    try:
+        for i in range(5):
+            sock.send_multipart(RateRequest(req_id=i + 1, client_ip="192.0.2.1", priority=1,
+                                            domains=(f"apart{i}-delay.com",)).to_frames())
+            time.sleep(0.02)
+        replies = []
+        while len(replies) < 5 and sock.poll(5000):
+            replies.append(decode(sock.recv_multipart()))
+    finally:
+        sock.close()
+    assert [type(r).__name__ for r in replies] == ["RateReply"] * 5
+    commits = rb.stats()["journal"]["commits"] - before
+    assert (commits == 1) if most == 1 else (commits >= 4), commits

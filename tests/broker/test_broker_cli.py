@@ -34,9 +34,9 @@ def test_every_broker_setting_has_a_flag_with_an_env_twin():
         assert "--" + f.name.replace("_", "-") in flags, f.name
     # Every number from its env twin (all 7s; those 7 would break get values of their own:
     # liveness must exceed the heartbeat, a message fit a body, a share be at most 1, a
-    # traceback and the error buffer keep a useful minimum).
+    # traceback and the error buffer keep a useful minimum, a commit wait no second).
     special = {"heartbeat": None, "max_message": None, "key_share": "0.7", "max_traceback": "700",
-               "error_buffer_bytes": "700000"}
+               "error_buffer_bytes": "700000", "commit_delay": "0.7"}
     numbers = [f.name for f in dataclasses.fields(BrokerConfig) if f.type in ("int", "float")]
     env = {"SITETRUTH_" + name.upper(): special.get(name, "7") for name in numbers if special.get(name, "7")}
     config = config_from_args(parse_args(build_parser(), [], environ=env))
@@ -56,6 +56,7 @@ def test_new_flags_reach_the_config_and_keep_precedence(tmp_path):
 
 @pytest.mark.parametrize("argv,message", [
     (["--max-unacked", "0"], "--max-unacked must be at least 1"),
+    (["--commit-delay", "2"], "--commit-delay must be between 0 and 1 second"),
     (["--rating-ttl", "-5"], "--rating-ttl must be more than 0"),
     (["--liveness", "1", "--heartbeat", "2"], "must be longer than --heartbeat"),
     (["--max-message", "1000"], "--max-message must be at least"),
