@@ -47,6 +47,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import math
 import os
 import socket
 import threading
@@ -310,7 +311,9 @@ class Broker:
                     continue
             else:
                 wake_at = next_tick if self._commit_at is None else min(next_tick, self._commit_at)
-                readable = dict(poller.poll(timeout=max(0.0, wake_at - time.monotonic()) * 1000))
+                # Whole milliseconds, rounded up: pyzmq truncates, and a wait of
+                # 0.9 ms polled as 0 would spin through the last one before every tick.
+                readable = dict(poller.poll(timeout=math.ceil(max(0.0, wake_at - time.monotonic()) * 1000)))
             busy = False
             if self._wake in readable:
                 self._guard("journal outcomes", self._drain_wake)
@@ -427,9 +430,11 @@ class Broker:
             journal = self.journal
             holding = not force and journal.store_ok and len(core.writes) < _HOLD_WRITES
             if holding and journal.backlog:
+                self._commit_at = None
                 return          # handed over when the journal reports the group it is writing
             if (holding and not lazy_due and len(core.writes) < _LAZY_MAX
                     and all(type(op) in _LAZY for op in core.writes)):
+                self._commit_at = None
                 return
             delay = self.config.commit_delay
             if holding and delay > 0:
