@@ -111,6 +111,7 @@ class NodeLink:
         self.identity = f"{self.host}/node/{self.pid}".encode()[:255]
         # Only this user may reach the socket: whoever can talk to the link
         # speaks to the broker with the node's key.
+        self._curve = config.client_keys()      # read first: a bad key file leaves nothing behind
         self._dir = tempfile.mkdtemp(prefix="sitetruth-raterd-")
         os.chmod(self._dir, 0o700)
         self.endpoint = f"ipc://{self._dir}/workers"
@@ -121,10 +122,15 @@ class NodeLink:
         self._local.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self._local.setsockopt(zmq.ROUTER_HANDOVER, 1)       # a restarted worker may reuse its identity
         self._local.setsockopt(zmq.LINGER, 0)
-        self._local.bind(self.endpoint)
+        try:
+            self._local.bind(self.endpoint)
+        except zmq.ZMQError:
+            self._local.close(0)
+            self._context.term()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
         self._workers: OrderedDict[bytes, _Local] = OrderedDict()     # least recently given a job first
         self._brokers = BrokerEndpoints(config.broker_list)
-        self._curve = config.client_keys()
         self._poller = zmq.Poller()
         self._poller.register(self._local, zmq.POLLIN)
         self._link: BrokerLink | None = None

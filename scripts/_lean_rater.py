@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import math
 import os
 import resource
 import selectors
@@ -197,7 +198,9 @@ class LeanRaters:
             wait = max(0.0, min(next_beat, self.timers[0][0] if self.timers else next_beat, end) - now)
             if single is not None:
                 # One connection: poll the socket itself (cheaper than a Poller).
-                if single.poll(wait * 1000):
+                # Whole milliseconds rounded up: pyzmq truncates, and a
+                # truncated wait would spin through the last one before every timer.
+                if single.poll(math.ceil(wait * 1000)):
                     self._drain(0, single)
                 continue
             for key, _ in self.selector.select(0 if self.pending else wait):

@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import random
 import resource
@@ -144,7 +145,7 @@ class Feeder:
                 due += self.rng.expovariate(self.rate)
             self._drain()
             wait = min(due, next_tick, end) - time.monotonic()
-            if wait > 0 and self.sock.poll(wait * 1000):
+            if wait > 0 and self.sock.poll(math.ceil(wait * 1000)):      # pyzmq truncates: round up, never spin
                 self._drain()
 
     def settle(self, timeout: float) -> None:

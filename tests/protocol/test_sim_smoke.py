@@ -20,12 +20,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @pytest.mark.timeout(90)
-def test_small_scale_simulation_dispatches_rates_and_heartbeats():
+@pytest.mark.parametrize("slots,extra", [(1, []), (10, ["--commit-delay", "0.01"])],
+                         ids=["a connection per worker", "node connections with a commit delay"])
+def test_small_scale_simulation_dispatches_rates_and_heartbeats(slots, extra):
     raters, rate, seconds = 60, 8.0, 12
+    connections = raters // slots
     proc = subprocess.run(
         [sys.executable, os.path.join(ROOT, "scripts", "sim_scale.py"), "--quick", "--seconds", str(seconds),
          "--raters", str(raters), "--processes", "2", "--rate", str(rate), "--work", "2", "--pulses", "1",
-         "--clients", "500", "--sample", "3", "--json"],
+         "--clients", "500", "--sample", "3", "--slots", str(slots), *extra, "--json"],
         capture_output=True, text=True, timeout=80, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     r = json.loads(proc.stdout)
@@ -39,12 +42,13 @@ def test_small_scale_simulation_dispatches_rates_and_heartbeats():
     assert r["rater_messages"]["received"]["JOB"] == r["dispatch_ms"]["n"] > 0
     # Ratings of 2 s finished and the broker counted them.
     assert r["rater_messages"]["sent"]["RESULT"] > 0 and r["completed"] > 0
-    assert r["rater_messages"]["sent"]["READY"] == raters
+    assert r["rater_messages"]["sent"]["READY"] == connections
     assert r["rater_messages"]["received"]["DISCONNECT"] == 0
     # Heartbeats flow both ways.
     assert r["heartbeats_per_s"]["raters_to_broker"] > 0 and r["heartbeats_per_s"]["broker_to_raters"] > 0
     # The broker's view over time: every rater stayed registered.
-    assert r["samples"] and all(s["raters"] == raters for s in r["samples"])
+    assert r["samples"] and all(s["raters"] == connections for s in r["samples"])
+    assert all(0 <= s["free_slots"] <= raters for s in r["samples"])
     assert 0 <= r["dispatch_ms"]["p50"] <= r["dispatch_ms"]["p99"] <= r["dispatch_ms"]["max"]
     # The machine's floor was measured alongside (pings through the bare two-hop chain came back).
     assert r["two_hop_floor_ms"]["n"] > 0
