@@ -16,6 +16,9 @@ here. So one scrape shows the whole node, whichever workers came and went.
 ``sitetruth_raterd_recycles_total``          workers replaced by a fresh one, by ``reason`` (max_jobs, max_rss)
 ``sitetruth_raterd_worker_restarts_total``   workers restarted after dying unasked (crash, kill, wedged)
 ``sitetruth_raterd_node_info``               always 1; labels ``node``, ``host``, ``version``
+``sitetruth_raterd_link_registered``         with ``--node-link``: 1 while the node is registered with a broker
+``sitetruth_raterd_link_events_total``       with ``--node-link``: jobs given to workers, results passed on,
+                                             jobs handed back, workers found dead, by ``event``
 ===========================================  ================================================================
 
 Label values come from fixed lists, so nothing a site says can grow the
@@ -54,6 +57,8 @@ RATINGS = ("A", "Q", "X", "U")
 RATINGINFOS = ("", "error", "no_domain", "no_website", "blocked", "no_location", "negative_info",
                "non_commercial", "unverified", "bad_url")
 RECYCLE_REASONS = ("max_jobs", "max_rss")
+LINK_EVENTS = ("jobs", "results", "handed_back", "worker_deaths")
+"""What :class:`raterd.nodelink.NodeLink` counts (its ``counters``)."""
 _BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 45.0, 60.0, 120.0)
 
 # Phrases of the fetch layer's errors (raterd.fetch) and the pipeline's page failures, first match wins.
@@ -113,7 +118,7 @@ def fetch_error_counts(evidence: Iterable[Any]) -> dict[str, int]:
 class NodeMetrics:
     """The metrics of one node on a registry of their own; :meth:`serve` puts them on HTTP."""
 
-    def __init__(self, node: str = "", version: str = "") -> None:
+    def __init__(self, node: str = "", version: str = "", link: bool = False) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.workers = Gauge("sitetruth_raterd_workers", "Worker processes by state", ["state"], registry=r)
@@ -139,6 +144,15 @@ class NodeMetrics:
             self.fetch_errors.labels(kind=kind)
         for reason in RECYCLE_REASONS:
             self.recycles.labels(reason=reason)
+        if link:        # only a node with --node-link has these
+            self.link_registered = Gauge("sitetruth_raterd_link_registered",
+                                         "1 while the node link is registered with a broker", registry=r)
+            self.link_events = Counter("sitetruth_raterd_link_events",
+                                       "What the node link passed between broker and workers, by event",
+                                       ["event"], registry=r)
+            for event in LINK_EVENTS:
+                self.link_events.labels(event=event)
+        self._link_seen: dict[str, int] = {}
         self._endpoint = MetricsEndpoint(self.registry)
 
     # ---- counting (supervisor's thread) ------------------------------------------------
@@ -162,6 +176,16 @@ class NodeMetrics:
             for kind, count in errors.items():
                 if kind in FETCH_ERROR_KINDS and isinstance(count, int) and 0 < count <= 10_000:
                     self.fetch_errors.labels(kind=kind).inc(count)
+
+    def set_link(self, registered: bool, counters: Mapping[str, int]) -> None:
+        """The node link's state and its running counts (totals since start; the increase is counted)."""
+        self.link_registered.set(1 if registered else 0)
+        for event in LINK_EVENTS:
+            total = counters.get(event, 0)
+            grew = total - self._link_seen.get(event, 0)
+            if grew > 0:
+                self.link_events.labels(event=event).inc(grew)
+                self._link_seen[event] = total
 
     def recycled(self, reason: Any) -> None:
         if reason in RECYCLE_REASONS:

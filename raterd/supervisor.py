@@ -144,7 +144,7 @@ class Supervisor:
         self.restarts = 0
         self._ever_registered = False
         self._exit_code = ExitCode.OK
-        self.metrics = NodeMetrics(node=config.worker.node_name)
+        self.metrics = NodeMetrics(node=config.worker.node_name, link=config.node_link)
         # With --node-link the workers talk to this process's NodeLink, not to the broker.
         self.link: NodeLink | None = None
         self._worker_config = config.worker
@@ -346,6 +346,8 @@ class Supervisor:
             if child.popen.poll() is not None:
                 self._on_exit(child, now)
         self.metrics.set_workers(self.worker_states())
+        if self.link is not None:
+            self.metrics.set_link(self.link.registered, dict(self.link.counters))
         if self._stop_reason:
             return self._stopping(now)
         for slot in self._slots:

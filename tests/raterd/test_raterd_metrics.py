@@ -162,6 +162,29 @@ def test_recycles_failures_and_busy_workers_are_counted(store, brokers, raterd):
     assert _value(families, "sitetruth_raterd_rating_seconds", "sitetruth_raterd_rating_seconds_count") == 1 + failed
 
 
+def test_a_node_link_reports_its_registration_and_what_it_passed_on(store, brokers, raterd):
+    address = f"127.0.0.1:{free_port()}"
+    rb = brokers(store)
+    raterd(rb.raters, "--workers", "2", "--node-link", "--metrics", address)
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 2, 30, "the node to register")
+    submit(rb, ["one-linked.com", "two-linked.com", "three-linked.com"])
+    rb.wait_for(lambda s: s["counters"].get("completed", 0) == 3, 30, "three ratings")
+    families: dict = {}
+
+    def scraped() -> bool:
+        nonlocal families
+        families = _try_scrape(address) or families
+        return bool(families) and _value(families, "sitetruth_raterd_link_events",
+                                         "sitetruth_raterd_link_events_total", event="results") == 3
+
+    wait_until(scraped, 10, "three results counted")
+    assert _value(families, "sitetruth_raterd_link_registered", "sitetruth_raterd_link_registered") == 1
+    assert _value(families, "sitetruth_raterd_link_events", "sitetruth_raterd_link_events_total", event="jobs") == 3
+    for event in ("handed_back", "worker_deaths"):
+        assert _value(families, "sitetruth_raterd_link_events", "sitetruth_raterd_link_events_total",
+                      event=event) == 0
+
+
 def test_a_metrics_port_in_use_stops_the_node_with_a_clear_line(store, brokers, raterd):
     rb = brokers(store)
     with socket.socket() as busy:
