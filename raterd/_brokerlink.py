@@ -25,20 +25,27 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 
 import zmq
 
+from protocol import Disconnect, Message, ProtocolError, decode
 from protocol.security import ClientKeys, HandshakeWatch
 
 from ._registration import RegistrationState
 from ._workerconfig import WorkerConfig
 
-__all__ = ["BrokerLink", "BrokerEndpoints", "NOT_ACTIVE_PREFIX"]
+__all__ = ["BrokerLink", "BrokerEndpoints", "NOT_ACTIVE_PREFIX", "is_not_active"]
 
 log = logging.getLogger("raterd.worker")
 
 # How a standby broker's Disconnect reason starts.
 NOT_ACTIVE_PREFIX = "not active"
+
+
+def is_not_active(msg: Message) -> bool:
+    """Whether ``msg`` is a standby broker's answer: register with the next endpoint instead."""
+    return isinstance(msg, Disconnect) and not msg.reregister and msg.reason.startswith(NOT_ACTIVE_PREFIX)
 
 
 class BrokerEndpoints:
@@ -125,6 +132,22 @@ class BrokerLink:
             return self.sock.recv_multipart(zmq.NOBLOCK)
         except zmq.Again:
             return None
+
+    def messages(self, limit: int) -> Iterator[Message | None]:
+        """Up to ``limit`` messages waiting from the broker, decoded.
+
+        None stands for a malformed one, logged and dropped: it still shows
+        that the broker is there.
+        """
+        for _ in range(limit):
+            frames = self.receive()
+            if frames is None:
+                return
+            try:
+                yield decode(frames)
+            except ProtocolError as e:
+                log.warning("malformed message from the broker dropped: %s", e)
+                yield None
 
     def watch_writable(self, on: bool) -> None:
         """With IMMEDIATE a DEALER is writable only once connected: poll for that while READY waits.

@@ -65,7 +65,7 @@ from protocol import (
 )
 from protocol.wire import send_frames
 
-from ._brokerlink import NOT_ACTIVE_PREFIX, BrokerEndpoints, BrokerLink
+from ._brokerlink import BrokerEndpoints, BrokerLink, is_not_active
 from ._outbox import Outbox
 from ._registration import Registration
 from ._workerconfig import WorkerConfig
@@ -143,8 +143,8 @@ class NodeLink:
         self._last_sent = 0.0
         self._outbox = Outbox(_OUTBOX_TTL, _OUTBOX_SIZE)
         self._refused: str | None = None       # the handshake failure last logged
-        # (pid, how it exited), or (pid, "") for told to leave: from the supervisor's thread
-        self._deaths: collections.deque[tuple[int, str]] = collections.deque()
+        # From the supervisor's thread: (pid, "leaving") or (pid, "died", how it exited).
+        self._notices: collections.deque[tuple] = collections.deque()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -199,8 +199,8 @@ class NodeLink:
         if self._local in events:
             self._read_workers()
         now = time.monotonic()
-        while self._deaths:
-            self._on_death(*self._deaths.popleft())
+        while self._notices:
+            self._on_notice(*self._notices.popleft())
         if self._registration.registered:
             self._outbox.flush(now, self._send)
         self._check_workers(now)
@@ -227,20 +227,14 @@ class NodeLink:
         self._releases.clear()      # a full READY re-queues whatever the broker still thought we held
 
     def _read_broker(self) -> None:
-        for _ in range(200):
-            frames = self._link.receive()
-            if frames is None:
-                return
+        for msg in self._link.messages(200):
             now = time.monotonic()
             self._last_heard = now
-            try:
-                msg = decode(frames)
-            except ProtocolError as e:
-                log.warning("malformed message from the broker dropped: %s", e)
+            if msg is None:
                 continue
             if isinstance(msg, Disconnect):
                 self._forgotten()
-                if not msg.reregister and msg.reason.startswith(NOT_ACTIVE_PREFIX):
+                if is_not_active(msg):
                     log.info("broker %s says %r", self._brokers.current, msg.reason)
                     self._registration.standby(now)
                     self._connect_next()
@@ -327,9 +321,10 @@ class NodeLink:
             except ProtocolError as e:
                 log.warning("malformed message from a worker dropped: %s", e)
                 continue
-            self._on_worker(identity, msg, now)
+            self._on_worker(identity, msg, app, now)
 
-    def _on_worker(self, identity: bytes, msg, now: float) -> None:
+    def _on_worker(self, identity: bytes, msg, app: list[bytes], now: float) -> None:
+        """One message from a worker; ``app`` is its frames as received (checked by decoding), passed on as is."""
         worker = self._workers.get(identity)
         if isinstance(msg, Ready):
             if worker is not None and worker.job is not None:
@@ -341,7 +336,7 @@ class NodeLink:
             self._to_worker(worker, _HEARTBEAT, now)       # "registered"
             return
         if isinstance(msg, ErrorReport):
-            self._send(msg.to_frames())
+            self._send(app)
             return
         if worker is None:
             if not isinstance(msg, Disconnect):
@@ -350,21 +345,17 @@ class NodeLink:
             return
         worker.last_seen = now
         if isinstance(msg, Disconnect):
-            del self._workers[identity]
-            if worker.job is not None:
-                self._release(worker, hand_back=True, reason="it left")
+            self._drop(worker, hand_back=True, reason="it left")
             log.info("worker %s left the node link", worker.name)
         elif isinstance(msg, (Pulse, Result, Failed)):
             if worker.job is None or worker.job.job_id != msg.job_id:
                 return              # a job it was relieved of
             if isinstance(msg, Pulse):
-                worker.pulse = msg.to_frames()
+                worker.pulse = app
                 self._pass_pulse(worker, now)
                 return
             worker.pulse = None
-            frames = msg.to_frames()
-            if not (self._registration.registered and not self._outbox and self._send(frames)):
-                self._outbox.keep(frames, now)
+            self._send_or_keep(app, now)
             worker.job = None
             self.jobs_done += 1
             self.counters["results"] += 1
@@ -384,8 +375,16 @@ class NodeLink:
         self.counters["handed_back"] += 1
         self._releases.append(job.job_id)
 
+    def _drop(self, worker: _Local, hand_back: bool, reason: str) -> None:
+        """Forget a worker that left (``hand_back``) or died; its job, if any, goes with it."""
+        del self._workers[worker.identity]
+        if not hand_back:
+            self.counters["worker_deaths"] += 1
+        self._release(worker, hand_back, reason)
+
     def _release(self, worker: _Local, hand_back: bool, reason: str) -> None:
-        """A worker's job ends without an outcome from it: handed back (READY without it) or failed."""
+        """A worker's job ends without an outcome from it: handed back (released with the next capacity
+        update) or failed."""
         job, worker.job = worker.job, None
         if job is None:
             return
@@ -395,19 +394,20 @@ class NodeLink:
             if worker.generation == self._generation:
                 self._releases.append(job.job_id)
             return
-        frames = Failed(job_id=job.job_id, error=f"raterd worker {worker.name} (pid {worker.pid}) {reason}"
-                        ).to_frames()
-        if not (self._registration.registered and self._send(frames)):
-            self._outbox.keep(frames, time.monotonic())
+        self._send_or_keep(Failed(job_id=job.job_id, error=f"raterd worker {worker.name} (pid {worker.pid}) {reason}"
+                                  ).to_frames(), time.monotonic())
+
+    def _send_or_keep(self, frames: list[bytes], now: float) -> None:
+        """A job outcome: to the broker now, or kept (in order) until the node is registered again."""
+        if not (self._registration.registered and not self._outbox and self._send(frames)):
+            self._outbox.keep(frames, now)
 
     def _check_workers(self, now: float) -> None:
         for worker in list(self._workers.values()):
             if now - worker.last_seen > self.config.liveness:
                 log.warning("worker %s (pid %d) silent for %.1f s: gone", worker.name, worker.pid,
                             now - worker.last_seen)
-                del self._workers[worker.identity]
-                self.counters["worker_deaths"] += 1
-                self._release(worker, hand_back=False, reason="stopped answering")
+                self._drop(worker, hand_back=False, reason="stopped answering")
             else:
                 if worker.pulse is not None:
                     self._pass_pulse(worker, now)
@@ -423,18 +423,16 @@ class NodeLink:
 
     def worker_died(self, pid: int, how: str) -> None:
         """The supervisor saw worker ``pid`` exit (any thread; handled on the link's next turn)."""
-        self._deaths.append((pid, how))
+        self._notices.append((pid, "died", how))
 
     def worker_leaving(self, pid: int) -> None:
         """The supervisor told worker ``pid`` to leave once its job is done (any thread)."""
-        self._deaths.append((pid, ""))
+        self._notices.append((pid, "leaving"))
 
-    def _on_death(self, pid: int, how: str) -> None:
-        for worker in list(self._workers.values()):
-            if worker.pid == pid and not how:
+    def _on_notice(self, pid: int, what: str, how: str = "") -> None:
+        # A worker that exits cleanly said DISCONNECT first and is gone already.
+        for worker in [w for w in self._workers.values() if w.pid == pid]:
+            if what == "leaving":
                 worker.leaving = True
-            elif worker.pid == pid:
-                del self._workers[worker.identity]
-                self.counters["worker_deaths"] += 1
-                # A worker that exits cleanly said DISCONNECT first and is gone already.
-                self._release(worker, hand_back=False, reason=how)
+            else:
+                self._drop(worker, hand_back=False, reason=how)

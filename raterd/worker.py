@@ -81,11 +81,10 @@ from protocol import (
     ProtocolError,
     Pulse,
     Ready,
-    decode,
 )
 from protocol.security import ClientKeys, KeyFileError
 
-from ._brokerlink import NOT_ACTIVE_PREFIX, BrokerEndpoints, BrokerLink
+from ._brokerlink import BrokerEndpoints, BrokerLink, is_not_active
 from ._control import JOB_STARTED, ControlChannel, ControlClosed, rated_message
 from ._mailbox import Mailbox, thread_stack
 from ._outbox import Outbox
@@ -274,18 +273,12 @@ class Worker:
 
     # ---- broker ----------------------------------------------------------------------
     def _read_broker(self) -> None:
-        for _ in range(100):
-            frames = self._link.receive()
-            if frames is None:
-                return
+        for msg in self._link.messages(100):
             now = time.monotonic()
             self._last_heard = now
-            try:
-                msg = decode(frames)
-            except ProtocolError as e:
-                log.warning("malformed message from the broker dropped: %s", e)
+            if msg is None:
                 continue
-            if isinstance(msg, Disconnect) and not msg.reregister and msg.reason.startswith(NOT_ACTIVE_PREFIX):
+            if is_not_active(msg):
                 self._standby(now, msg.reason)
                 return      # anything else queued on that socket is from the standby too
             if isinstance(msg, Disconnect):
