@@ -426,29 +426,21 @@ class Broker:
             out, core.to_raters = core.to_raters, []
             for identity, msg in out:
                 self._send_rater(identity, msg)
-        if core.writes:
-            journal = self.journal
-            holding = not force and journal.store_ok and len(core.writes) < _HOLD_WRITES
-            if holding and journal.backlog:
-                self._commit_at = None
-                return          # handed over when the journal reports the group it is writing
-            if (holding and not lazy_due and len(core.writes) < _LAZY_MAX
-                    and all(type(op) in _LAZY for op in core.writes)):
-                self._commit_at = None
+        writes, journal = core.writes, self.journal
+        holding = bool(writes) and not force and journal.store_ok and len(writes) < _HOLD_WRITES
+        lazy = holding and not lazy_due and len(writes) < _LAZY_MAX and all(type(op) in _LAZY for op in writes)
+        if holding and not journal.backlog and not lazy and self.config.commit_delay > 0:
+            now = time.monotonic()
+            if self._commit_at is None:
+                self._commit_at = now + self.config.commit_delay
+            if now < self._commit_at:
                 return
-            delay = self.config.commit_delay
-            if holding and delay > 0:
-                now = time.monotonic()
-                if self._commit_at is None:
-                    self._commit_at = now + delay
-                if now < self._commit_at:
-                    return
-            self._commit_at = None
-            writes, core.writes = core.writes, []
-            for op in writes:
-                journal.submit(op)
-        elif self._commit_at is not None:
-            self._commit_at = None      # nothing left to hold (a demotion dropped it)
+        self._commit_at = None
+        if not writes or lazy or holding and journal.backlog:
+            return      # nothing, or held until the tick, or until the journal reports the group it is writing
+        core.writes = []
+        for op in writes:
+            journal.submit(op)
 
     def _send(self, sock: zmq.Socket | None, identity: bytes, msg) -> int | None:
         """Send ``msg`` (a message, or its frames) without blocking; the errno on failure (EHOSTUNREACH: gone,
