@@ -38,6 +38,16 @@ def _node(stats: dict) -> dict:
     return stats["raters"][0]
 
 
+def _rating_on_one_worker(rb, raterd, domain: str, *flags: str):  # noqa: F811
+    """A one-worker node with --node-link rating ``domain``: (the node, its worker's pid)."""
+    node = raterd(rb.raters, "--workers", "1", "--node-link", *flags)
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 1, 20, "the node's slot")
+    [worker] = node.workers()
+    submit(rb, [domain])
+    rb.wait_for(lambda s: s["totals"]["in_flight"] == 1, 10, "the job to start")
+    return node, worker
+
+
 def test_the_node_registers_once_with_its_workers_capacity_and_rates_on_all_of_them(store, brokers, raterd):
     rb = brokers(store)
     node = raterd(rb.raters, "--workers", "3", "--node-link", env={"SITETRUTH_FAKE_SLEEP": "0.2"})
@@ -81,11 +91,7 @@ def test_recycled_workers_keep_the_node_capacity(store, brokers, raterd):
 
 def test_a_worker_killed_mid_job_costs_one_attempt_and_another_worker_rates_it(store, brokers, raterd):
     rb = brokers(store)
-    node = raterd(rb.raters, "--workers", "1", "--node-link", "--restart-base", "0.2")
-    rb.wait_for(lambda s: s["totals"]["free_slots"] == 1, 20, "the node's slot")
-    [victim] = node.workers()
-    submit(rb, ["slow20-killed.com"])
-    rb.wait_for(lambda s: s["totals"]["in_flight"] == 1, 10, "the job to start")
+    node, victim = _rating_on_one_worker(rb, raterd, "slow20-killed.com", "--restart-base", "0.2")
     os.kill(victim, signal.SIGKILL)
     # The supervisor sees the exit at once and the link fails the job: no wait for a lease.
     rb.wait_for(lambda s: s["counters"].get("failed", 0) == 1, 5, "the job to be failed by the link")
@@ -135,11 +141,7 @@ def test_a_worker_stopped_past_its_liveness_is_failed_and_its_late_result_is_dro
     """SIGSTOP mid-job: the link fails the job (one attempt) and, with no worker left, leaves the broker;
     after SIGCONT the late RESULT goes nowhere, the worker joins again and rates the retry: stored once."""
     rb = brokers(store)
-    node = raterd(rb.raters, "--workers", "1", "--node-link", "--liveness", "2")
-    rb.wait_for(lambda s: s["totals"]["free_slots"] == 1, 20, "the node's slot")
-    [worker] = node.workers()
-    submit(rb, ["slow4-stopped.com"])
-    rb.wait_for(lambda s: s["totals"]["in_flight"] == 1, 10, "the job to start")
+    node, worker = _rating_on_one_worker(rb, raterd, "slow4-stopped.com", "--liveness", "2")
     os.kill(worker, signal.SIGSTOP)
     try:
         stats = rb.wait_for(lambda s: s["counters"].get("failed", 0) == 1 and s["totals"]["raters"] == 0, 10,
