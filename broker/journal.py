@@ -5,11 +5,15 @@ The event loop never touches the database. It hands typed operations
 writes them and reports an :class:`~broker.ops.Outcome` for each through a
 deque plus a one-byte wake-up on an ``inproc`` PUSH socket the loop polls.
 
-Group commit: each time the thread wakes it takes *everything* waiting and
-writes it in as few transactions as :func:`broker.ops.plan` allows. At light
-load a batch is one request; under load hundreds share one commit. ``plan``
-never reorders two writes of one domain, so a retire followed by a new
-enqueue of the same domain cannot come out the other way round.
+Group commit: each time the thread wakes it takes *everything* waiting,
+merges it into as few statements as :func:`broker.ops.plan` allows, and
+writes them all in one transaction (``Store.write_together``). At light load
+a turn is one request; under load hundreds of requests and ratings share one
+commit. ``plan`` never reorders two writes of one domain, so a retire
+followed by a new enqueue of the same domain cannot come out the other way
+round. A record the store refuses undoes that transaction; the groups are
+then written one transaction each, so only the refused record's group fails.
+The loop hands a turn's writes over at once (``submit_all``): one wake-up.
 
 Failures: when the store is unreachable, the rest of that drain is not
 attempted. Enqueues are reported failed at once (the event loop answers
@@ -112,7 +116,7 @@ class Journal:
         self.wake_endpoint = wake_endpoint
         self.retry_interval = retry_interval
         self._context = context
-        self._inbox: queue.SimpleQueue[Op | None] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[Op | list[Op] | None] = queue.SimpleQueue()
         self.outcomes: collections.deque[Outcome | StoreState] = collections.deque()
         self.store_ok = True
         self.last_error = ""
@@ -152,6 +156,15 @@ class Journal:
         if self._waiting_since is None:
             self._waiting_since = time.monotonic()
         self._inbox.put(op)
+
+    def submit_all(self, ops: list[Op]) -> None:
+        """Queue several writes as one hand-over: the thread wakes once and takes them all together."""
+        if not ops:
+            return
+        self._submitted += len(ops)
+        if self._waiting_since is None:
+            self._waiting_since = time.monotonic()
+        self._inbox.put(ops)
 
     @property
     def backlog(self) -> int:
@@ -299,12 +312,16 @@ class Journal:
         """Everything waiting; waits for the first op (forever, or ``timeout``)."""
         ops: list[Op | None] = []
         try:
-            ops.append(self._inbox.get(timeout=None if wait_forever else timeout))
+            item = self._inbox.get(timeout=None if wait_forever else timeout)
         except queue.Empty:
             return ops
         while True:
+            if type(item) is list:
+                ops.extend(item)        # one submit_all
+            else:
+                ops.append(item)
             try:
-                ops.append(self._inbox.get_nowait())
+                item = self._inbox.get_nowait()
             except queue.Empty:
                 return ops
 
@@ -346,8 +363,19 @@ class Journal:
             pass    # a wake-up is already waiting: the loop will see every outcome
 
     def _execute(self, store, ops: list[Op]) -> list[Op]:
-        """Write ``ops`` in planned groups; return those to retry later, in order."""
+        """Write ``ops`` in planned groups; return those to retry later, in order.
+
+        The groups of one turn go in one transaction (one commit, where
+        there would be one per group: under load a turn holds the requests'
+        enqueues and the ratings that came back meanwhile). Should the store
+        refuse a record, that transaction is undone and the groups are
+        written one by one, so the refusal stays with its own group.
+        """
         groups = plan(ops)
+        if len(groups) > 1 and all(group.kind is not OpKind.LOOKUP for group in groups):
+            together = self._write_together(store, groups)
+            if together is not None:
+                return together
         for n, group in enumerate(groups):
             if self._abandoned.is_set():
                 return []       # fenced: the next active broker redoes what these were about
@@ -361,6 +389,32 @@ class Journal:
                 kept = [op for op in group.ops if op.kind is not OpKind.ENQUEUE]   # already reported
                 kept += [op for op in rest if op.kind is not OpKind.ENQUEUE]
                 return self._cap_errors(kept)
+        return []
+
+    def _write_together(self, store, groups: list[Group]) -> list[Op] | None:
+        """Write every group in one transaction: the ops to retry later, or None to write them one group at a time."""
+        writes = [(group.kind.value, group.items()) for group in groups]
+        try:
+            if self._die_after is not None and self.commits >= self._die_after:
+                raise JournalFault(f"injected journal fault after {self.commits} commits")
+            store.write_together(writes)
+        except LeaseLost:
+            raise
+        except StoreUnavailable as e:
+            # Nothing was written: enqueues are answered "unavailable" now;
+            # what describes work already done is kept, in order, for later.
+            self._set_state(False, str(e))
+            every = [op for group in groups for op in group.ops]
+            self._report([op for op in every if op.kind is OpKind.ENQUEUE], False, str(e), retryable=True)
+            return self._cap_errors([op for op in every if op.kind is not OpKind.ENQUEUE])
+        except StoreError:
+            return None         # a refused record: the groups one by one find whose it is
+        self._set_state(True, "")
+        self.commits += 1
+        self.rows += sum(len(items) for _, items in writes)
+        self.last_commit = time.monotonic()
+        for group in groups:
+            self._report(group.ops, True)
         return []
 
     def _write(self, store, group: Group) -> str | None:

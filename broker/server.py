@@ -439,8 +439,7 @@ class Broker:
         if not writes or lazy or holding and journal.backlog:
             return      # nothing, or held until the tick, or until the journal reports the group it is writing
         core.writes = []
-        for op in writes:
-            journal.submit(op)
+        journal.submit_all(writes)
 
     def _send(self, sock: zmq.Socket | None, identity: bytes, msg) -> int | None:
         """Send ``msg`` (a message, or its frames) without blocking; the errno on failure (EHOSTUNREACH: gone,

@@ -325,15 +325,8 @@ class Store(abc.ABC):
         Returns the number of queue rows retired. Either every rating is
         stored and every matching queue row deleted, or nothing changes.
         """
-        rows = [codec.rating_row(r) for r in ratings]
-        if not rows:
-            return 0
-        domains = codec.unique(row[0] for row in rows)
-
-        def body(cur: Any) -> int:
-            self._upsert_ratings(cur, rows)
-            return self._retire_jobs(cur, domains)
-        return self._run("complete", body, write=True)
+        body = self._complete_body(ratings)
+        return 0 if body is None else self._run("complete", body, write=True)
 
     # ----------------------------------------------------------------- queue
     def enqueue(self, jobs: Sequence[QueuedJob]) -> int:
@@ -342,30 +335,78 @@ class Store(abc.ABC):
         The queue is keyed by domain: a domain already queued (or repeated in
         ``jobs``) keeps its existing row untouched.
         """
-        rows = [codec.job_row(j) for j in jobs]
-        if not rows:
-            return 0
-
-        def body(cur: Any) -> int:
-            return sum(self._insert_jobs(cur, part) for part in codec.chunks(rows, self._JOB_CHUNK))
-        return self._run("enqueue", body, write=True)
+        body = self._enqueue_body(jobs)
+        return 0 if body is None else self._run("enqueue", body, write=True)
 
     def record_attempts(self, updates: Sequence[tuple[str, int]]) -> None:
         """Set ``attempts`` of queued domains (unknown domains are ignored)."""
-        rows = [(codec.int32(n, f"attempts for {d!r}"), codec.domain(d)) for d, n in updates]
-        if not rows:
-            return
-        sql = self._sql("UPDATE rating_queue SET attempts = ? WHERE domain = ?")
-        self._run("record_attempts", lambda cur: cur.executemany(sql, rows), write=True)
+        body = self._attempts_body(updates)
+        if body is not None:
+            self._run("record_attempts", body, write=True)
 
     def remove_jobs(self, domains: Sequence[str]) -> int:
         """Delete the queue rows of ``domains`` (operator cancel); return how many existed."""
+        body = self._remove_body(domains)
+        return 0 if body is None else self._run("remove_jobs", body, write=True)
+
+    def write_together(self, writes: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Several writes in one transaction: one commit where there would be one each.
+
+        ``writes`` are ``(kind, items)`` pairs, each done as the method of
+        that kind would do it alone: ``"enqueue"`` (jobs), ``"complete"``
+        (ratings), ``"attempts"`` ((domain, attempts) pairs), ``"remove"``
+        (domains), ``"errors"`` (error records); in order, so a later write
+        of a domain sees the earlier ones. Returns each write's result (as
+        its method returns it, 0 or None when it had nothing to write).
+        Either all of them are committed or none: a record the store refuses
+        fails them all, and the caller writes them one by one to find it.
+        """
+        builders = {"enqueue": self._enqueue_body, "complete": self._complete_body,
+                    "attempts": self._attempts_body, "remove": self._remove_body, "errors": self._errors_body}
+        for kind, _ in writes:
+            if kind not in builders:
+                raise ValueError(f"write_together: no write of kind {kind!r}")
+        bodies = [builders[kind](items) for kind, items in writes]
+        if all(body is None for body in bodies):
+            return [None] * len(bodies)
+        return self._run("write_together", lambda cur: [None if b is None else b(cur) for b in bodies], write=True)
+
+    # The bodies of the writes: rows encoded (and refused, if bad) before any
+    # transaction starts; None when there is nothing to write.
+    def _complete_body(self, ratings: Sequence[StoredRating]) -> Callable[[Any], int] | None:
+        rows = [codec.rating_row(r) for r in ratings]
+        if not rows:
+            return None
+        domains = codec.unique(row[0] for row in rows)
+
+        def body(cur: Any) -> int:
+            self._upsert_ratings(cur, rows)
+            return self._retire_jobs(cur, domains)
+        return body
+
+    def _enqueue_body(self, jobs: Sequence[QueuedJob]) -> Callable[[Any], int] | None:
+        rows = [codec.job_row(j) for j in jobs]
+        if not rows:
+            return None
+        return lambda cur: sum(self._insert_jobs(cur, part) for part in codec.chunks(rows, self._JOB_CHUNK))
+
+    def _attempts_body(self, updates: Sequence[tuple[str, int]]) -> Callable[[Any], None] | None:
+        rows = [(codec.int32(n, f"attempts for {d!r}"), codec.domain(d)) for d, n in updates]
+        if not rows:
+            return None
+        sql = self._sql("UPDATE rating_queue SET attempts = ? WHERE domain = ?")
+
+        def body(cur: Any) -> None:
+            cur.executemany(sql, rows)
+        return body
+
+    def _remove_body(self, domains: Sequence[str]) -> Callable[[Any], int] | None:
         if isinstance(domains, str):
             raise TypeError("remove_jobs() takes a sequence of domains, not one string")
         wanted = codec.unique(d for d in domains if codec.usable_domain(d))
         if not wanted:
-            return 0
-        return self._run("remove_jobs", lambda cur: self._retire_jobs(cur, wanted), write=True)
+            return None
+        return lambda cur: self._retire_jobs(cur, wanted)
 
     def load_queue(self) -> list[QueuedJob]:
         """The whole durable queue in enqueue order (read in pages; see iter_queue)."""
@@ -402,15 +443,20 @@ class Store(abc.ABC):
     # ------------------------------------------------------------- error log
     def append_errors(self, records: Sequence[ErrorRecord]) -> None:
         """Append to the error log (one transaction). Over-long text is clipped, not refused."""
+        body = self._errors_body(records)
+        if body is not None:
+            self._run("append_errors", body, write=True)
+
+    def _errors_body(self, records: Sequence[ErrorRecord]) -> Callable[[Any], None] | None:
         rows = [codec.error_row(e) for e in records]
         if not rows:
-            return
+            return None
 
         def body(cur: Any) -> None:
             for part in _sized(rows, 200, self._ROW_CHUNK_BYTES):
                 sql = f"INSERT INTO error_log ({_ERROR_COLS}) VALUES {_marks(len(part), 7)}"
                 cur.execute(self._sql(sql), _flat(part))
-        self._run("append_errors", body, write=True)
+        return body
 
     def domains_rated_by(self, rater: str, limit: int = 100_000) -> list[str]:
         """Domains whose stored rating ``rater`` produced (at most ``limit``, oldest rating first)."""

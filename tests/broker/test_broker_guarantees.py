@@ -103,6 +103,33 @@ def test_retire_then_enqueue_of_one_domain_in_one_drain_keeps_the_new_row(store_
         ctx.term()
 
 
+def test_one_drain_is_one_commit_and_a_refused_record_stays_with_its_own_group(store_url):
+    """The groups of one drain share a transaction; a record the store refuses fails only its own group."""
+    _migrated(store_url)
+    ctx, pull, endpoint = _wake_endpoint()
+    journal = Journal(ctx, store_url, endpoint)
+    now = time.time()
+    # Handed over before the thread starts, so its first drain takes them all.
+    journal.submit_all([Enqueue(1, (QueuedJob("one.com", "192.0.2.1", 1, now),
+                                    QueuedJob("two.com", "192.0.2.1", 1, now))),
+                        Complete(StoredRating("two.com", "Q", "unverified", None, [], now, now + 60))])
+    journal.start()
+    try:
+        assert all(o.ok for o in _outcomes(journal, 2))
+        assert journal.commits == 1 and journal.rows == 3
+        assert _queued(store_url) == {"one.com"}
+        refused = StoredRating("bad.com", "W", "", None, [], now, now + 60)     # no such rating letter
+        journal.submit_all([Enqueue(2, (QueuedJob("three.com", "192.0.2.1", 1, now),)), Complete(refused)])
+        outcomes = _outcomes(journal, 4)[2:]
+        assert [(type(o.op).__name__, o.ok) for o in outcomes] == [("Enqueue", True), ("Complete", False)]
+        assert _queued(store_url) == {"one.com", "three.com"}
+        assert journal.commits == 2
+    finally:
+        journal.stop()
+        pull.close()
+        ctx.term()
+
+
 def test_admin_cancel_read_in_the_same_turn_as_the_request_leaves_no_row(store_url):
     """RATE then cancel of the same domain, both read in one loop turn: no orphan queue row."""
     _migrated(store_url)

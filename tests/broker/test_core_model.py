@@ -124,6 +124,16 @@ class StoreModel:
     def append_errors(self, records) -> None:
         self._check()
 
+    def write_together(self, writes) -> list:
+        """All of ``writes`` or none: a refused rating refuses the whole transaction (and is
+        refused again when the journal then writes the groups one by one)."""
+        self._check()
+        if self.refuse_ratings and any(kind == "complete" and items for kind, items in writes):
+            raise StoreError("rating refused by the store model (whole transaction undone)")
+        methods = {"enqueue": self.enqueue, "complete": self.complete, "attempts": self.record_attempts,
+                   "remove": self.remove_jobs, "errors": self.append_errors}
+        return [methods[kind](items) for kind, items in writes]
+
     def ping(self) -> None:
         self._check()
 

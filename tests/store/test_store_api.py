@@ -128,6 +128,35 @@ def test_remove_jobs(migrated_store):
     assert migrated_store.remove_jobs([]) == 0
 
 
+def test_writes_together_in_order_in_one_transaction(migrated_store):
+    migrated_store.enqueue([job("old.example")])
+    results = migrated_store.write_together([
+        ("enqueue", [job("t1.example"), job("t2.example"), job("old.example")]),
+        ("complete", [rating("t1.example"), rating("old.example")]),
+        ("attempts", [("t2.example", 2)]),
+        ("errors", [ErrorRecord(at=NOW, host="h", process="broker", component="journal", message="m",
+                                domain="t2.example")]),
+        ("remove", []),
+        ("enqueue", [job("t1.example")]),         # a later enqueue sees the rating's retire before it
+    ])
+    assert results == [2, 2, None, None, None, 1]
+    assert {j.domain: j.attempts for j in migrated_store.load_queue()} == {"t2.example": 2, "t1.example": 0}
+    assert set(migrated_store.lookup_ratings(["t1.example", "old.example"])) == {"t1.example", "old.example"}
+    assert [e.domain for e in migrated_store.recent_errors()] == ["t2.example"]
+    assert migrated_store.write_together([("complete", []), ("enqueue", [])]) == [None, None]
+
+
+def test_writes_together_refused_record_writes_none_of_them(migrated_store):
+    with pytest.raises(InvalidRecord):
+        migrated_store.write_together([("enqueue", [job("n1.example")]),
+                                       ("complete", [rating("n2.example"), rating("bad.example", "W")])])
+    assert migrated_store.load_queue() == []
+    assert migrated_store.lookup_ratings(["n2.example"]) == {}
+    with pytest.raises(ValueError, match="no write of kind"):
+        migrated_store.write_together([("enqueue", [job("n3.example")]), ("truncate", [])])
+    assert migrated_store.load_queue() == []
+
+
 def test_queue_stats_per_ip(migrated_store):
     assert migrated_store.queue_stats() == QueueStats(0, {})
     migrated_store.enqueue([job("s1.example", "192.0.2.1", at=NOW + 5), job("s2.example", "192.0.2.1", at=NOW + 2),

@@ -179,6 +179,22 @@ def test_complete_failing_halfway_changes_nothing(migrated_store, monkeypatch):
     assert migrated_store.complete([StoredRating.new("half.example", "Q", "unverified")]) == 1  # still usable
 
 
+def test_writes_together_failing_halfway_change_nothing(migrated_store, monkeypatch):
+    migrated_store.enqueue([job("kept.example")])
+
+    def broken_retire(cur, domains):
+        raise RuntimeError("disk caught fire after the enqueue and the upsert")
+    monkeypatch.setattr(migrated_store, "_retire_jobs", broken_retire)
+    with pytest.raises(RuntimeError):
+        migrated_store.write_together([("enqueue", [job("new1.example"), job("new2.example")]),
+                                       ("complete", [StoredRating.new("kept.example", "A")])])
+    monkeypatch.undo()
+    assert [j.domain for j in migrated_store.load_queue()] == ["kept.example"]
+    assert migrated_store.lookup_ratings(["kept.example"]) == {}
+    assert migrated_store.write_together([("enqueue", [job("new1.example")]),
+                                          ("complete", [StoredRating.new("kept.example", "A")])]) == [1, 1]
+
+
 def test_complete_killed_halfway_changes_nothing(migrated_store, store_url):
     migrated_store.enqueue([job("killed.example")])
     proc = spawn(store_url, "crash-complete", "killed.example")
