@@ -45,6 +45,7 @@ Not thread-safe: ZeroMQ sockets never cross threads; make one client per thread.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -227,7 +228,8 @@ class BrokerClient:
                 time.sleep(0.005)
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not sock.poll(remaining * 1000, zmq.POLLIN):
+            # Whole milliseconds, rounded up: pyzmq truncates, which would spin through the last one.
+            if remaining <= 0 or not sock.poll(math.ceil(remaining * 1000), zmq.POLLIN):
                 self._reset()
                 return None, f"broker at {endpoint} did not answer within {budget:.1f} s"
             frames = sock.recv_multipart()
