@@ -167,3 +167,45 @@ def test_a_chatty_rating_reaches_the_broker_as_a_few_pulses(store, brokers, rate
     stats = rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, 30, "the chatty rating")
     assert 1 <= stats["counters"].get("pulses", 0) <= 3, stats["counters"]
     assert wait_stored(store, ["chatty6-progress.com"])["chatty6-progress.com"].rating == "Q"
+
+
+def test_garbage_on_the_workers_socket_is_dropped_and_the_node_rates_on(store, brokers, raterd):
+    """Whatever reaches the link's own socket (it is the node user's alone, but a bug or a stray tool may
+    write to it): malformed frames are logged and dropped, a stranger's RESULT gets "send READY", a
+    stranger's READY does not take the real worker's place, and the broker sees none of it."""
+    import re
+
+    import zmq
+
+    from protocol import Disconnect, Result, decode
+    from protocol.vocabulary import Rating, RatingInfo
+
+    rb = brokers(store)
+    node = raterd(rb.raters, "--workers", "1", "--node-link")
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 1, 20, "the node's slot")
+    wait_until(lambda: re.search(r"workers at (ipc://\S+),", node.output()), 10, "the link's endpoint in its log")
+    endpoint = re.search(r"workers at (ipc://\S+),", node.output()).group(1)
+    ctx = zmq.Context()
+    stray = ctx.socket(zmq.DEALER)
+    stray.setsockopt(zmq.LINGER, 0)
+    stray.connect(endpoint)
+    try:
+        for frames in ([b"\xff\xfe"], [b"RESULT", b"\xc1"], [b"RESULT", b"x" * (2 << 20)], [b"PULSE"] * 40, [b""]):
+            stray.send_multipart(frames)
+        stray.send_multipart(Result(job_id="j-none", domain="stray.com", rating=Rating.A,
+                                    ratinginfo=RatingInfo.UNVERIFIED, location=None, evidence=(),
+                                    elapsed=0.1).to_frames())
+        assert stray.poll(5000), "the link should answer a stranger's RESULT"
+        answer = decode(stray.recv_multipart())
+        assert isinstance(answer, Disconnect) and answer.reregister
+        wait_until(lambda: node.output().count("malformed message from a worker dropped") >= 5, 10,
+                   "each malformed message logged")
+        submit(rb, ["after-garbage.com"])
+        rb.wait_for(lambda s: s["counters"].get("completed", 0) == 1, 20, "a rating after the garbage")
+        assert "after-garbage.com" in wait_stored(store, ["after-garbage.com"])
+        counters = rb.stats()["counters"]
+        assert counters.get("not_holder", 0) == 0 and counters.get("malformed_rater", 0) == 0, counters
+        assert counters.get("failed", 0) == 0
+    finally:
+        stray.close(0)
+        ctx.term()
