@@ -377,16 +377,15 @@ class BrokerCore:
                 self.to_raters.append((identity, Disconnect(reason="unknown rater: send READY", reregister=True)))
             return
         self.raters.seen(rater, now)
-        if isinstance(msg, (Result, Failed, Pulse)) and msg.job_id not in rater.jobs:
+        if isinstance(msg, Pulse):
+            self.counters["pulse_messages"] += 1
+            for pulse in (msg, *msg.more) if msg.more else (msg,):
+                self._progress(rater, identity, pulse, now)
+            return
+        if isinstance(msg, (Result, Failed)) and msg.job_id not in rater.jobs:
             self.counters["not_holder"] += 1
             return
-        if isinstance(msg, Pulse):
-            job = rater.jobs[msg.job_id]
-            if job.rater == identity and job.job_id == msg.job_id:
-                job.lease_until = now + self.config.lease
-                job.progress = _progress_text(msg)
-            self.counters["pulses"] += 1
-        elif isinstance(msg, Result):
+        if isinstance(msg, Result):
             held = self.raters.release(rater, msg.job_id)
             rater.jobs_done += 1
             if held.domain != msg.domain:
@@ -408,6 +407,17 @@ class BrokerCore:
             self.counters["disconnects"] += 1
         elif not isinstance(msg, Heartbeat):
             self.counters["malformed_rater"] += 1
+
+    def _progress(self, rater: Rater, identity: bytes, pulse: Pulse, now: float) -> None:
+        """One job's progress (a PULSE, or one carried in another's ``more``): its lease renewed."""
+        job = rater.jobs.get(pulse.job_id)
+        if job is None:
+            self.counters["not_holder"] += 1
+            return
+        if job.rater == identity and job.job_id == pulse.job_id:
+            job.lease_until = now + self.config.lease
+            job.progress = _progress_text(pulse)
+        self.counters["pulses"] += 1
 
     def _error_report(self, msg: ErrorReport, rater: Rater | None, wall: float, identity: bytes = b"",
                       key: str = "") -> None:

@@ -399,7 +399,14 @@ class Job(Message):
 
 @dataclass(frozen=True, slots=True)
 class Pulse(Message):
-    """Rater -> broker, one-way: progress on a job (also renews its lease)."""
+    """Rater -> broker, one-way: progress on a job (also renews its lease).
+
+    ``more``: the progress of further jobs of the same rater, carried in the
+    same message (a node link sends all its jobs' progress together); each
+    renews its own job's lease exactly as a PULSE of its own would. Nested
+    ones carry no ``more`` of their own. The key is left out of the body
+    when empty, so a lone worker's PULSE is what it always was.
+    """
 
     COMMAND: ClassVar[Command] = Command.PULSE
     job_id: str
@@ -407,10 +414,43 @@ class Pulse(Message):
     detail: str = ""
     done: int = 0
     total: int = 0
+    more: tuple[Pulse, ...] = ()
 
     RULES: ClassVar[dict[str, Rule]] = {
         "job_id": Text(MAX_IDENT_LEN, 1), "stage": Text(MAX_IDENT_LEN, 1), "detail": Text(MAX_TEXT_LEN),
-        "done": Int(), "total": Int()}
+        "done": Int(), "total": Int(), "more": Custom("_checked_more")}
+
+    def _checked_more(self, value: Any, where: str) -> tuple[Pulse, ...]:
+        if value == ():
+            return ()
+        items = check.sequence(value, where, MAX_CAPACITY)
+        for i, item in enumerate(items):
+            if type(item) is not Pulse:
+                raise check.fail(f"{where}[{i}]", f"expected Pulse, got {type(item).__name__}")
+            if item.more:
+                raise check.fail(f"{where}[{i}]", "a nested PULSE carries no more of its own")
+        return items
+
+    def _body(self) -> dict[str, Any]:
+        body = {"job_id": self.job_id, "stage": self.stage, "detail": self.detail, "done": self.done,
+                "total": self.total}
+        if self.more:
+            body["more"] = [p._body() for p in self.more]
+        return body
+
+    @classmethod
+    def _decode_field(cls, name: str, value: Any) -> Any:
+        if name != "more":
+            return value
+        out = []
+        for i, item in enumerate(check.sequence(value, "Pulse.more", MAX_CAPACITY)):
+            try:
+                if isinstance(item, dict) and "more" in item:
+                    raise ProtocolError("a nested PULSE carries no more of its own")
+                out.append(Pulse._from_body(item))
+            except ProtocolError as e:  # say which item, not just which field
+                raise ProtocolError(f"Pulse.more[{i}]: {e.message}") from None
+        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

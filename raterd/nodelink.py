@@ -17,7 +17,7 @@ What the link does, seen from each side::
     worker HEARTBEAT    <-> answered locally; a worker silent for ``liveness`` s is dead
     broker JOB          -> the least recently used free worker
     worker RESULT/FAILED/ERROR_REPORT -> the broker, as they are
-    worker PULSE        -> the broker, the latest at most every 5 s per job
+    worker PULSE        -> the broker: the latest of every job, all in one PULSE, at most every 5 s
     worker DISCONNECT   -> its job handed back (no attempt counted), capacity -1
     worker dead         -> its job FAILED (an attempt, as when a lone worker dies), capacity -1
     broker HEARTBEAT/DISCONNECT/silence -> as a worker would: the same registration
@@ -45,6 +45,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+import dataclasses
 from dataclasses import dataclass
 
 import zmq
@@ -83,6 +84,9 @@ _VERSION = "nodelink"
 # lease at least): a worker may report several times a second, and across
 # thousands of workers that would be most of the broker's traffic.
 _PULSE_EVERY = 5.0
+# What one PULSE carries at most (the protocol takes 1 MiB a body): a node of
+# many workers with long progress texts sends its jobs' progress in parts.
+_PROGRESS_BYTES = 256 * 1024
 
 
 @dataclass(eq=False)
@@ -97,8 +101,7 @@ class _Local:
     job: Job | None = None
     generation: int = 0          # the broker registration its job came from
     leaving: bool = False        # its replacement is in: no new job for it
-    pulse: list[bytes] | None = None     # the latest progress not yet passed on
-    pulsed_at: float = 0.0               # when progress of its job was last passed on
+    pulse: Pulse | None = None   # the latest progress of its job not yet passed on
 
 
 class NodeLink:
@@ -141,6 +144,7 @@ class NodeLink:
         self._releases: list[str] = []          # jobs to hand back with the next capacity update
         self._last_heard = now
         self._last_sent = 0.0
+        self._progress_sent_at = 0.0           # when the node's jobs' progress last went to the broker
         self._outbox = Outbox(_OUTBOX_TTL, _OUTBOX_SIZE)
         self._refused: str | None = None       # the handshake failure last logged
         # From the supervisor's thread: (pid, "leaving") or (pid, "died", how it exited).
@@ -351,8 +355,8 @@ class NodeLink:
             if worker.job is None or worker.job.job_id != msg.job_id:
                 return              # a job it was relieved of
             if isinstance(msg, Pulse):
-                worker.pulse = app
-                self._pass_pulse(worker, now)
+                worker.pulse = dataclasses.replace(msg, more=()) if msg.more else msg    # its own job's only
+                self._pass_progress(now)
                 return
             worker.pulse = None
             self._send_or_keep(app, now)
@@ -364,7 +368,7 @@ class NodeLink:
         for worker in self._workers.values():
             if worker.job is None and not worker.leaving:
                 worker.job, worker.generation = job, self._generation
-                worker.pulse, worker.pulsed_at = None, 0.0
+                worker.pulse = None
                 self._workers.move_to_end(worker.identity)
                 self._to_worker(worker, job.to_frames(), now)
                 self.counters["jobs"] += 1
@@ -408,18 +412,29 @@ class NodeLink:
                 log.warning("worker %s (pid %d) silent for %.1f s: gone", worker.name, worker.pid,
                             now - worker.last_seen)
                 self._drop(worker, hand_back=False, reason="stopped answering")
-            else:
-                if worker.pulse is not None:
-                    self._pass_pulse(worker, now)
-                if now - worker.last_sent >= self.config.heartbeat:
-                    self._to_worker(worker, _HEARTBEAT, now)
+            elif now - worker.last_sent >= self.config.heartbeat:
+                self._to_worker(worker, _HEARTBEAT, now)
+        self._pass_progress(now)
 
-    def _pass_pulse(self, worker: _Local, now: float) -> None:
-        """The worker's latest progress to the broker, if its job's last was long enough ago (best effort)."""
-        every = min(_PULSE_EVERY, worker.job.lease / 4) if worker.job is not None else _PULSE_EVERY
-        if now - worker.pulsed_at >= every and self._registration.registered:
-            self._send(worker.pulse)
-            worker.pulse, worker.pulsed_at = None, now
+    def _pass_progress(self, now: float) -> None:
+        """The latest progress of every job that reported since the last time, in one PULSE (best effort).
+
+        At most every 5 s (four times per lease at least): one message for
+        the node where there would be one per job. A job's progress is
+        passed on at most that long after it was reported.
+        """
+        pending = [w for w in self._workers.values() if w.pulse is not None and w.job is not None]
+        if not pending or not self._registration.registered:
+            return
+        every = min(_PULSE_EVERY, *(w.job.lease / 4 for w in pending))
+        if now - self._progress_sent_at < every:
+            return
+        pulses = [w.pulse for w in pending]
+        for w in pending:
+            w.pulse = None
+        self._progress_sent_at = now
+        for part in _progress_messages(pulses):
+            self._send(part.to_frames())
 
     def worker_died(self, pid: int, how: str) -> None:
         """The supervisor saw worker ``pid`` exit (any thread; handled on the link's next turn)."""
@@ -436,3 +451,17 @@ class NodeLink:
                 worker.leaving = True
             else:
                 self._drop(worker, hand_back=False, reason=how)
+
+
+def _progress_messages(pulses: list[Pulse]) -> list[Pulse]:
+    """``pulses`` as few PULSE messages as fit ``_PROGRESS_BYTES`` each: the first of each part carries the rest."""
+    parts: list[list[Pulse]] = [[]]
+    size = 0
+    for pulse in pulses:
+        cost = 64 + len(pulse.job_id) + len(pulse.stage) + len(pulse.detail)
+        if parts[-1] and size + cost > _PROGRESS_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(pulse)
+        size += cost
+    return [dataclasses.replace(first, more=tuple(rest)) if rest else first for first, *rest in parts]

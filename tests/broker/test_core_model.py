@@ -292,7 +292,10 @@ class CoreModel(RuleBasedStateMachine):
         rater = data.draw(st.sampled_from([r for r in RATERS if self.held[r]]))
         job_id, domain = data.draw(st.sampled_from(self.held[rater]))
         if kind == "pulse":
-            self._send(rater, Pulse(job_id=job_id, stage="fetching", done=1, total=3))
+            # As a node link sends it: the progress of every job the rater holds, in one PULSE.
+            others = tuple(Pulse(job_id=j, stage="checking", done=2, total=3) for j, _ in self.held[rater]
+                           if j != job_id and data.draw(st.booleans()))
+            self._send(rater, Pulse(job_id=job_id, stage="fetching", done=1, total=3, more=others))
             return
         self.held[rater].remove((job_id, domain))
         if kind == "result":

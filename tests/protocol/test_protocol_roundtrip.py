@@ -61,7 +61,10 @@ def test_round_trip_through_router_envelope(msg):
 def test_body_is_a_plain_msgpack_map_with_every_field():
     msg = p.Pulse("job-1", "fetch")
     body = msgpack.unpackb(msg.to_frames()[2], raw=False)
-    assert body == {"job_id": "job-1", "stage": "fetch", "detail": "", "done": 0, "total": 0}
+    assert body == {"job_id": "job-1", "stage": "fetch", "detail": "", "done": 0, "total": 0}   # no "more": as ever
+    both = p.Pulse("job-1", "fetch", more=(p.Pulse("job-2", "check", done=2, total=9),))
+    assert msgpack.unpackb(both.to_frames()[2], raw=False)["more"] == [
+        {"job_id": "job-2", "stage": "check", "detail": "", "done": 2, "total": 9}]
     result = p.Result("j", "example.com", p.Rating.Q, p.RatingInfo.UNVERIFIED, None, (), 1.5)
     body = msgpack.unpackb(result.to_frames()[2], raw=False)
     assert body["rating"] == "Q" and type(body["rating"]) is str

@@ -123,6 +123,32 @@ def test_bad_field_is_refused_on_the_wire_and_at_construction(command, field, va
     assert built_error.value.command == command and built_error.value.frame_index is None
 
 
+@pytest.mark.parametrize(("more", "words"), [
+    ([{"job_id": "j2", "stage": "fetch", "more": []}], "Pulse.more[0]: a nested PULSE carries no more of its own"),
+    ([{"job_id": "", "stage": "fetch"}], "Pulse.more[0]: Pulse.job_id: must not be empty"),
+    ([{"job_id": "j2"}], "Pulse.more[0]: Pulse: missing key(s) stage"),
+    (["j2"], "Pulse.more[0]: Pulse: expected a map"),
+    ([{"job_id": "j2", "stage": "fetch", "eta": 3}], "Pulse.more[0]: Pulse: unknown key(s) 'eta'"),
+    ([{"job_id": "j2", "stage": "fetch"}] * 10_001, "10001 items"),
+    ("j2", "expected a list"),
+])
+def test_a_pulse_carrying_other_jobs_progress_checks_each_of_them(more, words):
+    with pytest.raises(p.ProtocolError) as error:
+        p.decode(frames_for(p.Command.PULSE, dict(GOOD[p.Command.PULSE], more=more)))
+    assert words in str(error.value)
+    assert error.value.command == p.Command.PULSE and error.value.frame_index == 2
+
+
+def test_a_pulse_built_locally_carries_pulses_without_more_of_their_own():
+    nested = p.Pulse("j2", "fetch", more=(p.Pulse("j3", "fetch"),))
+    with pytest.raises(p.ProtocolError, match=r"Pulse.more\[0\]: a nested PULSE carries no more"):
+        p.Pulse("j1", "fetch", more=(nested,))
+    with pytest.raises(p.ProtocolError, match=r"Pulse.more\[0\]: expected Pulse, got str"):
+        p.Pulse("j1", "fetch", more=("j2",))
+    both = p.Pulse("j1", "fetch", "home page", 1, 20, more=(p.Pulse("j2", "check", "registry", 2, 20),))
+    assert p.decode(both.to_frames()) == both
+
+
 def test_rate_reply_items_must_be_domain_status_objects():
     with pytest.raises(p.ProtocolError, match=r"items\[0\]: expected DomainStatus, got dict"):
         p.RateReply(1, ({"domain": "a.com", "state": "queued"},))

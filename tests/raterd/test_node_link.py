@@ -209,3 +209,19 @@ def test_garbage_on_the_workers_socket_is_dropped_and_the_node_rates_on(store, b
     finally:
         stray.close(0)
         ctx.term()
+
+
+def test_the_progress_of_the_nodes_jobs_travels_together(store, brokers, raterd):
+    """Three chatty ratings at once: the broker hears each job's progress, in fewer PULSE messages than jobs
+    reported on, and every one of them stays rated once."""
+    rb = brokers(store)
+    raterd(rb.raters, "--workers", "3", "--node-link")
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 3, 20, "the node's slots")
+    domains = [f"chatty6-together{i}.com" for i in range(3)]
+    submit(rb, domains)
+    stats = rb.wait_for(lambda s: s["counters"].get("completed", 0) == 3, 30, "the chatty ratings")
+    counters = stats["counters"]
+    assert counters.get("pulses", 0) >= 3, counters                 # every job's progress got through
+    assert counters["pulse_messages"] < counters["pulses"], counters
+    assert counters.get("not_holder", 0) == 0 and counters.get("failed", 0) == 0
+    assert len(wait_stored(store, domains)) == 3
