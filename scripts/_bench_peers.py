@@ -139,3 +139,61 @@ def bench_chain(samples: int, tmp: Tmp) -> dict:
         ctx.term()
         relay.kill()
         worker.kill()
+
+
+def bench_raw_relay(jobs: int, raters: int, per_message: int, tmp: Tmp) -> dict:
+    """The per-message floor under any Python broker here: a relay of pyzmq and msgpack only.
+
+    ``raters // per_message`` worker processes (``scripts/_raw_worker.py``),
+    each sent ``per_message`` jobs in one JOB message and answering with one
+    RESULT for them all: with ``per_message`` 1 that is what the bare relay
+    above does without our codec; with 4 (the bench's four workers behind
+    one connection) it is the most that packing jobs into messages could
+    save when four jobs are out at once. The relay's CPU (its thread and
+    libzmq's I/O thread) per job is what no store, queue or codec is in.
+    """
+    import msgpack
+
+    workers = max(1, raters // per_message)
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.LINGER, 0)
+    port = free_port()
+    sock.bind(f"tcp://127.0.0.1:{port}")
+    procs = [Proc([sys.executable, os.path.join(SCRIPTS, "_raw_worker.py"), "--connect", f"tcp://127.0.0.1:{port}"],
+                  str(tmp / f"raw-worker-{per_message}-{i}.log")) for i in range(workers)]
+    free: list[bytes] = []
+    try:
+        end = time.monotonic() + 30
+        while len(free) < workers and time.monotonic() < end:
+            if sock.poll(1000):
+                free.append(sock.recv_multipart()[0])
+        if len(free) < workers:
+            raise TimeoutError("raw relay: workers never said READY")
+        sent = done = 0
+        t0, cpu0 = time.monotonic(), time.process_time()
+        while done < jobs:
+            while free and sent < jobs:
+                batch = [{"job_id": str(sent + k), "domain": f"raw{sent + k}.com", "attempt": 1, "lease": 20.0,
+                          "deadline": 30.0} for k in range(min(per_message, jobs - sent))]
+                sent += len(batch)
+                sock.send_multipart([free.pop(), b"JOB", msgpack.packb(batch)])
+            if not sock.poll(10_000):
+                raise TimeoutError("raw relay: workers stopped answering")
+            while sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                identity, _, body = sock.recv_multipart(zmq.NOBLOCK)
+                done += len(msgpack.unpackb(body))
+                free.append(identity)
+        took, cpu = time.monotonic() - t0, time.process_time() - cpu0
+        return {"jobs_per_s": jobs / took, "jobs": jobs, "per_message": per_message, "workers": workers,
+                "cpu_us_per_job": cpu / jobs * 1e6}
+    finally:
+        for identity in free:
+            try:
+                sock.send_multipart([identity, b"STOP", b""], zmq.NOBLOCK)
+            except zmq.ZMQError:
+                pass
+        for p in procs:
+            p.kill()
+        sock.close(0)
+        ctx.term()

@@ -11,7 +11,11 @@ whenever the broker answers DISCONNECT(reregister); a HEARTBEAT whenever
 nothing was sent for ``--heartbeat`` seconds, busy or not; on a JOB, PULSEs
 while "rating" and then a RESULT.  With ``--work 0`` the RESULT goes out at
 once (the benchmark's no-op rater); with ``--work S`` the rating takes S
-seconds and ``--pulses`` PULSEs are spread over it.
+seconds and ``--pulses`` PULSEs are spread over it.  With ``--progress-every
+S`` a connection holds its jobs' latest progress and sends it at most every
+S seconds, all of it in one PULSE, as ``sitetruth-raterd --node-link`` does
+with S = 5 (``--progress-separate``: one PULSE per job at those moments
+instead, for comparison).
 
 It is lean so that a benchmark measures the broker, not its raters: one
 process drives any number of connections from one poll loop, the HEARTBEAT
@@ -31,6 +35,7 @@ domain names).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import heapq
 import json
 import math
@@ -78,8 +83,12 @@ class LeanRaters:
     """``connections`` simulated raterd workers on one poll loop."""
 
     def __init__(self, endpoint: str, name: str, connections: int = 1, work: float = 0.0, pulses: int = 0,
-                 heartbeat: float = 1.0, job_log: str | None = None, capacity: int = 1) -> None:
+                 heartbeat: float = 1.0, job_log: str | None = None, capacity: int = 1,
+                 progress_every: float = 0.0, progress_separate: bool = False) -> None:
         self.work, self.pulses, self.heartbeat, self.capacity = work, pulses, heartbeat, capacity
+        self.progress_every, self.progress_separate = progress_every, progress_separate
+        self.held: list[dict[str, Pulse]] = []        # per connection: job_id -> latest progress not yet sent
+        self.progress_sent: list[float] = []
         self.ctx = zmq.Context()
         self.ctx.set(zmq.MAX_SOCKETS, connections + 64)
         self.socks: list[zmq.Socket] = []
@@ -100,6 +109,8 @@ class LeanRaters:
             self.socks.append(s)
             self.last_sent.append(0.0)
             self.done.append(0)
+            self.held.append({})
+            self.progress_sent.append(0.0)
             self.selector.register(s.getsockopt(zmq.FD), selectors.EVENT_READ, i)
             self.pending.add(i)
         self.timers: list[tuple[float, int, int, Job, int]] = []  # (due, seq, conn, job, pulses left)
@@ -126,14 +137,37 @@ class LeanRaters:
         self._send(i, Ready(capacity=self.capacity, host="lean", pid=os.getpid(), worker=f"c{i}", version="lean",
                             jobs_done=self.done[i]).to_frames(), "READY", now)
 
+    def _progress(self, i: int, pulse: Pulse, now: float) -> None:
+        if self.progress_every <= 0:
+            self._send(i, pulse.to_frames(), "PULSE", now)
+            return
+        self.held[i][pulse.job_id] = pulse
+        self._pass_progress(i, now)
+
+    def _pass_progress(self, i: int, now: float) -> None:
+        held = self.held[i]
+        if not held or now - self.progress_sent[i] < self.progress_every:
+            return
+        pulses = list(held.values())
+        held.clear()
+        self.progress_sent[i] = now
+        if self.progress_separate:
+            for pulse in pulses:
+                self._send(i, pulse.to_frames(), "PULSE", now)
+        else:
+            self._send(i, dataclasses.replace(pulses[0], more=tuple(pulses[1:])).to_frames(), "PULSE", now)
+        self.sent["progress_items"] += len(pulses)
+
     def _result(self, i: int, job: Job, now: float) -> None:
+        self.held[i].pop(job.job_id, None)         # the result says more than its progress
         self._send(i, Result(job_id=job.job_id, domain=job.domain, rating=Rating.Q,
                              ratinginfo=RatingInfo.UNVERIFIED, location=None,
                              evidence=({"kind": "name", "value": "Owner", "page": "/"},),
                              elapsed=self.work).to_frames(), "RESULT", now)
         self.done[i] += 1
 
-    def _on_message(self, i: int, frames: list[bytes], now: float) -> None:
+    def _on_message(self, i: int, frames: list[bytes], now: float, wall: float) -> None:
+        """One message from the broker; ``wall`` is when its receive returned (before decoding it)."""
         try:
             msg = decode(frames)
         except ProtocolError:
@@ -141,7 +175,6 @@ class LeanRaters:
             return
         self.received[type(msg).__name__.upper()] += 1
         if isinstance(msg, Job):
-            wall = time.time()
             sent = submitted_at(msg.domain)
             if sent is not None:
                 self.latencies_ms.append((wall - sent) * 1000)
@@ -152,8 +185,7 @@ class LeanRaters:
                 self._result(i, msg, now)
                 return
             if self.pulses:
-                self._send(i, Pulse(job_id=msg.job_id, stage="fetching", done=0, total=self.pulses).to_frames(),
-                           "PULSE", now)
+                self._progress(i, Pulse(job_id=msg.job_id, stage="fetching", done=0, total=self.pulses), now)
             step = self.work / (self.pulses + 1)
             self._seq += 1
             heapq.heappush(self.timers, (now + step, self._seq, i, msg, self.pulses))
@@ -167,8 +199,7 @@ class LeanRaters:
                 self._result(i, job, now)
                 continue
             done = self.pulses - left + 1
-            self._send(i, Pulse(job_id=job.job_id, stage="fetching", done=done, total=self.pulses).to_frames(),
-                       "PULSE", now)
+            self._progress(i, Pulse(job_id=job.job_id, stage="fetching", done=done, total=self.pulses), now)
             self._seq += 1
             heapq.heappush(self.timers, (now + self.work / (self.pulses + 1), self._seq, i, job, left - 1))
 
@@ -176,6 +207,8 @@ class LeanRaters:
         due = now - self.heartbeat
         last = self.last_sent
         for i in range(len(self.socks)):
+            if self.held[i]:
+                self._pass_progress(i, now)
             if last[i] <= due:
                 self._send(i, _HEARTBEAT, "HEARTBEAT", now)
 
@@ -211,7 +244,10 @@ class LeanRaters:
 
     def _drain(self, i: int, sock: zmq.Socket) -> None:
         while sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-            self._on_message(i, sock.recv_multipart(zmq.NOBLOCK), time.monotonic())
+            frames = sock.recv_multipart(zmq.NOBLOCK)
+            # Stamped as received, before decoding: the latency is the
+            # message's, as the bare chain's worker stamps its own.
+            self._on_message(i, frames, time.monotonic(), time.time())
 
     def close(self) -> None:
         self.selector.close()
@@ -237,13 +273,18 @@ def main() -> int:
     p.add_argument("--heartbeat", type=float, default=1.0, help="heartbeat interval, as raterd's (seconds)")
     p.add_argument("--capacity", type=int, default=1,
                    help="jobs each connection takes at once (a node's one connection for all its workers)")
+    p.add_argument("--progress-every", type=float, default=0.0, metavar="S",
+                   help="hold progress and send it at most every S s, a connection's jobs in one PULSE "
+                        "(as raterd --node-link does with 5); 0: every PULSE at once")
+    p.add_argument("--progress-separate", action="store_true",
+                   help="with --progress-every: one PULSE per job at those moments instead of one for all")
     p.add_argument("--seconds", type=float, default=600, help="exit after this long (bounded)")
     p.add_argument("--stats", help="write counters, latencies and CPU time here (JSON) at exit")
     p.add_argument("--job-log", help="append 'domain wall-time' for every JOB received")
     args = p.parse_args()
     raise_fd_limit(2 * args.connections + 256)  # a DEALER takes a TCP socket and a mailbox fd
     raters = LeanRaters(args.broker, args.name, args.connections, args.work, args.pulses, args.heartbeat,
-                        args.job_log, args.capacity)
+                        args.job_log, args.capacity, args.progress_every, args.progress_separate)
 
     def stop(signum, frame) -> None:
         raters.stop = True

@@ -13,9 +13,12 @@ Everything runs in one go so the ratios are measured side by side on the same
   *Throughput*: ``--jobs`` domains submitted by 10 client IPs in requests of
   50, timed until the last rating is committed. *Dispatch latency*: one
   request at a time (light load), time from sending the RATE request to a
-  rater (another process) receiving the JOB. *CPU per job*: the broker
+  rater (another process) receiving the JOB, timed as the chain below is
+  (from the send call of the encoded request to the rater's receive
+  returning, before it decodes). *CPU per job*: the broker
   process's CPU time (utime + stime of all its threads, from
-  ``/proc/PID/stat``) over the throughput run, divided by the jobs.
+  ``/proc/PID/stat``) over the throughput run, divided by the jobs, and split by
+  thread (the loop, the journal, libzmq's I/O thread).
 * **gearmand**, the peer a user would choose instead (Debian's
   ``gearman-job-server``, C), with its MySQL persistent queue on the same
   MariaDB, ``--raters`` workers as lean as ours (``scripts/_gearman_peer.py``)
@@ -35,6 +38,14 @@ Everything runs in one go so the ratios are measured side by side on the same
   no-op raters, with no store and no bookkeeping: no broker design in
   Python can beat it on this machine, so it says how much of the gap to a
   target is the design and how much is the machine.
+* **the per-message floor**: the same relay with pyzmq and msgpack only
+  (``scripts/_raw_worker.py``), once with one job per message and once with
+  ``--raters`` jobs packed into each JOB and RESULT message (one worker
+  process answering for them all): what moving a job costs before any code
+  of ours runs, and what packing jobs into messages could save at most.
+* **the store's own cost**: the statements the journal runs for each job
+  (queue row in; rating upserted, queue row out), 50 jobs per statement and
+  commit, rows encoded beforehand: the database driver and engine alone.
 * **memory per queued job**: ``--queued`` jobs loaded into the broker's
   in-memory queue (tracemalloc, plus the RSS growth of a real broker process
   reloading them from SQLite).
@@ -60,7 +71,8 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import zmq  # noqa: E402
 
-from protocol import RateReply, RateRequest, StatsRequest  # noqa: E402
+from protocol import RateReply, RateRequest, StatsRequest, decode  # noqa: E402
+from protocol.wire import send_frames  # noqa: E402
 from protocol.client import BrokerClient  # noqa: E402
 from store import QueuedJob, open_store  # noqa: E402
 from store.scratch import scratch_store_url  # noqa: E402
@@ -71,11 +83,12 @@ from _bench_common import (  # noqa: E402
     machine,
     cpu_seconds,
     latency_figures,
+    thread_cpu_seconds,
     mysql_connect,
     start_lean_rater,
     until,
 )
-from _bench_peers import bench_chain, bench_gearmand  # noqa: E402
+from _bench_peers import bench_chain, bench_gearmand, bench_raw_relay  # noqa: E402
 
 
 # ---------------------------------------------------------------- this broker
@@ -100,19 +113,29 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: Tmp,
         job_log = tmp / f"jobs-{label}.log"
         probe = start_lean_rater(f"tcp://127.0.0.1:{rport}", "probe", tmp, job_log=job_log)
         until(lambda: stats()["totals"]["free_slots"] == 1, 10)
+        # Timed as the bare chain is: from the send call of a request
+        # already encoded to the rater's receive returning (it stamps before
+        # decoding), so both sides' own codec work is outside the figure.
+        probe_client = ctx.socket(zmq.DEALER)
+        probe_client.setsockopt(zmq.LINGER, 0)
+        probe_client.connect(f"tcp://127.0.0.1:{cport}")
         lat = {}
         for mode, gap in (("hot", (0.0, 0.0)), ("idle", (0.002, 0.02))):
             rng = random.Random(1)
             lat[mode] = []
             for n in range(samples):
-                time.sleep(rng.uniform(*gap))
                 domain = f"lat{n}-{mode}-{label}.com"
+                frames = RateRequest(req_id=n + 1, client_ip="192.0.2.1", priority=1, domains=(domain,)).to_frames()
+                time.sleep(rng.uniform(*gap))
                 t0 = time.time()
-                reply = client.call(lambda i: RateRequest(req_id=i, client_ip="192.0.2.1", priority=1,
-                                                          domains=(domain,)))
+                send_frames(probe_client, frames)
+                if not probe_client.poll(30_000):
+                    raise TimeoutError(f"the broker never answered the RATE for {domain}")
+                reply = decode(probe_client.recv_multipart())
                 assert isinstance(reply, RateReply), reply
                 received = _wait_logged(job_log, domain, 5)
                 lat[mode].append((received - t0) * 1000)
+        probe_client.close(0)
         until(lambda: stats()["totals"]["live"] == 0, 10)
         probe.kill()
         until(lambda: stats()["totals"]["raters"] == 0, 15)
@@ -122,7 +145,7 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: Tmp,
         base = stats()["counters"].get("completed", 0)
         pid = broker.popen.pid
         spy = _start_profiler(pid, profile, tmp, label) if profile else None
-        cpu0 = cpu_seconds(pid)
+        cpu0, threads0 = cpu_seconds(pid), thread_cpu_seconds(pid)
         raters_cpu0 = sum(cpu_seconds(p.popen.pid) for p in procs)
         t0 = time.monotonic()
         for batch in range(0, jobs, 50):
@@ -136,12 +159,14 @@ def bench_broker(store_url: str, jobs: int, raters: int, samples: int, tmp: Tmp,
         # Committed, not just answered: wait for the ratings to be in the table.
         until(lambda: _rated(store_url, f"tp{jobs - 1}-{label}.com"), 30, poll=0.02)
         took_durable = time.monotonic() - t0
-        cpu = cpu_seconds(pid) - cpu0
+        cpu, threads = cpu_seconds(pid) - cpu0, thread_cpu_seconds(pid)
         raters_cpu = sum(cpu_seconds(p.popen.pid) for p in procs) - raters_cpu0
         client.close()
         out = {"jobs_per_s": jobs / took_durable, **latency_figures(lat), "jobs": jobs,
                "seconds": took_durable, "answered_seconds": took, "cpu_us_per_job": cpu / jobs * 1e6,
-               "cpu_share_of_core": cpu / took_durable, "rater_cpu_us_per_job": raters_cpu / jobs * 1e6}
+               "cpu_share_of_core": cpu / took_durable, "rater_cpu_us_per_job": raters_cpu / jobs * 1e6,
+               "cpu_us_per_job_by_thread": {name: (threads[name] - threads0[name]) / jobs * 1e6
+                                            for name in threads}}
         if spy is not None:
             out["profile"] = _stop_profiler(spy)
         return out
@@ -211,8 +236,7 @@ def bench_relay(jobs: int, raters: int, tmp: Tmp) -> dict:
     most *any* design with these raters can reach here; the broker's figure
     is best read against it.
     """
-    from protocol import Job, Ready, Result, decode, join_envelope, split_envelope
-    from protocol.wire import send_frames
+    from protocol import Job, Ready, Result, join_envelope, split_envelope
 
     ctx = zmq.Context()
     sock = ctx.socket(zmq.ROUTER)
@@ -355,6 +379,53 @@ def bench_polling(url: str, interval: float, jobs: int, raters: int, samples: in
 
 
 # ------------------------------------------------------------------- memory
+def bench_store_floor(store_url: str, jobs: int, group: int = 50) -> dict:
+    """What the store itself costs per job, measured in this process: the database driver and engine only.
+
+    The statements the journal runs for each job (its queue row inserted;
+    later its rating upserted and its queue row deleted), ``group`` jobs
+    per statement and per commit, as under load, with every row encoded and
+    every statement text built beforehand: no code of ours runs in the timed
+    part. With SQLite that is all of the engine's work; with MariaDB it is
+    the client library's (the server's CPU is not the broker's).
+    """
+    from store import QueuedJob, StoredRating, open_store
+    from store import _base as base, _codec as codec
+
+    now = time.time()
+    with open_store(store_url) as s:
+        s.migrate()
+        work = []
+        for start in range(0, jobs, group):
+            domains = [f"floor{n}.com" for n in range(start, min(jobs, start + group))]
+            job_rows = [codec.job_row(QueuedJob(d, "198.51.100.1", 1, now)) for d in domains]
+            rating_rows = [codec.rating_row(StoredRating(d, "Q", "unverified", None,
+                                                         [{"kind": "name", "value": "Owner", "page": "/"}],
+                                                         now, now + 86400, "bench")) for d in domains]
+            n = len(domains)
+            work.append((
+                s._sql(f"INSERT INTO rating_queue ({base._JOB_COLS}) VALUES {base._marks(n, 5)} {s._ENQUEUE_TAIL}"),
+                base._flat(job_rows),
+                s._sql(f"INSERT INTO ratings ({base._RATING_COLS}) VALUES {base._marks(n, 8)} {s._UPSERT_TAIL}"),
+                base._flat(rating_rows),
+                s._sql(f"DELETE FROM rating_queue WHERE domain IN ({base._in(n)})"), domains))
+        s.ping()                                    # connected before the clock starts
+
+        def enqueue(cur, sql, params):
+            cur.execute(sql, params)
+
+        def complete(cur, upsert, rows, delete, domains):
+            cur.execute(upsert, rows)
+            cur.execute(delete, domains)
+
+        cpu0, t0 = time.process_time(), time.monotonic()
+        for insert, job_params, upsert, rating_params, delete, domains in work:
+            s._run("bench enqueue", lambda cur: enqueue(cur, insert, job_params), write=True)
+            s._run("bench complete", lambda cur: complete(cur, upsert, rating_params, delete, domains), write=True)
+        cpu, took = time.process_time() - cpu0, time.monotonic() - t0
+    return {"cpu_us_per_job": cpu / jobs * 1e6, "jobs_per_s": jobs / took, "jobs": jobs, "group": group}
+
+
 def bench_memory(queued: int, tmp: Tmp) -> dict:
     from broker.fairqueue import FairQueue
 
@@ -437,10 +508,15 @@ def main() -> int:
             log("this broker on SQLite ...")
             results["runs"]["broker_sqlite"] = bench_broker(url, args.jobs, args.raters, args.samples, tmp, "s",
                                                             args.profile)
+        with scratch_store_url("sqlite", directory=d, prefix="floor") as url:
+            log("SQLite's own cost per job ...")
+            results["runs"]["store_floor_sqlite"] = bench_store_floor(url, args.jobs)
         with scratch_store_url("mysql", mysql_url=args.mysql, prefix="bench_broker") as url:
             log("this broker on MariaDB ...")
             results["runs"]["broker_mariadb"] = bench_broker(url, args.jobs, args.raters, args.samples, tmp, "m",
                                                              args.profile)
+            log("MariaDB client's own cost per job ...")
+            results["runs"]["store_floor_mariadb"] = bench_store_floor(url, args.jobs)
             log("gearmand with its MySQL queue ...")
             results["runs"]["gearmand_mysql"] = bench_gearmand(url, args.jobs, args.raters, tmp)
             if "skipped" in results["runs"]["gearmand_mysql"]:
@@ -451,6 +527,10 @@ def main() -> int:
                     url, interval, args.jobs, args.raters, max(20, args.samples // (4 if interval > 0.1 else 2)))
         log("bare relay (the ceiling with these raters) ...")
         results["runs"]["relay_ceiling"] = bench_relay(args.jobs, args.raters, tmp)
+        log("raw relay, pyzmq and msgpack only, 1 and 4 jobs per message (the per-message floor) ...")
+        for per_message in (1, args.raters):
+            results["runs"][f"raw_relay_{per_message}_per_message"] = bench_raw_relay(
+                args.jobs, args.raters, per_message, tmp)
         log("bare pyzmq two-hop chain (the latency floor) ...")
         results["runs"]["zmq_two_hop"] = bench_chain(args.samples, tmp)
         log(f"memory with {args.queued:,} queued jobs ...")
@@ -512,6 +592,9 @@ def _print_table(args, results: dict) -> None:
     row("2008 MEMORY table, poll 0.5 s", runs["polling_0.5s"])
     row("2008 MEMORY table, poll 0.05 s", runs["polling_0.05s"])
     row("bare relay, no store (ceiling)", runs["relay_ceiling"])
+    for per_message in (1, args.raters):
+        row(f"raw relay, pyzmq+msgpack, {per_message} job{'s' if per_message > 1 else ''}/message",
+            runs[f"raw_relay_{per_message}_per_message"])
     chain = runs["zmq_two_hop"]
     print(f"{'bare pyzmq two-hop chain (latency floor)':<44} {'':>8} {'':>10} {'':>9} {'':>10} "
           f"{chain['p50_ms']:>7.3f} {chain['p99_ms']:>7.3f} {chain['p50_hot_ms']:>7.3f}")
@@ -521,6 +604,15 @@ def _print_table(args, results: dict) -> None:
           f"{chain['rtt_p50_ms']:.3f} ms, p99 {chain['rtt_p99_ms']:.3f} ms.")
     if "skipped" not in gm:
         print(f"this broker on MariaDB does {mariadb / gm['jobs_per_s']:.2f}x gearmand+MySQL's durable throughput")
+    for name in ("broker_sqlite", "broker_mariadb"):
+        split = runs[name]["cpu_us_per_job_by_thread"]
+        print(f"{name.replace('broker_', 'this broker on ')}: CPU µs/job by thread: loop {split['loop']:.0f}, "
+              f"journal {split['other']:.0f}, libzmq I/O {split['zmq_io']:.0f}")
+    floor = {n: runs[f"store_floor_{n}"]["cpu_us_per_job"] for n in ("sqlite", "mariadb")}
+    raw = {k: runs[f"raw_relay_{k}_per_message"]["cpu_us_per_job"] for k in (1, args.raters)}
+    print(f"outside our code, per job: pyzmq+libzmq+kernel moving a JOB and a RESULT {raw[1]:.0f} µs "
+          f"({raw[args.raters]:.0f} µs packed {args.raters} per message); the store's statements alone (driver "
+          f"and engine, groups of 50) {floor['sqlite']:.0f} µs SQLite, {floor['mariadb']:.0f} µs MariaDB client")
     ceiling = runs["relay_ceiling"]["jobs_per_s"]
     print(f"no-op raters' own CPU per job (all {args.raters} processes): "
           f"{runs['broker_sqlite']['rater_cpu_us_per_job']:.0f} µs (SQLite run), "

@@ -18,7 +18,9 @@ anything:
   each is its own connection, as raterd workers are by default (READY,
   HEARTBEAT every second both ways, JOB, PULSEs, RESULT after ``--work``
   seconds); with ``--slots N`` the slots are grouped into connections of N,
-  as ``sitetruth-raterd --node-link`` registers a node of N workers;
+  as ``sitetruth-raterd --node-link`` registers a node of N workers, and
+  each such connection passes its jobs' progress on as the link does (the
+  latest of every job, in one PULSE, at most every 5 s);
 * **the clients**: this process sends RATE requests of one domain each on
   the broker's client socket, Poisson arrivals at ``--rate`` jobs/s, each
   from one of ``--clients`` client IPs (``client_ip`` set as the frontend
@@ -202,6 +204,9 @@ def simulate(args) -> dict:
     load_s = total - idle_s
     out: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
                  "raters": args.raters, "slots_per_connection": args.slots, "commit_delay": args.commit_delay,
+                 "progress_every": (args.progress_every if args.progress_every is not None
+                                    else 5.0 if args.slots > 1 else 0.0),
+                 "progress_separate": args.progress_separate,
                  "processes": args.processes, "rate": args.rate, "clients": args.clients,
                  "work_s": args.work, "idle_s": idle_s, "load_s": load_s, "fd_limit": limit}
     with tempfile.TemporaryDirectory() as d, contextlib.ExitStack() as scratch:
@@ -230,6 +235,7 @@ def simulate(args) -> dict:
         feeder = None
         try:
             conns = -(-args.raters // args.slots)
+            progress_every = out["progress_every"]
             per = [conns // args.processes + (1 if i < conns % args.processes else 0)
                    for i in range(args.processes)]
             bound = total + 60  # every rater process ends on its own even if this one dies
@@ -238,7 +244,8 @@ def simulate(args) -> dict:
                                     "--broker", f"tcp://127.0.0.1:{rport}", "--name", f"sim{i}",
                                     "--connections", str(n), "--work", str(args.work), "--pulses", str(args.pulses),
                                     "--heartbeat", str(args.heartbeat), "--seconds", str(bound),
-                                    "--capacity", str(args.slots),
+                                    "--capacity", str(args.slots), "--progress-every", str(progress_every),
+                                    *(["--progress-separate"] if args.progress_separate else []),
                                     "--stats", tmp / f"sim{i}.json"], tmp / f"sim{i}.log"))
 
             def stats() -> dict:
@@ -358,6 +365,9 @@ def print_report(r: dict) -> None:
     conns = -(-r["raters"] // slots)
     shape = (f"{r['raters']:,} rater connections" if slots == 1 else
              f"{r['raters']:,} rater slots over {conns:,} node connections of {slots}")
+    if r.get("progress_every"):
+        shape += (f", progress every {r['progress_every']:g} s "
+                  f"({'a PULSE per job' if r.get('progress_separate') else 'all jobs in one PULSE'})")
     print(f"{shape} in {r['processes']} processes, store {r.get('store', 'SQLite')}, {r['work_s']:g} s per rating, "
           f"{r['rate']:g} jobs/s offered ({r['offered_rate']:.1f} sent) from {r['clients']:,} client IPs; "
           f"idle {r['idle_s']:.0f} s, load {r['load_s']:.0f} s; registration took {r['registration_s']:.1f} s\n")
@@ -399,6 +409,12 @@ def main() -> int:
     p.add_argument("--slots", type=int, default=1,
                    help="jobs per connection: 1 is a connection per raterd worker; N is one connection per "
                         "node of N workers (default %(default)s)")
+    p.add_argument("--progress-every", type=float, metavar="S",
+                   help="a connection sends its jobs' progress at most every S s, all in one PULSE (default: 5 "
+                        "with --slots > 1, as --node-link does; 0 otherwise, as a lone worker sends each)")
+    p.add_argument("--progress-separate", action="store_true",
+                   help="with --progress-every: one PULSE per job at those moments (the node link before it "
+                        "sent them together), for comparison")
     p.add_argument("--processes", type=int, default=4, help="processes the connections are spread over")
     p.add_argument("--rate", type=float, default=135.0, help="jobs per second offered (default %(default)s)")
     p.add_argument("--clients", type=int, default=10_000, help="distinct client IPs (default %(default)s)")
