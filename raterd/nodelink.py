@@ -37,15 +37,17 @@ again from its durable queue: rated once either way, as with lone workers).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import os
+import re
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 import time
 from collections import OrderedDict
-import dataclasses
 from dataclasses import dataclass
 
 import zmq
@@ -87,6 +89,9 @@ _PULSE_EVERY = 5.0
 # What one PULSE carries at most (the protocol takes 1 MiB a body): a node of
 # many workers with long progress texts sends its jobs' progress in parts.
 _PROGRESS_BYTES = 256 * 1024
+# The link's socket directory: <tmp>/sitetruth-raterd-<supervisor pid>-<random>.
+_DIR_PREFIX = "sitetruth-raterd-"
+_DIR_NAME = re.compile(re.escape(_DIR_PREFIX) + r"(\d+)-")
 
 
 @dataclass(eq=False)
@@ -115,7 +120,8 @@ class NodeLink:
         # Only this user may reach the socket: whoever can talk to the link
         # speaks to the broker with the node's key.
         self._curve = config.client_keys()      # read first: a bad key file leaves nothing behind
-        self._dir = tempfile.mkdtemp(prefix="sitetruth-raterd-")
+        _sweep_stale_dirs()
+        self._dir = tempfile.mkdtemp(prefix=f"{_DIR_PREFIX}{self.pid}-")
         os.chmod(self._dir, 0o700)
         self.endpoint = f"ipc://{self._dir}/workers"
         self.jobs_done = 0
@@ -465,3 +471,32 @@ def _progress_messages(pulses: list[Pulse]) -> list[Pulse]:
         parts[-1].append(pulse)
         size += cost
     return [dataclasses.replace(first, more=tuple(rest)) if rest else first for first, *rest in parts]
+
+
+def _sweep_stale_dirs() -> None:
+    """Remove the socket directories of links whose supervisor is gone (a SIGKILL leaves them behind).
+
+    Only this user's directories, and only those whose pid no process has:
+    a pid taken again by another process keeps its directory, to be safe.
+    """
+    base = tempfile.gettempdir()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        match = _DIR_NAME.match(name)
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        path = os.path.join(base, name)
+        try:
+            info = os.lstat(path)
+            if pid == os.getpid() or not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            log.info("removed %s, left by a node link whose supervisor (pid %d) is gone", path, pid)
+        except OSError:
+            continue        # alive under another user, or gone meanwhile

@@ -225,3 +225,31 @@ def test_the_progress_of_the_nodes_jobs_travels_together(store, brokers, raterd)
     assert counters["pulse_messages"] < counters["pulses"], counters
     assert counters.get("not_holder", 0) == 0 and counters.get("failed", 0) == 0
     assert len(wait_stored(store, domains)) == 3
+
+
+def test_the_socket_directory_a_killed_supervisor_left_is_removed_by_the_next_node(store, brokers, raterd):
+    """SIGKILL gives a supervisor no time to clean up: the next node link on the machine removes what it left,
+    and leaves alone the directory of a link that is still running."""
+    import re
+
+    rb = brokers(store)
+    first = raterd(rb.raters, "--workers", "1", "--node-link", name="first")
+    running = raterd(rb.raters, "--workers", "1", "--node-link", name="running")
+    rb.wait_for(lambda s: s["totals"]["free_slots"] == 2, 20, "both nodes' slots")
+
+    def socket_dir(node) -> str:
+        wait_until(lambda: re.search(r"workers at ipc://(\S+)/workers,", node.output()), 10, "the link's endpoint")
+        return re.search(r"workers at ipc://(\S+)/workers,", node.output()).group(1)
+
+    left, kept = socket_dir(first), socket_dir(running)
+    workers = first.workers()
+    first.signal(signal.SIGKILL)
+    first.wait(10)
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    assert os.path.isdir(left), "SIGKILL leaves the directory behind"
+    later = raterd(rb.raters, "--workers", "1", "--node-link", name="later")
+    wait_until(lambda: "workers at ipc://" in later.output(), 20, "the next node's link")
+    assert not os.path.exists(left)
+    assert os.path.isdir(kept)
+    assert f"removed {left}" in later.output()
