@@ -14,8 +14,9 @@ once (the benchmark's no-op rater); with ``--work S`` the rating takes S
 seconds and ``--pulses`` PULSEs are spread over it.  With ``--progress-every
 S`` a connection holds its jobs' latest progress and sends it at most every
 S seconds, all of it in one PULSE, as ``sitetruth-raterd --node-link`` does
-with S = 5 (``--progress-separate``: one PULSE per job at those moments
-instead, for comparison).
+with S = 5 (``--progress-separate``: each job's progress in a PULSE of its
+own, at most every S seconds per job, as the link did before, for
+comparison).
 
 It is lean so that a benchmark measures the broker, not its raters: one
 process drives any number of connections from one poll loop, the HEARTBEAT
@@ -89,6 +90,7 @@ class LeanRaters:
         self.progress_every, self.progress_separate = progress_every, progress_separate
         self.held: list[dict[str, Pulse]] = []        # per connection: job_id -> latest progress not yet sent
         self.progress_sent: list[float] = []
+        self.job_progress_sent: list[dict[str, float]] = []   # --progress-separate: job_id -> last sent
         self.ctx = zmq.Context()
         self.ctx.set(zmq.MAX_SOCKETS, connections + 64)
         self.socks: list[zmq.Socket] = []
@@ -111,6 +113,7 @@ class LeanRaters:
             self.done.append(0)
             self.held.append({})
             self.progress_sent.append(0.0)
+            self.job_progress_sent.append({})
             self.selector.register(s.getsockopt(zmq.FD), selectors.EVENT_READ, i)
             self.pending.add(i)
         self.timers: list[tuple[float, int, int, Job, int]] = []  # (due, seq, conn, job, pulses left)
@@ -146,20 +149,26 @@ class LeanRaters:
 
     def _pass_progress(self, i: int, now: float) -> None:
         held = self.held[i]
+        if self.progress_separate:
+            sent = self.job_progress_sent[i]
+            for job_id, pulse in list(held.items()):
+                if now - sent.get(job_id, 0.0) >= self.progress_every:
+                    self._send(i, pulse.to_frames(), "PULSE", now)
+                    sent[job_id] = now
+                    del held[job_id]
+                    self.sent["progress_items"] += 1
+            return
         if not held or now - self.progress_sent[i] < self.progress_every:
             return
         pulses = list(held.values())
         held.clear()
         self.progress_sent[i] = now
-        if self.progress_separate:
-            for pulse in pulses:
-                self._send(i, pulse.to_frames(), "PULSE", now)
-        else:
-            self._send(i, dataclasses.replace(pulses[0], more=tuple(pulses[1:])).to_frames(), "PULSE", now)
+        self._send(i, dataclasses.replace(pulses[0], more=tuple(pulses[1:])).to_frames(), "PULSE", now)
         self.sent["progress_items"] += len(pulses)
 
     def _result(self, i: int, job: Job, now: float) -> None:
         self.held[i].pop(job.job_id, None)         # the result says more than its progress
+        self.job_progress_sent[i].pop(job.job_id, None)
         self._send(i, Result(job_id=job.job_id, domain=job.domain, rating=Rating.Q,
                              ratinginfo=RatingInfo.UNVERIFIED, location=None,
                              evidence=({"kind": "name", "value": "Owner", "page": "/"},),
@@ -277,7 +286,8 @@ def main() -> int:
                    help="hold progress and send it at most every S s, a connection's jobs in one PULSE "
                         "(as raterd --node-link does with 5); 0: every PULSE at once")
     p.add_argument("--progress-separate", action="store_true",
-                   help="with --progress-every: one PULSE per job at those moments instead of one for all")
+                   help="with --progress-every: a PULSE of its own for each job, at most every S s per job "
+                        "(the node link before it sent them together)")
     p.add_argument("--seconds", type=float, default=600, help="exit after this long (bounded)")
     p.add_argument("--stats", help="write counters, latencies and CPU time here (JSON) at exit")
     p.add_argument("--job-log", help="append 'domain wall-time' for every JOB received")

@@ -366,8 +366,8 @@ def print_report(r: dict) -> None:
     shape = (f"{r['raters']:,} rater connections" if slots == 1 else
              f"{r['raters']:,} rater slots over {conns:,} node connections of {slots}")
     if r.get("progress_every"):
-        shape += (f", progress every {r['progress_every']:g} s "
-                  f"({'a PULSE per job' if r.get('progress_separate') else 'all jobs in one PULSE'})")
+        how = "a PULSE per job, each on its own timer" if r.get("progress_separate") else "all jobs in one PULSE"
+        shape += f", progress every {r['progress_every']:g} s ({how})"
     print(f"{shape} in {r['processes']} processes, store {r.get('store', 'SQLite')}, {r['work_s']:g} s per rating, "
           f"{r['rate']:g} jobs/s offered ({r['offered_rate']:.1f} sent) from {r['clients']:,} client IPs; "
           f"idle {r['idle_s']:.0f} s, load {r['load_s']:.0f} s; registration took {r['registration_s']:.1f} s\n")
@@ -413,8 +413,8 @@ def main() -> int:
                    help="a connection sends its jobs' progress at most every S s, all in one PULSE (default: 5 "
                         "with --slots > 1, as --node-link does; 0 otherwise, as a lone worker sends each)")
     p.add_argument("--progress-separate", action="store_true",
-                   help="with --progress-every: one PULSE per job at those moments (the node link before it "
-                        "sent them together), for comparison")
+                   help="with --progress-every: a PULSE of its own per job, at most every S s per job (the node "
+                        "link before it sent them together), for comparison")
     p.add_argument("--processes", type=int, default=4, help="processes the connections are spread over")
     p.add_argument("--rate", type=float, default=135.0, help="jobs per second offered (default %(default)s)")
     p.add_argument("--clients", type=int, default=10_000, help="distinct client IPs (default %(default)s)")
