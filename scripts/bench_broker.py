@@ -390,7 +390,8 @@ def bench_store_floor(store_url: str, jobs: int, group: int = 50) -> dict:
     the client library's (the server's CPU is not the broker's).
     """
     from store import QueuedJob, StoredRating, open_store
-    from store import _base as base, _codec as codec
+    from store import _codec as codec
+    from store._statements import JOB_COLS, RATING_COLS, flat, in_marks, row_marks
 
     now = time.time()
     with open_store(store_url) as s:
@@ -404,11 +405,11 @@ def bench_store_floor(store_url: str, jobs: int, group: int = 50) -> dict:
                                                          now, now + 86400, "bench")) for d in domains]
             n = len(domains)
             work.append((
-                s._sql(f"INSERT INTO rating_queue ({base._JOB_COLS}) VALUES {base._marks(n, 5)} {s._ENQUEUE_TAIL}"),
-                base._flat(job_rows),
-                s._sql(f"INSERT INTO ratings ({base._RATING_COLS}) VALUES {base._marks(n, 8)} {s._UPSERT_TAIL}"),
-                base._flat(rating_rows),
-                s._sql(f"DELETE FROM rating_queue WHERE domain IN ({base._in(n)})"), domains))
+                s._sql(f"INSERT INTO rating_queue ({JOB_COLS}) VALUES {row_marks(n, 5)} {s._ENQUEUE_TAIL}"),
+                flat(job_rows),
+                s._sql(f"INSERT INTO ratings ({RATING_COLS}) VALUES {row_marks(n, 8)} {s._UPSERT_TAIL}"),
+                flat(rating_rows),
+                s._sql(f"DELETE FROM rating_queue WHERE domain IN ({in_marks(n)})"), domains))
         s.ping()                                    # connected before the clock starts
 
         def enqueue(cur, sql, params):

@@ -39,23 +39,21 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 from . import _codec as codec
 from .errors import InvalidRecord, LeaseLost, SchemaError, StoreError, StoreUnavailable
 from .migrations import BOOTSTRAP, LATEST_VERSION, MIGRATIONS, TABLES
 from .records import BrokerLease, ErrorRecord, QueuedJob, QueueStats, StoredRating, StoreStatus
+from ._statements import ERROR_COLS, JOB_COLS, RATING_COLS, in_marks
+from ._writes import Writes
 from .url import StoreURL
 
 __all__ = ["Store"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-_RATING_COLS = "domain, rating, ratinginfo, location, evidence, rated_at, expires_at, rated_by"
-_JOB_COLS = "domain, client_ip, priority, enqueued_at, attempts"
-_ERROR_COLS = "at, host, process, component, domain, message, traceback"
 
 
 class Fault(enum.Enum):
@@ -67,34 +65,13 @@ class Fault(enum.Enum):
     FATAL = "fatal"    # anything else: report, keep the connection
 
 
-def _marks(rows: int, cols: int) -> str:
-    one = "(" + ", ".join("?" * cols) + ")"
-    return ", ".join([one] * rows)
+class Store(Writes, abc.ABC):
+    """A connection to the system of record. See the module docstring for the rules.
 
-
-def _in(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-def _flat(rows: Sequence[Sequence[Any]]) -> list[Any]:
-    return [value for row in rows for value in row]
-
-
-def _sized(rows: Sequence[tuple[Any, ...]], max_rows: int, max_bytes: int) -> Iterator[Sequence[tuple[Any, ...]]]:
-    """Split rows so one multi-row statement stays well under max_allowed_packet."""
-    start, size = 0, 0
-    for i, row in enumerate(rows):
-        weight = 64 + sum(len(v) for v in row if isinstance(v, str))
-        if i > start and (i - start >= max_rows or size + weight > max_bytes):
-            yield rows[start:i]
-            start, size = i, 0
-        size += weight
-    if start < len(rows):
-        yield rows[start:]
-
-
-class Store(abc.ABC):
-    """A connection to the system of record. See the module docstring for the rules."""
+    The reads, the schema, the broker lease and the transaction machinery are
+    here; the journal's writes (queue, ratings, error log) are in
+    :mod:`store._writes`.
+    """
 
     backend: ClassVar[str]
     _MAX_BUSY_RETRIES: ClassVar[int] = 0
@@ -302,7 +279,7 @@ class Store(abc.ABC):
         def body(cur: Any) -> dict[str, StoredRating]:
             found: dict[str, StoredRating] = {}
             for part in codec.chunks(wanted, self._LOOKUP_CHUNK):
-                cur.execute(self._sql(f"SELECT {_RATING_COLS} FROM ratings WHERE domain IN ({_in(len(part))})"),
+                cur.execute(self._sql(f"SELECT {RATING_COLS} FROM ratings WHERE domain IN ({in_marks(len(part))})"),
                             list(part))
                 for row in cur.fetchall():
                     rating = codec.rating_from_row(row)
@@ -315,99 +292,11 @@ class Store(abc.ABC):
         n = self._limit(limit)
 
         def body(cur: Any) -> list[StoredRating]:
-            cur.execute(self._sql(f"SELECT {_RATING_COLS} FROM ratings ORDER BY rated_at DESC, domain LIMIT ?"), (n,))
+            cur.execute(self._sql(f"SELECT {RATING_COLS} FROM ratings ORDER BY rated_at DESC, domain LIMIT ?"), (n,))
             return [codec.rating_from_row(row) for row in cur.fetchall()]
         return self._run("recent_ratings", body, write=False)
 
-    def complete(self, ratings: Sequence[StoredRating]) -> int:
-        """Store each rating and retire its domain's queue row, all in one transaction.
-
-        Returns the number of queue rows retired. Either every rating is
-        stored and every matching queue row deleted, or nothing changes.
-        """
-        body = self._complete_body(ratings)
-        return 0 if body is None else self._run("complete", body, write=True)
-
     # ----------------------------------------------------------------- queue
-    def enqueue(self, jobs: Sequence[QueuedJob]) -> int:
-        """Durably queue ``jobs`` in one transaction; return how many were new.
-
-        The queue is keyed by domain: a domain already queued (or repeated in
-        ``jobs``) keeps its existing row untouched.
-        """
-        body = self._enqueue_body(jobs)
-        return 0 if body is None else self._run("enqueue", body, write=True)
-
-    def record_attempts(self, updates: Sequence[tuple[str, int]]) -> None:
-        """Set ``attempts`` of queued domains (unknown domains are ignored)."""
-        body = self._attempts_body(updates)
-        if body is not None:
-            self._run("record_attempts", body, write=True)
-
-    def remove_jobs(self, domains: Sequence[str]) -> int:
-        """Delete the queue rows of ``domains`` (operator cancel); return how many existed."""
-        body = self._remove_body(domains)
-        return 0 if body is None else self._run("remove_jobs", body, write=True)
-
-    def write_together(self, writes: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        """Several writes in one transaction: one commit where there would be one each.
-
-        ``writes`` are ``(kind, items)`` pairs, each done as the method of
-        that kind would do it alone: ``"enqueue"`` (jobs), ``"complete"``
-        (ratings), ``"attempts"`` ((domain, attempts) pairs), ``"remove"``
-        (domains), ``"errors"`` (error records); in order, so a later write
-        of a domain sees the earlier ones. Returns each write's result (as
-        its method returns it, 0 or None when it had nothing to write).
-        Either all of them are committed or none: a record the store refuses
-        fails them all, and the caller writes them one by one to find it.
-        """
-        builders = {"enqueue": self._enqueue_body, "complete": self._complete_body,
-                    "attempts": self._attempts_body, "remove": self._remove_body, "errors": self._errors_body}
-        for kind, _ in writes:
-            if kind not in builders:
-                raise ValueError(f"write_together: no write of kind {kind!r}")
-        bodies = [builders[kind](items) for kind, items in writes]
-        if all(body is None for body in bodies):
-            return [None] * len(bodies)
-        return self._run("write_together", lambda cur: [None if b is None else b(cur) for b in bodies], write=True)
-
-    # The bodies of the writes: rows encoded (and refused, if bad) before any
-    # transaction starts; None when there is nothing to write.
-    def _complete_body(self, ratings: Sequence[StoredRating]) -> Callable[[Any], int] | None:
-        rows = [codec.rating_row(r) for r in ratings]
-        if not rows:
-            return None
-        domains = codec.unique(row[0] for row in rows)
-
-        def body(cur: Any) -> int:
-            self._upsert_ratings(cur, rows)
-            return self._retire_jobs(cur, domains)
-        return body
-
-    def _enqueue_body(self, jobs: Sequence[QueuedJob]) -> Callable[[Any], int] | None:
-        rows = [codec.job_row(j) for j in jobs]
-        if not rows:
-            return None
-        return lambda cur: sum(self._insert_jobs(cur, part) for part in codec.chunks(rows, self._JOB_CHUNK))
-
-    def _attempts_body(self, updates: Sequence[tuple[str, int]]) -> Callable[[Any], None] | None:
-        rows = [(codec.int32(n, f"attempts for {d!r}"), codec.domain(d)) for d, n in updates]
-        if not rows:
-            return None
-        sql = self._sql("UPDATE rating_queue SET attempts = ? WHERE domain = ?")
-
-        def body(cur: Any) -> None:
-            cur.executemany(sql, rows)
-        return body
-
-    def _remove_body(self, domains: Sequence[str]) -> Callable[[Any], int] | None:
-        if isinstance(domains, str):
-            raise TypeError("remove_jobs() takes a sequence of domains, not one string")
-        wanted = codec.unique(d for d in domains if codec.usable_domain(d))
-        if not wanted:
-            return None
-        return lambda cur: self._retire_jobs(cur, wanted)
-
     def load_queue(self) -> list[QueuedJob]:
         """The whole durable queue in enqueue order (read in pages; see iter_queue)."""
         return list(self.iter_queue())
@@ -422,7 +311,7 @@ class Store(abc.ABC):
         last = 0
         while True:
             def body(cur: Any, after: int = last) -> list[Any]:
-                cur.execute(self._sql(f"SELECT seq, {_JOB_COLS} FROM rating_queue WHERE seq > ? ORDER BY seq LIMIT ?"),
+                cur.execute(self._sql(f"SELECT seq, {JOB_COLS} FROM rating_queue WHERE seq > ? ORDER BY seq LIMIT ?"),
                             (after, size))
                 return list(cur.fetchall())
             rows = self._run("load_queue", body, write=False)
@@ -441,23 +330,6 @@ class Store(abc.ABC):
         return self._run("queue_stats", body, write=False)
 
     # ------------------------------------------------------------- error log
-    def append_errors(self, records: Sequence[ErrorRecord]) -> None:
-        """Append to the error log (one transaction). Over-long text is clipped, not refused."""
-        body = self._errors_body(records)
-        if body is not None:
-            self._run("append_errors", body, write=True)
-
-    def _errors_body(self, records: Sequence[ErrorRecord]) -> Callable[[Any], None] | None:
-        rows = [codec.error_row(e) for e in records]
-        if not rows:
-            return None
-
-        def body(cur: Any) -> None:
-            for part in _sized(rows, 200, self._ROW_CHUNK_BYTES):
-                sql = f"INSERT INTO error_log ({_ERROR_COLS}) VALUES {_marks(len(part), 7)}"
-                cur.execute(self._sql(sql), _flat(part))
-        return body
-
     def domains_rated_by(self, rater: str, limit: int = 100_000) -> list[str]:
         """Domains whose stored rating ``rater`` produced (at most ``limit``, oldest rating first)."""
         if not isinstance(rater, str) or not rater:
@@ -483,30 +355,10 @@ class Store(abc.ABC):
         n = self._limit(limit)
 
         def body(cur: Any) -> list[ErrorRecord]:
-            sql = f"SELECT id, {_ERROR_COLS} FROM error_log ORDER BY at DESC, id DESC LIMIT ?"
+            sql = f"SELECT id, {ERROR_COLS} FROM error_log ORDER BY at DESC, id DESC LIMIT ?"
             cur.execute(self._sql(sql), (n,))
             return [codec.error_from_row(row) for row in cur.fetchall()]
         return self._run("recent_errors", body, write=False)
-
-    # ------------------------------------------------------- statement pieces
-    # Separate methods so each step of a transaction is visible (and the
-    # fault tests can break a transaction between two of them).
-    def _insert_jobs(self, cur: Any, rows: Sequence[tuple[Any, ...]]) -> int:
-        sql = f"INSERT INTO rating_queue ({_JOB_COLS}) VALUES {_marks(len(rows), 5)} {self._ENQUEUE_TAIL}"
-        cur.execute(self._sql(sql), _flat(rows))
-        return int(cur.rowcount)
-
-    def _upsert_ratings(self, cur: Any, rows: Sequence[tuple[Any, ...]]) -> None:
-        for part in _sized(rows, 200, self._ROW_CHUNK_BYTES):
-            sql = f"INSERT INTO ratings ({_RATING_COLS}) VALUES {_marks(len(part), 8)} {self._UPSERT_TAIL}"
-            cur.execute(self._sql(sql), _flat(part))
-
-    def _retire_jobs(self, cur: Any, domains: Sequence[str]) -> int:
-        retired = 0
-        for part in codec.chunks(domains, self._LOOKUP_CHUNK):
-            cur.execute(self._sql(f"DELETE FROM rating_queue WHERE domain IN ({_in(len(part))})"), list(part))
-            retired += int(cur.rowcount)
-        return retired
 
     def _read_version(self, cur: Any) -> int:
         if not self._has_table(cur, "schema_migrations"):
