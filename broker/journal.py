@@ -116,7 +116,7 @@ class Journal:
         self.wake_endpoint = wake_endpoint
         self.retry_interval = retry_interval
         self._context = context
-        self._inbox: queue.SimpleQueue[Op | list[Op] | None] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[list[Op] | None] = queue.SimpleQueue()     # a submit_all each
         self.outcomes: collections.deque[Outcome | StoreState] = collections.deque()
         self.store_ok = True
         self.last_error = ""
@@ -152,10 +152,7 @@ class Journal:
 
     def submit(self, op: Op) -> None:
         """Queue a write; thread-safe (the log handler calls it from anywhere)."""
-        self._submitted += 1
-        if self._waiting_since is None:
-            self._waiting_since = time.monotonic()
-        self._inbox.put(op)
+        self.submit_all([op])
 
     def submit_all(self, ops: list[Op]) -> None:
         """Queue several writes as one hand-over: the thread wakes once and takes them all together."""
@@ -316,10 +313,10 @@ class Journal:
         except queue.Empty:
             return ops
         while True:
-            if type(item) is list:
-                ops.extend(item)        # one submit_all
+            if item is None:
+                ops.append(None)        # stop or abandon
             else:
-                ops.append(item)
+                ops.extend(item)
             try:
                 item = self._inbox.get_nowait()
             except queue.Empty:
@@ -383,46 +380,51 @@ class Journal:
             if failed is not None:
                 # Store down: nothing after this group is attempted (a later
                 # write must not overtake an earlier one of the same domain).
-                rest = [op for g in groups[n + 1:] for op in g.ops]
-                enqueues = [op for op in rest if op.kind is OpKind.ENQUEUE]
-                self._report(enqueues, False, failed, retryable=True)
-                kept = [op for op in group.ops if op.kind is not OpKind.ENQUEUE]   # already reported
-                kept += [op for op in rest if op.kind is not OpKind.ENQUEUE]
-                return self._cap_errors(kept)
+                # The group's own enqueues were answered by _write.
+                unwritten = [op for op in group.ops if op.kind is not OpKind.ENQUEUE]
+                return self._store_down(unwritten + [op for g in groups[n + 1:] for op in g.ops], failed)
         return []
 
     def _write_together(self, store, groups: list[Group]) -> list[Op] | None:
         """Write every group in one transaction: the ops to retry later, or None to write them one group at a time."""
         writes = [(group.kind.value, group.items()) for group in groups]
         try:
-            if self._die_after is not None and self.commits >= self._die_after:
-                raise JournalFault(f"injected journal fault after {self.commits} commits")
+            self._injected_fault()
             store.write_together(writes)
         except LeaseLost:
             raise
         except StoreUnavailable as e:
-            # Nothing was written: enqueues are answered "unavailable" now;
-            # what describes work already done is kept, in order, for later.
             self._set_state(False, str(e))
-            every = [op for group in groups for op in group.ops]
-            self._report([op for op in every if op.kind is OpKind.ENQUEUE], False, str(e), retryable=True)
-            return self._cap_errors([op for op in every if op.kind is not OpKind.ENQUEUE])
+            return self._store_down([op for group in groups for op in group.ops], str(e))
         except StoreError:
             return None         # a refused record: the groups one by one find whose it is
+        self._committed(groups, sum(len(items) for _, items in writes))
+        return []
+
+    def _store_down(self, unwritten: list[Op], why: str) -> list[Op]:
+        """Writes the store was down for: enqueues are answered "unavailable" now; what describes work
+        already done is kept, in order, to retry (error records capped)."""
+        self._report([op for op in unwritten if op.kind is OpKind.ENQUEUE], False, why, retryable=True)
+        return self._cap_errors([op for op in unwritten if op.kind is not OpKind.ENQUEUE])
+
+    def _committed(self, groups: list[Group], rows: int) -> None:
         self._set_state(True, "")
         self.commits += 1
-        self.rows += sum(len(items) for _, items in writes)
+        self.rows += rows
         self.last_commit = time.monotonic()
         for group in groups:
             self._report(group.ops, True)
-        return []
+
+    def _injected_fault(self) -> None:
+        """The fault tests' journal death (``SITETRUTH_TEST_JOURNAL_FAULT=die-after:N``)."""
+        if self._die_after is not None and self.commits >= self._die_after:
+            raise JournalFault(f"injected journal fault after {self.commits} commits")
 
     def _write(self, store, group: Group) -> str | None:
         """Write one group; None when done (committed or refused for good), else why the store is down."""
         items = group.items()
         try:
-            if self._die_after is not None and self.commits >= self._die_after:
-                raise JournalFault(f"injected journal fault after {self.commits} commits")
+            self._injected_fault()
             kind = group.kind
             if kind is OpKind.ENQUEUE:
                 store.enqueue(items)
@@ -462,11 +464,7 @@ class Journal:
             log.warning("journal %s of %d rows failed: %s", group.kind.value, len(items), e)
             self._report(group.ops, False, str(e))
             return None
-        self._set_state(True, "")
-        self.commits += 1
-        self.rows += len(items)
-        self.last_commit = time.monotonic()
-        self._report(group.ops, True)
+        self._committed([group], len(items))
         return None
 
     def _report(self, ops: list[Op], ok: bool, detail: str = "", retryable: bool = False) -> None:
