@@ -379,7 +379,7 @@ class BrokerCore:
         self.raters.seen(rater, now)
         if isinstance(msg, Pulse):
             self.counters["pulse_messages"] += 1
-            for pulse in (msg, *msg.more) if msg.more else (msg,):
+            for pulse in (msg, *msg.more):
                 self._progress(rater, identity, pulse, now)
             return
         if isinstance(msg, (Result, Failed)) and msg.job_id not in rater.jobs:

@@ -361,8 +361,8 @@ class NodeLink:
             if worker.job is None or worker.job.job_id != msg.job_id:
                 return              # a job it was relieved of
             if isinstance(msg, Pulse):
-                worker.pulse = dataclasses.replace(msg, more=()) if msg.more else msg    # its own job's only
-                self._pass_progress(now)
+                # Its own job's only; passed on with the others' at the end of this turn (_check_workers).
+                worker.pulse = dataclasses.replace(msg, more=()) if msg.more else msg
                 return
             worker.pulse = None
             self._send_or_keep(app, now)
