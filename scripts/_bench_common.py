@@ -42,9 +42,7 @@ def cpu_seconds(pid: int) -> float:
     waited for): a design that moves work into a child process, as the
     journal-in-a-process trial did, must not look cheaper for it.
     """
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = sum(int(x) for x in fields[11:15])     # utime, stime, cutime, cstime
+    ticks = sum(int(x) for x in _stat_fields(f"/proc/{pid}/stat")[11:15])     # utime, stime, cutime, cstime
     seconds = ticks / os.sysconf("SC_CLK_TCK")
     for child in _children(pid):
         try:
@@ -64,15 +62,20 @@ def thread_cpu_seconds(pid: int) -> dict[str, float]:
     tick = os.sysconf("SC_CLK_TCK")
     for task in os.listdir(f"/proc/{pid}/task"):
         try:
-            with open(f"/proc/{pid}/task/{task}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            fields = _stat_fields(f"/proc/{pid}/task/{task}/stat")
             with open(f"/proc/{pid}/task/{task}/comm") as f:
                 name = f.read().strip()
         except FileNotFoundError:
             continue                # ended just now
         part = "loop" if int(task) == pid else "zmq_io" if name.startswith("ZMQbg") else "other"
-        split[part] += (int(fields[11]) + int(fields[12])) / tick
+        split[part] += (int(fields[11]) + int(fields[12])) / tick     # utime, stime
     return split
+
+
+def _stat_fields(path: str) -> list[str]:
+    """The fields of a /proc stat file after the command name: state first, utime at index 11."""
+    with open(path) as f:
+        return f.read().rsplit(")", 1)[1].split()
 
 
 def _children(pid: int) -> list[int]:
